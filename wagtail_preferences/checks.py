@@ -1,0 +1,48 @@
+"""System checks. Ids are stable: wagtail_preferences.E001 and up."""
+
+from django.core import checks
+from django.urls import get_resolver
+
+from .conf import DEFAULTS, SETTINGS_NAME, get_setting, user_settings
+from .exceptions import ConfigurationError
+
+
+def check_settings(app_configs=None, **kwargs):
+    try:
+        configured = user_settings()
+    except ConfigurationError as error:
+        return [checks.Error(str(error), id="wagtail_preferences.E001")]
+    errors = [
+        checks.Error(
+            f"{SETTINGS_NAME}[{name!r}] is not a known setting.",
+            hint=f"Known settings: {', '.join(sorted(DEFAULTS))}.",
+            id="wagtail_preferences.E002",
+        )
+        for name in sorted(set(configured) - set(DEFAULTS))
+    ]
+    for name in sorted(set(configured) & set(DEFAULTS)):
+        try:
+            get_setting(name)
+        except ConfigurationError as error:
+            errors.append(checks.Error(str(error), id="wagtail_preferences.E003"))
+    if not errors:
+        from .channels import get_channels
+
+        try:
+            get_channels()
+        except ConfigurationError as error:
+            errors.append(checks.Error(str(error), id="wagtail_preferences.E004"))
+    return errors
+
+
+def check_urls_included(app_configs=None, **kwargs):
+    if "wagtail_preferences" in get_resolver().namespace_dict:
+        return []
+    return [
+        checks.Error(
+            "The URLs of wagtail_preferences are not included.",
+            hint='Add path("preferences/", include("wagtail_preferences.urls")) to your '
+            "ROOT_URLCONF, before Wagtail's own catch-all pattern.",
+            id="wagtail_preferences.E005",
+        )
+    ]

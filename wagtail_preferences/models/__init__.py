@@ -1,0 +1,27 @@
+from .consent import ConsentEvent, ConsentSubject
+from .contacts import (
+    CategoryChoice,
+    Contact,
+    ContactChannel,
+    ContactPreference,
+    ContactStatus,
+    FrequencyPeriod,
+    normalise_email,
+)
+from .interests import Category, Preference
+from .paths import ChangePath
+
+__all__ = [
+    "Category",
+    "CategoryChoice",
+    "ChangePath",
+    "ConsentEvent",
+    "ConsentSubject",
+    "Contact",
+    "ContactChannel",
+    "ContactPreference",
+    "ContactStatus",
+    "FrequencyPeriod",
+    "Preference",
+    "normalise_email",
+]

@@ -1,0 +1,237 @@
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Exists, OuterRef, Q
+from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
+
+from .paths import ChangePath
+
+
+def normalise_email(email: str) -> str:
+    """The stored form of an email address: trimmed and lower-cased."""
+    return email.strip().lower()
+
+
+def new_secret() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class ContactStatus(models.TextChoices):
+    PENDING = "pending", _("Pending confirmation")
+    CONFIRMED = "confirmed", _("Confirmed")
+    UNSUBSCRIBED = "unsubscribed", _("Unsubscribed")
+    BLOCKED = "blocked", _("Blocked (bounces or complaints)")
+
+
+class ContactQuerySet(models.QuerySet):
+    """Audience building blocks: each method adds one SQL condition."""
+
+    def holding(self, preferences):
+        """Contacts holding any of ``preferences`` (instances, ids or a queryset)."""
+        return self.filter(
+            Exists(
+                ContactPreference.objects.filter(contact=OuterRef("pk"), preference__in=preferences)
+            )
+        )
+
+    def opted_out_of(self, category):
+        return self.filter(
+            Exists(
+                CategoryChoice.objects.filter(
+                    contact=OuterRef("pk"), category=category, subscribed=False
+                )
+            )
+        )
+
+    def subscribed_to(self, category):
+        return self.exclude(
+            Exists(
+                CategoryChoice.objects.filter(
+                    contact=OuterRef("pk"), category=category, subscribed=False
+                )
+            )
+        )
+
+    def with_channel(self, channel: str, *, enabled: bool):
+        """Contacts for whom ``channel`` is enabled (the default) or disabled."""
+        disabled = Exists(
+            ContactChannel.objects.filter(contact=OuterRef("pk"), channel=channel, enabled=False)
+        )
+        return self.exclude(disabled) if enabled else self.filter(disabled)
+
+
+class Contact(models.Model):
+    """A person the site may message."""
+
+    email = models.EmailField(
+        _("email"),
+        max_length=254,
+        unique=True,
+        help_text=_(
+            "Stored in lower case; two addresses that differ only in case are one contact."
+        ),
+    )
+    first_name = models.CharField(_("first name"), max_length=150, blank=True)
+    last_name = models.CharField(_("last name"), max_length=150, blank=True)
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+    locale = models.CharField(_("locale"), max_length=35, blank=True)
+    status = models.CharField(
+        _("status"),
+        max_length=16,
+        choices=ContactStatus.choices,
+        default=ContactStatus.PENDING,
+        db_index=True,
+    )
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("site user"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="preference_contact",
+    )
+    data = models.JSONField(_("custom data"), default=dict, blank=True)
+    secret = models.CharField(max_length=64, default=new_secret, editable=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    preferences = models.ManyToManyField(
+        "Preference", through="ContactPreference", related_name="contacts", blank=True
+    )
+
+    objects = ContactQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
+        ordering = ["email"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(email=Lower("email")),
+                name="wagtail_preferences_contact_email_lower",
+                violation_error_message=_("Email addresses are stored in lower case."),
+            ),
+        ]
+        permissions = [
+            ("export_contact", _("Can export contacts")),
+            ("import_contact", _("Can import contacts")),
+        ]
+
+    def __str__(self) -> str:
+        return self.email
+
+    def save(self, *args, **kwargs):
+        self.email = normalise_email(self.email)
+        super().save(*args, **kwargs)
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    def rotate_secret(self) -> None:
+        """Give the contact a new secret, which invalidates every link signed with the old one."""
+        self.secret = new_secret()
+        self.save(update_fields=["secret", "updated_at"])
+
+
+class ContactPreference(models.Model):
+    """A contact holds a preference, since ``created_at``, through ``source``."""
+
+    contact = models.ForeignKey(
+        Contact, on_delete=models.CASCADE, related_name="preference_holdings"
+    )
+    preference = models.ForeignKey("Preference", on_delete=models.CASCADE, related_name="holdings")
+    created_at = models.DateTimeField(_("since"), auto_now_add=True)
+    source = models.CharField(_("path"), max_length=16, choices=ChangePath.choices)
+
+    class Meta:
+        verbose_name = _("contact preference")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contact", "preference"],
+                name="wagtail_preferences_contactpreference_unique",
+            ),
+        ]
+        indexes = [models.Index(fields=["preference", "contact"])]
+
+    def __str__(self) -> str:
+        return f"{self.contact_id} holds {self.preference_id}"
+
+
+class CategoryChoice(models.Model):
+    """A contact's explicit choice for a category. No row means never set: subscribed."""
+
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="category_choices")
+    category = models.ForeignKey(
+        "Category", on_delete=models.CASCADE, related_name="contact_choices"
+    )
+    subscribed = models.BooleanField(_("subscribed"))
+    changed_at = models.DateTimeField(_("changed"), auto_now=True)
+    source = models.CharField(_("path"), max_length=16, choices=ChangePath.choices)
+
+    class Meta:
+        verbose_name = _("category choice")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contact", "category"],
+                name="wagtail_preferences_categorychoice_unique",
+            ),
+        ]
+        indexes = [models.Index(fields=["category", "subscribed", "contact"])]
+
+    def __str__(self) -> str:
+        state = "in" if self.subscribed else "out"
+        return f"{self.contact_id} opted {state} of {self.category_id}"
+
+
+class FrequencyPeriod(models.TextChoices):
+    DAY = "day", _("per day")
+    WEEK = "week", _("per week")
+    MONTH = "month", _("per month")
+
+
+class ContactChannel(models.Model):
+    """A contact's settings for one channel. No row means the defaults: enabled, no limit."""
+
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="channel_settings")
+    channel = models.CharField(_("channel"), max_length=32)
+    enabled = models.BooleanField(_("enabled"), default=True)
+    frequency_count = models.PositiveSmallIntegerField(_("messages"), null=True, blank=True)
+    frequency_period = models.CharField(
+        _("per"), max_length=8, choices=FrequencyPeriod.choices, blank=True
+    )
+    pause_from = models.DateField(_("pause from"), null=True, blank=True)
+    pause_to = models.DateField(_("pause to"), null=True, blank=True)
+    is_preferred = models.BooleanField(_("preferred"), default=False)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("channel setting")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contact", "channel"],
+                name="wagtail_preferences_contactchannel_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["contact"],
+                condition=Q(is_preferred=True),
+                name="wagtail_preferences_contactchannel_one_preferred",
+            ),
+            models.CheckConstraint(
+                condition=Q(pause_from__isnull=True)
+                | Q(pause_to__isnull=True)
+                | Q(pause_from__lte=models.F("pause_to")),
+                name="wagtail_preferences_contactchannel_pause_order",
+            ),
+            models.CheckConstraint(
+                condition=Q(frequency_count__isnull=True, frequency_period="")
+                | Q(frequency_count__gte=1, frequency_period__gt=""),
+                name="wagtail_preferences_contactchannel_frequency_whole",
+            ),
+        ]
+        indexes = [models.Index(fields=["channel", "enabled", "contact"])]
+
+    def __str__(self) -> str:
+        return f"{self.contact} / {self.channel}"

@@ -1,0 +1,15 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class ChangePath(models.TextChoices):
+    """Through which path a change reached a contact."""
+
+    ADMIN = "admin", _("Admin")
+    FORM = "form", _("Form")
+    IMPORT = "import", _("Import")
+    SEGMENT = "segment", _("Segment")
+    AUTOMATION = "automation", _("Automation")
+    UNSUBSCRIBE = "unsubscribe", _("Unsubscribe link")
+    API = "api", _("API")
+    SYSTEM = "system", _("System")

@@ -1,0 +1,25 @@
+"""The one place that changes contacts' preferences, categories, channels and status.
+
+Every function writes consent events and sends its signal once per batch, inside a
+transaction; entry points (admin, forms, import, segments, automations) call these.
+"""
+
+from .categories import set_category_choices
+from .channels import ChannelSettings, channel_settings, update_channels
+from .contacts import get_or_create_contact, set_status, update_details
+from .origin import Origin
+from .preferences import add_preferences, remove_preferences, set_preferences
+
+__all__ = [
+    "ChannelSettings",
+    "Origin",
+    "add_preferences",
+    "channel_settings",
+    "get_or_create_contact",
+    "remove_preferences",
+    "set_category_choices",
+    "set_preferences",
+    "set_status",
+    "update_channels",
+    "update_details",
+]

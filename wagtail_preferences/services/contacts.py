@@ -1,0 +1,105 @@
+from django.db import transaction
+
+from .. import signals
+from ..models import ConsentSubject, Contact, ContactStatus, normalise_email
+from .batches import contact_id_batches, record
+from .origin import Origin
+
+#: Contact fields whose changes the consent log records.
+DETAIL_FIELDS = ("email", "first_name", "last_name", "phone", "locale", "user", "data")
+
+
+def _logged(contact: Contact, name: str):
+    return getattr(contact, "user_id" if name == "user" else name)
+
+
+@transaction.atomic
+def get_or_create_contact(email: str, origin: Origin, **details) -> tuple[Contact, bool]:
+    """The contact with ``email`` (in any case), created with ``details`` if it is new.
+
+    Safe when two requests create the same address at once: the database's unique
+    constraint decides, and the loser gets the winner's contact.
+    """
+    contact, created = Contact.objects.get_or_create(email=normalise_email(email), defaults=details)
+    if created:
+        record(
+            [
+                origin.event(
+                    contact.pk,
+                    ConsentSubject.CONTACT,
+                    field="created",
+                    new_value={"email": contact.email, "status": contact.status},
+                )
+            ]
+        )
+        signals.contact_created.send(
+            sender=Contact, contact_ids=frozenset([contact.pk]), origin=origin
+        )
+    return contact, created
+
+
+@transaction.atomic
+def update_details(contact: Contact, changes: dict, origin: Origin) -> frozenset[str]:
+    """Change the contact's details in ``changes``; returns the names of the changed fields."""
+    unknown = set(changes) - set(DETAIL_FIELDS)
+    if unknown:
+        raise ValueError(f"Not contact details: {', '.join(sorted(unknown))}")
+    if "email" in changes:
+        changes = {**changes, "email": normalise_email(changes["email"])}
+    old = {name: _logged(contact, name) for name in changes}
+    for name, value in changes.items():
+        setattr(contact, name, value)
+    new = {name: _logged(contact, name) for name in changes}
+    changed = [name for name in changes if old[name] != new[name]]
+    if not changed:
+        return frozenset()
+    contact.save()
+    record(
+        [
+            origin.event(
+                contact.pk,
+                ConsentSubject.CONTACT,
+                field=name,
+                old_value=old[name],
+                new_value=new[name],
+            )
+            for name in changed
+        ]
+    )
+    signals.contact_details_changed.send(
+        sender=Contact,
+        contact_ids=frozenset([contact.pk]),
+        fields=frozenset(changed),
+        origin=origin,
+    )
+    return frozenset(changed)
+
+
+@transaction.atomic
+def set_status(contacts, status: str, origin: Origin) -> frozenset[int]:
+    """Give every contact ``status``; returns the ids of the contacts that changed."""
+    status = ContactStatus(status)
+    changed: set[int] = set()
+    for ids in contact_id_batches(contacts):
+        rows = list(
+            Contact.objects.filter(pk__in=ids).exclude(status=status).values_list("pk", "status")
+        )
+        Contact.objects.filter(pk__in=[pk for pk, _ in rows]).update(status=status)
+        record(
+            [
+                origin.event(
+                    pk,
+                    ConsentSubject.STATUS,
+                    field="status",
+                    old_value=old,
+                    new_value=status.value,
+                )
+                for pk, old in rows
+            ]
+        )
+        changed.update(pk for pk, _ in rows)
+    if changed:
+        signals.contact_status_changed.send(
+            sender=Contact, contact_ids=frozenset(changed), status=status, origin=origin
+        )
+    return frozenset(changed)

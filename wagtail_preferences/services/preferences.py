@@ -1,0 +1,105 @@
+from django.db import transaction
+
+from .. import signals
+from ..models import ConsentSubject, ContactPreference, Preference
+from .batches import BATCH_SIZE, contact_id_batches, record
+from .origin import Origin
+
+
+def _preferences(preferences) -> list[Preference]:
+    if isinstance(preferences, Preference):
+        return [preferences]
+    return list(Preference.objects.filter(pk__in=[getattr(p, "pk", p) for p in preferences]))
+
+
+def _event(origin: Origin, contact_id: int, preference: Preference, held: bool):
+    return origin.event(
+        contact_id,
+        ConsentSubject.PREFERENCE,
+        subject_id=preference.pk,
+        subject_label=preference.name,
+        field="held",
+        old_value=not held,
+        new_value=held,
+    )
+
+
+@transaction.atomic
+def add_preferences(contacts, preferences, origin: Origin) -> frozenset[tuple[int, int]]:
+    """Give every contact every preference it does not hold yet.
+
+    Returns the (contact_id, preference_id) pairs that were added.
+    """
+    preferences = _preferences(preferences)
+    added: set[tuple[int, int]] = set()
+    if not preferences:
+        return frozenset()
+    for ids in contact_id_batches(contacts):
+        held = set(
+            ContactPreference.objects.filter(
+                contact_id__in=ids, preference__in=preferences
+            ).values_list("contact_id", "preference_id")
+        )
+        new = [(c, p) for c in ids for p in preferences if (c, p.pk) not in held]
+        ContactPreference.objects.bulk_create(
+            [ContactPreference(contact_id=c, preference=p, source=origin.path) for c, p in new],
+            batch_size=BATCH_SIZE,
+            ignore_conflicts=True,
+        )
+        record([_event(origin, c, p, held=True) for c, p in new])
+        added.update((c, p.pk) for c, p in new)
+    if added:
+        _send(signals.preferences_added, added, origin)
+    return frozenset(added)
+
+
+@transaction.atomic
+def remove_preferences(contacts, preferences, origin: Origin) -> frozenset[tuple[int, int]]:
+    """Take the preferences away from every contact that holds them.
+
+    Returns the (contact_id, preference_id) pairs that were removed.
+    """
+    by_id = {p.pk: p for p in _preferences(preferences)}
+    removed: set[tuple[int, int]] = set()
+    if not by_id:
+        return frozenset()
+    for ids in contact_id_batches(contacts):
+        rows = list(
+            ContactPreference.objects.filter(
+                contact_id__in=ids, preference_id__in=by_id
+            ).values_list("pk", "contact_id", "preference_id")
+        )
+        ContactPreference.objects.filter(pk__in=[pk for pk, _, _ in rows]).delete()
+        record([_event(origin, c, by_id[p], held=False) for _, c, p in rows])
+        removed.update((c, p) for _, c, p in rows)
+    if removed:
+        _send(signals.preferences_removed, removed, origin)
+    return frozenset(removed)
+
+
+@transaction.atomic
+def set_preferences(contact, chosen, origin: Origin, offered=None) -> None:
+    """Make ``contact`` hold exactly ``chosen`` among ``offered`` (default: all preferences).
+
+    Preferences that were not offered are left as they are, so a form changes only what
+    it showed.
+    """
+    chosen_ids = {getattr(p, "pk", p) for p in chosen}
+    held_ids = set(contact.preference_holdings.values_list("preference_id", flat=True))
+    offered_ids = (
+        {getattr(p, "pk", p) for p in offered}
+        if offered is not None
+        else set(Preference.objects.values_list("pk", flat=True))
+    )
+    chosen_ids &= offered_ids
+    remove_preferences(contact, (held_ids & offered_ids) - chosen_ids, origin)
+    add_preferences(contact, chosen_ids - held_ids, origin)
+
+
+def _send(signal, pairs: set[tuple[int, int]], origin: Origin) -> None:
+    signal.send(
+        sender=Preference,
+        contact_ids=frozenset(c for c, _ in pairs),
+        pairs=frozenset(pairs),
+        origin=origin,
+    )
