@@ -1,7 +1,5 @@
 """Differences between the Wagtail versions we support, in one place."""
 
-from django.apps import apps
-
 
 def register_permission_policies() -> None:
     """Register our models' permission policies where Wagtail (8.0+) has the registry.
@@ -12,6 +10,18 @@ def register_permission_policies() -> None:
         from wagtail.permissions import register_permission_policy
     except ImportError:
         return
-    for model in apps.get_app_config("wagtail_preferences").get_models():
-        if model._meta.model_name in {"contact", "preference", "category"}:
-            register_permission_policy(model)
+    from .models import Category, ConsentEvent, Contact, Preference
+
+    for model in (Contact, Preference, Category, ConsentEvent):
+        register_permission_policy(model)
+
+
+def permission_policy_for(model):
+    """The model's registered permission policy (Wagtail 8.0+) or a model policy."""
+    try:
+        from wagtail.permissions import policy_registry
+    except ImportError:
+        from wagtail.permission_policies import ModelPermissionPolicy
+
+        return ModelPermissionPolicy(model)
+    return policy_registry.get_by_type(model)

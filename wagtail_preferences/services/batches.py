@@ -20,7 +20,9 @@ def contact_id_batches(contacts) -> Iterator[list[int]]:
         yield [contacts.pk]
         return
     if isinstance(contacts, models.QuerySet):
-        contacts = contacts.order_by().values_list("pk", flat=True).iterator(BATCH_SIZE)
+        if not contacts.query.is_sliced:
+            contacts = contacts.order_by()
+        contacts = contacts.values_list("pk", flat=True).iterator(BATCH_SIZE)
     ids: Iterable[int] = (getattr(c, "pk", c) for c in contacts)
     for batch in batched(ids, BATCH_SIZE):
         yield list(dict.fromkeys(batch))

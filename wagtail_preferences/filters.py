@@ -1,0 +1,43 @@
+import django_filters
+from django.utils.translation import gettext_lazy as _
+from wagtail.admin.filters import WagtailFilterSet
+
+from .channels import channel_choices
+from .models import Category, Contact, ContactStatus, Preference
+
+
+class ContactFilterSet(WagtailFilterSet):
+    """Filters of the admin contact list; each one is a single SQL condition."""
+
+    preference = django_filters.ModelChoiceFilter(
+        label=_("Holds preference"),
+        queryset=Preference.objects.all(),
+        method="filter_preference",
+    )
+    category_opt_out = django_filters.ModelChoiceFilter(
+        label=_("Opted out of category"),
+        queryset=Category.objects.all(),
+        method="filter_category_opt_out",
+    )
+    status = django_filters.ChoiceFilter(label=_("Status"), choices=ContactStatus.choices)
+    channel_enabled = django_filters.ChoiceFilter(
+        label=_("Channel enabled"), choices=channel_choices, method="filter_channel"
+    )
+    channel_disabled = django_filters.ChoiceFilter(
+        label=_("Channel disabled (do not contact)"),
+        choices=channel_choices,
+        method="filter_channel",
+    )
+
+    class Meta:
+        model = Contact
+        fields = ["preference", "category_opt_out", "status"]
+
+    def filter_preference(self, queryset, name, value):
+        return queryset.holding([value])
+
+    def filter_category_opt_out(self, queryset, name, value):
+        return queryset.opted_out_of(value)
+
+    def filter_channel(self, queryset, name, value):
+        return queryset.with_channel(value, enabled=name == "channel_enabled")

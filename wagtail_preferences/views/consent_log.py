@@ -1,0 +1,84 @@
+import django_filters
+from django import forms
+from django.urls import path
+from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
+from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
+from wagtail.admin.ui.tables import Column, DateColumn
+from wagtail.admin.views import generic
+from wagtail.admin.viewsets.model import ModelViewSet
+
+from ..models import ChangePath, ConsentEvent, ConsentSubject, normalise_email
+
+
+class ConsentEventFilterSet(WagtailFilterSet):
+    contact = django_filters.NumberFilter(widget=forms.HiddenInput)
+    email = django_filters.CharFilter(label=_("Contact email"), method="filter_email")
+    subject = django_filters.ChoiceFilter(label=_("About"), choices=ConsentSubject.choices)
+    path = django_filters.ChoiceFilter(label=_("Path"), choices=ChangePath.choices)
+    created_at = django_filters.DateFromToRangeFilter(label=_("When"), widget=DateRangePickerWidget)
+
+    class Meta:
+        model = ConsentEvent
+        fields = ["contact", "subject", "path", "created_at"]
+
+    def filter_email(self, queryset, name, value):
+        return queryset.filter(contact__email=normalise_email(value))
+
+
+class ConsentEventIndexView(generic.IndexView):
+    page_title = _("Consent log")
+
+    def get_base_queryset(self):
+        return super().get_base_queryset().select_related("contact")
+
+    @cached_property
+    def columns(self):
+        return [
+            DateColumn("created_at", label=_("When"), sort_key="created_at"),
+            Column("contact", label=_("Contact")),
+            Column("get_subject_display", label=_("About")),
+            Column("subject_label", label=_("Subject")),
+            Column("field", label=_("Field")),
+            Column("old_value", label=_("Old value")),
+            Column("new_value", label=_("New value")),
+            Column("get_path_display", label=_("Path")),
+            Column("actor_label", label=_("By")),
+            Column("reference", label=_("Reference")),
+        ]
+
+
+class ConsentEventViewSet(ModelViewSet):
+    """The append-only consent log: listed and filtered, never edited."""
+
+    model = ConsentEvent
+    name = "preference_center_consent"
+    url_prefix = "preference-center/consent-log"
+    icon = "history"
+    menu_label = _("Consent log")
+    index_view_class = ConsentEventIndexView
+    filterset_class = ConsentEventFilterSet
+    default_ordering = "-created_at"
+    add_to_reference_index = False
+    copy_view_enabled = False
+
+    def get_common_view_kwargs(self, **kwargs):
+        return super().get_common_view_kwargs(
+            **{
+                "add_url_name": None,
+                "edit_url_name": None,
+                "delete_url_name": None,
+                "history_url_name": None,
+                "usage_url_name": None,
+                **kwargs,
+            }
+        )
+
+    def get_urlpatterns(self):
+        return [
+            path("", self.index_view, name="index"),
+            path("results/", self.index_results_view, name="index_results"),
+        ]
+
+    def get_permissions_to_register(self):
+        return super().get_permissions_to_register().filter(codename="view_consentevent")

@@ -1,0 +1,107 @@
+from django.db.models import Prefetch
+from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
+from wagtail.admin.panels import FieldPanel, MultiFieldPanel, ObjectList, TabbedInterface
+from wagtail.admin.ui.tables import Column, DateColumn, RelatedObjectsColumn, TitleColumn
+from wagtail.admin.views import generic
+from wagtail.admin.viewsets.model import ModelViewSet
+
+from ..admin_forms import ContactForm
+from ..conf import get_setting
+from ..filters import ContactFilterSet
+from ..models import Contact, Preference
+from ..panels import ChannelSettingsPanel, ConsentHistoryPanel
+from ..services import Origin
+
+
+class ContactIndexView(generic.IndexView):
+    default_ordering = "email"
+
+    def get_base_queryset(self):
+        return (
+            super()
+            .get_base_queryset()
+            .only("pk", "email", "first_name", "last_name", "status", "created_at")
+            .prefetch_related(
+                Prefetch("preferences", queryset=Preference.objects.only("pk", "name"))
+            )
+        )
+
+    @cached_property
+    def columns(self):
+        return [
+            TitleColumn(
+                "email",
+                label=_("Email"),
+                sort_key="email",
+                url_name=self.edit_url_name,
+            ),
+            Column("full_name", label=_("Name"), sort_key="last_name"),
+            Column("get_status_display", label=_("Status"), sort_key="status"),
+            RelatedObjectsColumn("preferences", label=_("Preferences")),
+            DateColumn("created_at", label=_("Created"), sort_key="created_at"),
+        ]
+
+
+class OriginFromRequestMixin:
+    """Hands the form the request's ``Origin``, so the service layer knows who changed what."""
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "origin": Origin.from_request(self.request)}
+
+
+class ContactCreateView(OriginFromRequestMixin, generic.CreateView):
+    pass
+
+
+class ContactEditView(OriginFromRequestMixin, generic.EditView):
+    pass
+
+
+class ContactViewSet(ModelViewSet):
+    model = Contact
+    name = "preference_center_contacts"
+    url_prefix = "preference-center/contacts"
+    icon = "user"
+    menu_label = _("Contacts")
+    index_view_class = ContactIndexView
+    add_view_class = ContactCreateView
+    edit_view_class = ContactEditView
+    filterset_class = ContactFilterSet
+    search_fields = ["email", "first_name", "last_name"]
+    search_backend_name = None
+    copy_view_enabled = False
+    add_to_reference_index = False
+
+    @property
+    def list_per_page(self):
+        return get_setting("CONTACTS_PER_PAGE")
+
+    edit_handler = TabbedInterface(
+        [
+            ObjectList(
+                [
+                    FieldPanel("email"),
+                    MultiFieldPanel(
+                        [FieldPanel("first_name"), FieldPanel("last_name")], heading=_("Name")
+                    ),
+                    FieldPanel("phone"),
+                    FieldPanel("locale"),
+                    FieldPanel("status"),
+                    FieldPanel("user"),
+                    FieldPanel("data"),
+                ],
+                heading=_("Details"),
+            ),
+            ObjectList(
+                [FieldPanel("preferences"), FieldPanel("opted_out_categories")],
+                heading=_("Preferences and categories"),
+            ),
+            ObjectList(
+                [ChannelSettingsPanel(heading=_("Channels and frequency"))],
+                heading=_("Channels"),
+            ),
+            ObjectList([ConsentHistoryPanel()], heading=_("History")),
+        ],
+        base_form_class=ContactForm,
+    )

@@ -1,0 +1,151 @@
+from django.db.models import Count, IntegerField, OuterRef, Subquery
+from django.db.models.functions import Coalesce
+from django.urls import reverse
+from django.utils.functional import cached_property
+from django.utils.http import urlencode
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+from wagtail.admin.panels import FieldPanel
+from wagtail.admin.ui.tables import BooleanColumn, Column, TitleColumn
+from wagtail.snippets.views.snippets import DeleteView, IndexView, SnippetViewSet
+
+from ..models import Category, CategoryChoice, Contact, ContactPreference, Preference
+from .contacts import ContactViewSet
+
+
+def count_of(rows, field: str):
+    """A correlated ``COUNT(*)`` of ``rows`` whose ``field`` is the outer row; uses its index."""
+    counted = (
+        rows.filter(**{field: OuterRef("pk")})
+        .order_by()
+        .values(field)
+        .annotate(n=Count("*"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
+class ContactsLinksColumn(Column):
+    """How many contacts an interest concerns, with links to list and export them."""
+
+    cell_template_name = "wagtail_preferences/admin/tables/contacts_links_cell.html"
+
+    def __init__(self, name, *, filter_param, **kwargs):
+        super().__init__(name, **kwargs)
+        self.filter_param = filter_param
+
+    def get_cell_context_data(self, instance, parent_context):
+        context = super().get_cell_context_data(instance, parent_context)
+        user = parent_context["request"].user
+        url = reverse(f"{ContactViewSet.name}:index")
+        context["contacts_url"] = f"{url}?{urlencode({self.filter_param: instance.pk})}"
+        context["can_export"] = user.has_perm("wagtail_preferences.export_contact")
+        return context
+
+
+class InterestIndexView(IndexView):
+    count_label = ""
+    count_expression = None
+    filter_param = ""
+
+    def get_base_queryset(self):
+        return super().get_base_queryset().annotate(contact_count=self.count_expression)
+
+    @cached_property
+    def columns(self):
+        return [
+            TitleColumn("name", label=_("Name"), sort_key="name", url_name=self.edit_url_name),
+            Column("slug", label=_("Slug")),
+            *self.extra_columns(),
+            ContactsLinksColumn(
+                "contact_count",
+                label=self.count_label,
+                sort_key="contact_count",
+                filter_param=self.filter_param,
+            ),
+        ]
+
+    def extra_columns(self):
+        return []
+
+
+class PreferenceIndexView(InterestIndexView):
+    count_label = _("Contacts holding it")
+    count_expression = count_of(ContactPreference.objects.all(), "preference")
+    filter_param = "preference"
+
+    def extra_columns(self):
+        return [BooleanColumn("is_public", label=_("Public"))]
+
+
+class CategoryIndexView(InterestIndexView):
+    count_label = _("Contacts opted out")
+    count_expression = count_of(CategoryChoice.objects.filter(subscribed=False), "category")
+    filter_param = "category_opt_out"
+
+
+class PreferenceDeleteView(DeleteView):
+    @property
+    def confirmation_message(self):
+        holders = Contact.objects.holding([self.object]).count()
+        if not holders:
+            return super().confirmation_message
+        return ngettext(
+            "%(count)d contact holds “%(name)s”. Deleting it removes it from that contact; "
+            "the contact's history keeps its name. Are you sure?",
+            "%(count)d contacts hold “%(name)s”. Deleting it removes it from them all; "
+            "their history keeps its name. Are you sure?",
+            holders,
+        ) % {"count": holders, "name": self.object.name}
+
+
+class CategoryDeleteView(DeleteView):
+    @property
+    def confirmation_message(self):
+        choices = self.object.contact_choices.count()
+        if not choices:
+            return super().confirmation_message
+        return ngettext(
+            "%(count)d contact made a choice about “%(name)s”. Deleting it forgets that "
+            "choice; the contact's history keeps its name. Are you sure?",
+            "%(count)d contacts made a choice about “%(name)s”. Deleting it forgets their "
+            "choices; their history keeps its name. Are you sure?",
+            choices,
+        ) % {"count": choices, "name": self.object.name}
+
+
+class PreferenceViewSet(SnippetViewSet):
+    model = Preference
+    icon = "tasks"
+    menu_label = _("Preferences")
+    base_url_path = "preference-center/preferences"
+    admin_url_namespace = "preference_center_preferences"
+    index_view_class = PreferenceIndexView
+    delete_view_class = PreferenceDeleteView
+    sort_order_field = "sort_order"
+    copy_view_enabled = False
+    panels = [
+        FieldPanel("name"),
+        FieldPanel("slug"),
+        FieldPanel("description"),
+        FieldPanel("is_public"),
+        FieldPanel("sort_order"),
+    ]
+
+
+class CategoryViewSet(SnippetViewSet):
+    model = Category
+    icon = "folder-open-inverse"
+    menu_label = _("Categories")
+    base_url_path = "preference-center/categories"
+    admin_url_namespace = "preference_center_categories"
+    index_view_class = CategoryIndexView
+    delete_view_class = CategoryDeleteView
+    sort_order_field = "sort_order"
+    copy_view_enabled = False
+    panels = [
+        FieldPanel("name"),
+        FieldPanel("slug"),
+        FieldPanel("description"),
+        FieldPanel("sort_order"),
+    ]

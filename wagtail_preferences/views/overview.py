@@ -1,0 +1,60 @@
+from django.urls import path
+from django.utils.translation import gettext_lazy as _
+from django.views.generic import TemplateView
+from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
+from wagtail.admin.views.generic.permissions import PermissionCheckedMixin
+from wagtail.admin.viewsets.base import ViewSet
+
+from ..compat import permission_policy_for
+from ..conf import get_setting
+from ..models import Category, CategoryChoice, ConsentEvent, Contact, ContactPreference, Preference
+from .interests import count_of
+
+ANY_CONTACT_PERMISSION = ["add", "change", "delete", "view"]
+
+
+class OverviewView(PermissionCheckedMixin, WagtailAdminTemplateMixin, TemplateView):
+    """Who holds what at a glance: preference holders, category opt-outs, recent changes."""
+
+    page_title = _("Preference center")
+    header_icon = "tasks"
+    template_name = "wagtail_preferences/admin/overview.html"
+    any_permission_required = ANY_CONTACT_PERMISSION
+
+    @property
+    def permission_policy(self):
+        return permission_policy_for(Contact)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["contact_count"] = Contact.objects.count()
+        context["preferences"] = Preference.objects.annotate(
+            contact_count=count_of(ContactPreference.objects.all(), "preference")
+        )
+        context["categories"] = Category.objects.annotate(
+            opted_out_count=count_of(CategoryChoice.objects.filter(subscribed=False), "category")
+        )
+        context["recent_events"] = ConsentEvent.objects.select_related("contact")[
+            : get_setting("OVERVIEW_RECENT_CHANGES")
+        ]
+        return context
+
+
+class OverviewViewSet(ViewSet):
+    name = "preference_center"
+    url_prefix = "preference-center"
+    icon = "tasks"
+    menu_label = _("Overview")
+
+    @property
+    def menu_item_class(self):
+        class OverviewMenuItem(super().menu_item_class):
+            def is_shown(self, request):
+                return permission_policy_for(Contact).user_has_any_permission(
+                    request.user, ANY_CONTACT_PERMISSION
+                )
+
+        return OverviewMenuItem
+
+    def get_urlpatterns(self):
+        return [path("", OverviewView.as_view(), name="index")]

@@ -1,0 +1,22 @@
+from django.utils.translation import gettext_lazy as _
+from wagtail.admin.viewsets.base import ViewSetGroup
+
+from .views.consent_log import ConsentEventViewSet
+from .views.contacts import ContactViewSet
+from .views.interests import CategoryViewSet, PreferenceViewSet
+from .views.overview import OverviewViewSet
+
+
+class PreferenceCenterGroup(ViewSetGroup):
+    """The admin menu "Preference center"."""
+
+    menu_label = _("Preference center")
+    menu_icon = "tasks"
+    menu_order = 250
+    items = (
+        OverviewViewSet,
+        ContactViewSet,
+        PreferenceViewSet,
+        CategoryViewSet,
+        ConsentEventViewSet,
+    )
