@@ -5,9 +5,9 @@ from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.widgets import AdminDateInput
 
 from . import services
-from .channels import channel_choices, get_channels
-from .exceptions import InvalidChange
-from .models import Category, Contact, FrequencyPeriod, Preference, normalise_email
+from .channel_settings_field import ChannelSettingsField, ChannelSettingsWidget
+from .channels import get_channels
+from .models import Category, Contact, Preference, normalise_email
 from .services.contacts import DETAIL_FIELDS
 
 
@@ -18,14 +18,6 @@ class ContactForm(WagtailAdminModelForm):
     change lands in the contact's consent history with the admin user who made it. Views
     pass ``origin`` (a ``services.Origin``).
     """
-
-    CHANNEL_FIELD_NAMES = (
-        "enabled",
-        "frequency_count",
-        "frequency_period",
-        "pause_from",
-        "pause_to",
-    )
 
     preferences = forms.ModelMultipleChoiceField(
         label=_("Preferences"),
@@ -40,10 +32,15 @@ class ContactForm(WagtailAdminModelForm):
         widget=forms.CheckboxSelectMultiple,
         required=False,
     )
-    preferred_channel = forms.ChoiceField(
-        label=_("Preferred channel"),
+    channels = ChannelSettingsField(
+        label=_("Channels and frequency"),
+        help_text=_(
+            "Untick “Enabled” to mark a channel “do not contact”. A frequency limits how many "
+            "messages the contact receives per period; a pause stops them between two dates. "
+            "When a message exists for several channels, the preferred one is used."
+        ),
+        widget=ChannelSettingsWidget(date_widget=AdminDateInput),
         required=False,
-        widget=forms.RadioSelect,
     )
 
     class Meta:
@@ -53,91 +50,31 @@ class ContactForm(WagtailAdminModelForm):
     def __init__(self, *args, origin: services.Origin | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.origin = origin
-        self.fields["preferred_channel"].choices = [("", _("No preference")), *channel_choices()]
         current = services.channel_settings(self.instance) if self.instance.pk else {}
-        for key in get_channels():
-            self._add_channel_fields(key, current.get(key, services.ChannelSettings()))
+        self.initial.setdefault(
+            "channels",
+            {key: current.get(key, services.ChannelSettings()) for key in get_channels()},
+        )
         if self.instance.pk:
             self.initial.setdefault(
                 "preferences", list(self.instance.preferences.values_list("pk", flat=True))
             )
-            self.initial.setdefault(
-                "opted_out_categories",
-                list(
-                    self.instance.category_choices.filter(subscribed=False).values_list(
-                        "category_id", flat=True
-                    )
-                ),
-            )
-            preferred = [key for key, s in current.items() if s.is_preferred]
-            self.initial.setdefault("preferred_channel", preferred[0] if preferred else "")
+            self.initial.setdefault("opted_out_categories", self._opted_out_ids())
 
-    def _add_channel_fields(self, key: str, current: services.ChannelSettings) -> None:
-        fields = {
-            "enabled": forms.BooleanField(
-                label=_("Enabled"), required=False, initial=current.enabled
-            ),
-            "frequency_count": forms.IntegerField(
-                label=_("Messages"),
-                min_value=1,
-                max_value=1000,
-                required=False,
-                initial=current.frequency_count,
-            ),
-            "frequency_period": forms.ChoiceField(
-                label=_("Per"),
-                choices=[("", "—"), *FrequencyPeriod.choices],
-                required=False,
-                initial=current.frequency_period,
-            ),
-            "pause_from": forms.DateField(
-                label=_("Pause from"),
-                widget=AdminDateInput,
-                required=False,
-                initial=current.pause_from,
-            ),
-            "pause_to": forms.DateField(
-                label=_("Pause to"),
-                widget=AdminDateInput,
-                required=False,
-                initial=current.pause_to,
-            ),
-        }
-        for name, field in fields.items():
-            self.fields[f"channel_{key}_{name}"] = field
+    def _opted_out_ids(self) -> list[int]:
+        return list(
+            self.instance.category_choices.filter(subscribed=False).values_list(
+                "category_id", flat=True
+            )
+        )
 
     def clean_email(self):
         return normalise_email(self.cleaned_data["email"])
 
-    def clean(self):
-        cleaned = super().clean()
-        for key, channel in get_channels().items():
-            try:
-                self.channel_settings(key)
-            except InvalidChange as error:
-                self.add_error(None, f"{channel}: {error}")
-        return cleaned
-
-    def channel_settings(self, key: str) -> services.ChannelSettings:
-        values = {
-            name: self.cleaned_data.get(f"channel_{key}_{name}")
-            for name in self.CHANNEL_FIELD_NAMES
-        }
-        return services.ChannelSettings(
-            enabled=bool(values["enabled"]),
-            frequency_count=values["frequency_count"],
-            frequency_period=values["frequency_period"] or "",
-            pause_from=values["pause_from"],
-            pause_to=values["pause_to"],
-            is_preferred=self.cleaned_data.get("preferred_channel") == key,
-        )
-
     @transaction.atomic
     def save(self, commit=True):
         origin = self.origin
-        details = {
-            name: self.cleaned_data[name] for name in DETAIL_FIELDS if name in self.cleaned_data
-        }
+        details = {name: self.cleaned_data[name] for name in DETAIL_FIELDS}
         status = self.cleaned_data["status"]
         created = False
         if self.instance._state.adding:
@@ -153,21 +90,16 @@ class ContactForm(WagtailAdminModelForm):
             if services.set_status(contact, status, origin):
                 contact.refresh_from_db(fields=["status"])
         services.set_preferences(contact, self.cleaned_data["preferences"], origin)
-        opted_out = set(self.cleaned_data["opted_out_categories"])
-        opted_out_before = set(
-            contact.category_choices.filter(subscribed=False).values_list("category_id", flat=True)
-        )
+        opted_out = {category.pk for category in self.cleaned_data["opted_out_categories"]}
+        opted_out_before = set(self._opted_out_ids()) if not created else set()
         services.set_category_choices(
             contact,
             {
-                category: category not in opted_out
-                for category in Category.objects.all()
-                if (category in opted_out) != (category.pk in opted_out_before)
+                category: category.pk not in opted_out
+                for category in Category.objects.filter(pk__in=opted_out ^ opted_out_before)
             },
             origin,
         )
-        services.update_channels(
-            contact, {key: self.channel_settings(key) for key in get_channels()}, origin
-        )
+        services.update_channels(contact, self.cleaned_data["channels"], origin)
         self.instance = contact
         return contact

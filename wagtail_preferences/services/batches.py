@@ -3,7 +3,8 @@ from itertools import islice
 
 from django.db import models
 
-from ..models import ConsentEvent
+from ..exceptions import InvalidChange
+from ..models import ConsentEvent, Contact
 
 BATCH_SIZE = 2000
 
@@ -14,18 +15,31 @@ def batched(items: Iterable, size: int) -> Iterator[tuple]:
         yield batch
 
 
-def contact_id_batches(contacts) -> Iterator[list[int]]:
-    """Contact ids in batches, from a contact, a queryset, or an iterable of contacts or ids."""
+def contact_id_batches(contacts, *, must_exist: bool = False) -> Iterator[list[int]]:
+    """Contact ids in batches, from a contact, a queryset, or an iterable of contacts or ids.
+
+    With ``must_exist``, ids given directly that are not a contact's raise ``InvalidChange``.
+    """
     if isinstance(contacts, models.Model):
-        yield [contacts.pk]
-        return
-    if isinstance(contacts, models.QuerySet):
+        contacts = [contacts]
+    elif isinstance(contacts, models.QuerySet):
         if not contacts.query.is_sliced:
             contacts = contacts.order_by()
         contacts = contacts.values_list("pk", flat=True).iterator(BATCH_SIZE)
+        must_exist = False
     ids: Iterable[int] = (getattr(c, "pk", c) for c in contacts)
     for batch in batched(ids, BATCH_SIZE):
-        yield list(dict.fromkeys(batch))
+        batch = list(dict.fromkeys(batch))
+        if must_exist:
+            _require_contacts(batch)
+        yield batch
+
+
+def _require_contacts(ids: list[int]) -> None:
+    found = set(Contact.objects.filter(pk__in=ids).values_list("pk", flat=True))
+    missing = [i for i in ids if i not in found]
+    if missing:
+        raise InvalidChange(f"Not contacts: {', '.join(map(repr, missing))}.")
 
 
 def record(events: list[ConsentEvent]) -> None:

@@ -23,7 +23,7 @@ def set_category_choices(
     changes: set[tuple[int, int, bool | None]] = set()
     if not by_id:
         return frozenset()
-    for ids in contact_id_batches(contacts):
+    for ids in contact_id_batches(contacts, must_exist=True):
         current = {
             (c, cat): subscribed
             for c, cat, subscribed in CategoryChoice.objects.filter(

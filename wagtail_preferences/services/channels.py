@@ -76,6 +76,8 @@ def update_channels(
         for row in ContactChannel.objects.select_for_update().filter(contact=contact)
     }
     wanted = dict(wanted)
+    if sum(s.is_preferred for s in wanted.values()) > 1:
+        raise InvalidChange("Only one channel can be preferred.")
     if any(s.is_preferred for s in wanted.values()):
         for key, row in rows.items():
             if row.is_preferred and key not in wanted:

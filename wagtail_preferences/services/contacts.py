@@ -1,6 +1,10 @@
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
+from django.utils import timezone
 
 from .. import signals
+from ..exceptions import InvalidChange
 from ..models import ConsentSubject, Contact, ContactStatus, normalise_email
 from .batches import contact_id_batches, record
 from .origin import Origin
@@ -13,6 +17,15 @@ def _logged(contact: Contact, name: str):
     return getattr(contact, "user_id" if name == "user" else name)
 
 
+def _email(value: str) -> str:
+    email = normalise_email(value)
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise InvalidChange(f"{value!r} is not an email address.") from None
+    return email
+
+
 @transaction.atomic
 def get_or_create_contact(email: str, origin: Origin, **details) -> tuple[Contact, bool]:
     """The contact with ``email`` (in any case), created with ``details`` if it is new.
@@ -20,7 +33,7 @@ def get_or_create_contact(email: str, origin: Origin, **details) -> tuple[Contac
     Safe when two requests create the same address at once: the database's unique
     constraint decides, and the loser gets the winner's contact.
     """
-    contact, created = Contact.objects.get_or_create(email=normalise_email(email), defaults=details)
+    contact, created = Contact.objects.get_or_create(email=_email(email), defaults=details)
     if created:
         record(
             [
@@ -45,7 +58,7 @@ def update_details(contact: Contact, changes: dict, origin: Origin) -> frozenset
     if unknown:
         raise ValueError(f"Not contact details: {', '.join(sorted(unknown))}")
     if "email" in changes:
-        changes = {**changes, "email": normalise_email(changes["email"])}
+        changes = {**changes, "email": _email(changes["email"])}
     old = {name: _logged(contact, name) for name in changes}
     for name, value in changes.items():
         setattr(contact, name, value)
@@ -53,7 +66,8 @@ def update_details(contact: Contact, changes: dict, origin: Origin) -> frozenset
     changed = [name for name in changes if old[name] != new[name]]
     if not changed:
         return frozenset()
-    contact.save()
+    # Only the changed fields: a stale instance must not write back anything else (its status).
+    contact.save(update_fields=[*changed, "updated_at"])
     record(
         [
             origin.event(
@@ -84,7 +98,9 @@ def set_status(contacts, status: str, origin: Origin) -> frozenset[int]:
         rows = list(
             Contact.objects.filter(pk__in=ids).exclude(status=status).values_list("pk", "status")
         )
-        Contact.objects.filter(pk__in=[pk for pk, _ in rows]).update(status=status)
+        Contact.objects.filter(pk__in=[pk for pk, _ in rows]).update(
+            status=status, updated_at=timezone.now()
+        )
         record(
             [
                 origin.event(

@@ -34,7 +34,7 @@ def add_preferences(contacts, preferences, origin: Origin) -> frozenset[tuple[in
     added: set[tuple[int, int]] = set()
     if not preferences:
         return frozenset()
-    for ids in contact_id_batches(contacts):
+    for ids in contact_id_batches(contacts, must_exist=True):
         held = set(
             ContactPreference.objects.filter(
                 contact_id__in=ids, preference__in=preferences

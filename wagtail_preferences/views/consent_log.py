@@ -1,14 +1,15 @@
 import django_filters
 from django import forms
-from django.urls import path
+from django.urls import path, reverse
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
-from wagtail.admin.ui.tables import Column, DateColumn
+from wagtail.admin.ui.tables import Column, DateColumn, TitleColumn
 from wagtail.admin.views import generic
 from wagtail.admin.viewsets.model import ModelViewSet
 
 from ..models import ChangePath, ConsentEvent, ConsentSubject, normalise_email
+from .contacts import ContactViewSet
 
 
 class ConsentEventFilterSet(WagtailFilterSet):
@@ -36,12 +37,14 @@ class ConsentEventIndexView(generic.IndexView):
     def columns(self):
         return [
             DateColumn("created_at", label=_("When"), sort_key="created_at"),
-            Column("contact", label=_("Contact")),
-            Column("get_subject_display", label=_("About")),
-            Column("subject_label", label=_("Subject")),
-            Column("field", label=_("Field")),
-            Column("old_value", label=_("Old value")),
-            Column("new_value", label=_("New value")),
+            TitleColumn(
+                "contact",
+                label=_("Contact"),
+                get_url=lambda event: reverse(
+                    f"{ContactViewSet.name}:edit", args=[event.contact_id]
+                ),
+            ),
+            Column("summary", label=_("Change")),
             Column("get_path_display", label=_("Path")),
             Column("actor_label", label=_("By")),
             Column("reference", label=_("Reference")),

@@ -10,7 +10,7 @@ from ..admin_forms import ContactForm
 from ..conf import get_setting
 from ..filters import ContactFilterSet
 from ..models import Contact, Preference
-from ..panels import ChannelSettingsPanel, ConsentHistoryPanel
+from ..panels import ConsentHistoryPanel
 from ..services import Origin
 
 
@@ -97,10 +97,7 @@ class ContactViewSet(ModelViewSet):
                 [FieldPanel("preferences"), FieldPanel("opted_out_categories")],
                 heading=_("Preferences and categories"),
             ),
-            ObjectList(
-                [ChannelSettingsPanel(heading=_("Channels and frequency"))],
-                heading=_("Channels"),
-            ),
+            ObjectList([FieldPanel("channels")], heading=_("Channels")),
             ObjectList([ConsentHistoryPanel()], heading=_("History")),
         ],
         base_form_class=ContactForm,

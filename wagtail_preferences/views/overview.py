@@ -25,6 +25,9 @@ class OverviewView(PermissionCheckedMixin, WagtailAdminTemplateMixin, TemplateVi
     def permission_policy(self):
         return permission_policy_for(Contact)
 
+    def get_breadcrumbs_items(self):
+        return [*self.breadcrumbs_items, {"url": "", "label": self.page_title}]
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["contact_count"] = Contact.objects.count()
