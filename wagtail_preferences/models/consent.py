@@ -73,6 +73,7 @@ class ConsentEvent(models.Model):
     class Meta:
         verbose_name = _("consent event")
         verbose_name_plural = _("consent events")
+        default_permissions = ("view",)
         ordering = ["-created_at", "-pk"]
         indexes = [
             models.Index(fields=["contact", "-created_at"]),

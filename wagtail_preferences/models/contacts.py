@@ -148,6 +148,7 @@ class ContactPreference(models.Model):
 
     class Meta:
         verbose_name = _("contact preference")
+        default_permissions = ()
         constraints = [
             models.UniqueConstraint(
                 fields=["contact", "preference"],
@@ -173,6 +174,7 @@ class CategoryChoice(models.Model):
 
     class Meta:
         verbose_name = _("category choice")
+        default_permissions = ()
         constraints = [
             models.UniqueConstraint(
                 fields=["contact", "category"],
@@ -209,6 +211,7 @@ class ContactChannel(models.Model):
 
     class Meta:
         verbose_name = _("channel setting")
+        default_permissions = ()
         constraints = [
             models.UniqueConstraint(
                 fields=["contact", "channel"],

@@ -24,6 +24,8 @@ class ChannelSettings:
     is_preferred: bool = False
 
     def __post_init__(self):
+        if self.frequency_count is not None and self.frequency_count < 1:
+            raise InvalidChange("A frequency needs at least one message.")
         if bool(self.frequency_count) != bool(self.frequency_period):
             raise InvalidChange("A frequency needs both a number of messages and a period.")
         if self.frequency_period and self.frequency_period not in FrequencyPeriod.values:
