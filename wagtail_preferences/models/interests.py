@@ -1,6 +1,36 @@
 from django.db import models
+from django.db.models import Count, IntegerField, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
+
+from .contacts import CategoryChoice, ContactPreference
+
+
+def count_of(rows, field: str):
+    """A correlated ``COUNT(*)`` of ``rows`` whose ``field`` is the outer row; uses its index."""
+    counted = (
+        rows.filter(**{field: OuterRef("pk")})
+        .order_by()
+        .values(field)
+        .annotate(n=Count("*"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
+class PreferenceQuerySet(models.QuerySet):
+    def with_contact_count(self):
+        """Annotate ``contact_count``: how many contacts hold each preference."""
+        return self.annotate(contact_count=count_of(ContactPreference.objects.all(), "preference"))
+
+
+class CategoryQuerySet(models.QuerySet):
+    def with_opt_out_count(self):
+        """Annotate ``opted_out_count``: how many contacts opted out of each category."""
+        return self.annotate(
+            opted_out_count=count_of(CategoryChoice.objects.filter(subscribed=False), "category")
+        )
 
 
 class Interest(models.Model):
@@ -39,6 +69,8 @@ class Preference(Interest):
         help_text=_("Public preferences are offered to visitors; internal ones are not."),
     )
 
+    objects = PreferenceQuerySet.as_manager()
+
     class Meta(Interest.Meta):
         verbose_name = _("preference")
         verbose_name_plural = _("preferences")
@@ -46,6 +78,8 @@ class Preference(Interest):
 
 class Category(Interest):
     """A global category messages belong to. Contacts are subscribed unless they opt out."""
+
+    objects = CategoryQuerySet.as_manager()
 
     class Meta(Interest.Meta):
         verbose_name = _("category")

@@ -1,5 +1,3 @@
-from django.db.models import Count, IntegerField, OuterRef, Subquery
-from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.http import urlencode
@@ -9,20 +7,8 @@ from wagtail.admin.panels import FieldPanel
 from wagtail.admin.ui.tables import BooleanColumn, Column, TitleColumn
 from wagtail.snippets.views.snippets import DeleteView, IndexView, SnippetViewSet
 
-from ..models import Category, CategoryChoice, Contact, ContactPreference, Preference
+from ..models import Category, Contact, Preference
 from .contacts import ContactViewSet
-
-
-def count_of(rows, field: str):
-    """A correlated ``COUNT(*)`` of ``rows`` whose ``field`` is the outer row; uses its index."""
-    counted = (
-        rows.filter(**{field: OuterRef("pk")})
-        .order_by()
-        .values(field)
-        .annotate(n=Count("*"))
-        .values("n")
-    )
-    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
 
 
 class ContactsLinksColumn(Column):
@@ -39,17 +25,15 @@ class ContactsLinksColumn(Column):
         user = parent_context["request"].user
         url = reverse(f"{ContactViewSet.name}:index")
         context["contacts_url"] = f"{url}?{urlencode({self.filter_param: instance.pk})}"
+        context["count"] = self.get_value(instance)
         context["can_export"] = user.has_perm("wagtail_preferences.export_contact")
         return context
 
 
 class InterestIndexView(IndexView):
     count_label = ""
-    count_expression = None
+    count_field = ""
     filter_param = ""
-
-    def get_base_queryset(self):
-        return super().get_base_queryset().annotate(contact_count=self.count_expression)
 
     @cached_property
     def columns(self):
@@ -58,9 +42,9 @@ class InterestIndexView(IndexView):
             Column("slug", label=_("Slug")),
             *self.extra_columns(),
             ContactsLinksColumn(
-                "contact_count",
+                self.count_field,
                 label=self.count_label,
-                sort_key="contact_count",
+                sort_key=self.count_field,
                 filter_param=self.filter_param,
             ),
         ]
@@ -71,8 +55,11 @@ class InterestIndexView(IndexView):
 
 class PreferenceIndexView(InterestIndexView):
     count_label = _("Contacts holding it")
-    count_expression = count_of(ContactPreference.objects.all(), "preference")
+    count_field = "contact_count"
     filter_param = "preference"
+
+    def get_base_queryset(self):
+        return super().get_base_queryset().with_contact_count()
 
     def extra_columns(self):
         return [BooleanColumn("is_public", label=_("Public"))]
@@ -80,8 +67,11 @@ class PreferenceIndexView(InterestIndexView):
 
 class CategoryIndexView(InterestIndexView):
     count_label = _("Contacts opted out")
-    count_expression = count_of(CategoryChoice.objects.filter(subscribed=False), "category")
+    count_field = "opted_out_count"
     filter_param = "category_opt_out"
+
+    def get_base_queryset(self):
+        return super().get_base_queryset().with_opt_out_count()
 
 
 class PreferenceDeleteView(DeleteView):

@@ -7,8 +7,7 @@ from wagtail.admin.viewsets.base import ViewSet
 
 from ..compat import permission_policy_for
 from ..conf import get_setting
-from ..models import Category, CategoryChoice, ConsentEvent, Contact, ContactPreference, Preference
-from .interests import count_of
+from ..models import Category, ConsentEvent, Contact, Preference
 
 ANY_CONTACT_PERMISSION = ["add", "change", "delete", "view"]
 
@@ -31,12 +30,8 @@ class OverviewView(PermissionCheckedMixin, WagtailAdminTemplateMixin, TemplateVi
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["contact_count"] = Contact.objects.count()
-        context["preferences"] = Preference.objects.annotate(
-            contact_count=count_of(ContactPreference.objects.all(), "preference")
-        )
-        context["categories"] = Category.objects.annotate(
-            opted_out_count=count_of(CategoryChoice.objects.filter(subscribed=False), "category")
-        )
+        context["preferences"] = Preference.objects.with_contact_count()
+        context["categories"] = Category.objects.with_opt_out_count()
         context["recent_events"] = ConsentEvent.objects.select_related("contact")[
             : get_setting("OVERVIEW_RECENT_CHANGES")
         ]
