@@ -1,0 +1,47 @@
+import pytest
+
+from tests.factories import UserFactory
+from wagtail_preferences import signals
+from wagtail_preferences.models import ChangePath
+from wagtail_preferences.services import Origin
+
+SIGNAL_NAMES = (
+    "contact_created",
+    "contact_details_changed",
+    "contact_status_changed",
+    "preferences_added",
+    "preferences_removed",
+    "categories_changed",
+    "channels_changed",
+)
+
+
+@pytest.fixture
+def origin():
+    return Origin(path=ChangePath.SYSTEM)
+
+
+@pytest.fixture
+def superuser(db):
+    return UserFactory(superuser=True)
+
+
+@pytest.fixture
+def sent_signals():
+    """Every signal of ``wagtail_preferences.signals`` sent during the test, in order.
+
+    Each entry is ``(name, kwargs)``, with ``sender`` included in kwargs.
+    """
+    sent = []
+    receivers = {}
+    for name in SIGNAL_NAMES:
+
+        def receiver(name=name, **kwargs):
+            kwargs.pop("signal")
+            sent.append((name, kwargs))
+
+        receivers[name] = receiver
+        getattr(signals, name).connect(receiver, weak=False)
+    yield sent
+    for name, receiver in receivers.items():
+        getattr(signals, name).disconnect(receiver)
