@@ -17,11 +17,13 @@ from tests.factories import (
 )
 from wagtail_preferences import services
 from wagtail_preferences.models import (
+    Category,
     ChangePath,
     ConsentEvent,
     ConsentSubject,
     Contact,
     ContactStatus,
+    Preference,
 )
 
 pytestmark = pytest.mark.django_db
@@ -370,3 +372,31 @@ class TestOverviewAndConsentLog:
         )
         assert [e.contact for e in response.context["object_list"]] == [bob]
         assert "Add consent event" not in response.content.decode()
+
+
+class TestInterestForms:
+    def test_a_slug_made_from_the_name_must_be_unique(self, admin_client):
+        PreferenceFactory(name="Events")
+        response = admin_client.post(
+            reverse("preference_center_preferences:add"),
+            {"name": "Events!", "slug": "", "description": "", "is_public": "on", "sort_order": 0},
+        )
+        assert response.status_code == 200
+        assert "Preference with this Slug already exists." in response.content.decode()
+        assert Preference.objects.count() == 1
+
+    def test_a_name_without_letters_needs_a_slug(self, admin_client):
+        url = reverse("preference_center_categories:add")
+        response = admin_client.post(url, {"name": "!!!", "slug": "", "sort_order": 0})
+        assert "No slug can be made from this name" in response.content.decode()
+        response = admin_client.post(url, {"name": "!!!", "slug": "bangs", "sort_order": 0})
+        assert response.status_code == 302
+        assert Category.objects.get().slug == "bangs"
+
+    def test_the_slug_is_made_from_the_name(self, admin_client):
+        response = admin_client.post(
+            reverse("preference_center_preferences:add"),
+            {"name": "Product news", "slug": "", "sort_order": 0},
+        )
+        assert response.status_code == 302
+        assert Preference.objects.get().slug == "product-news"

@@ -181,6 +181,7 @@ class TestCheckSettings:
             ("OVERVIEW_RECENT_CHANGES", -1),
             ("CHANNELS", []),
             ("CHANNELS", ["no_such_module.Channel"]),
+            ("CHANNELS", [object]),
         ],
     )
     def test_e003_bad_value(self, settings, name, value):
@@ -211,8 +212,9 @@ class TestCheckSettings:
             ([EMAIL, "tests.test_conf_and_checks.SecondEmailChannel"], "got 'email'"),
             (["tests.test_conf_and_checks.KeylessChannel"], "got ''"),
             (["wagtail_preferences.channels.Channel"], "cannot be used"),
+            (["collections.OrderedDict"], "is not a subclass of"),
         ],
-        ids=["listed-twice", "duplicate-key", "no-key", "abstract-class"],
+        ids=["listed-twice", "duplicate-key", "no-key", "abstract-class", "not-a-channel"],
     )
     def test_e004_bad_channel_class(self, settings, channels, message):
         settings.WAGTAIL_PREFERENCES = {"CHANNELS": channels}

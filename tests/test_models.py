@@ -202,13 +202,10 @@ class TestChannelConstraints:
 
         assert ContactChannel.objects.get(pk=row.pk).pause_to == pause_to
 
-    # A period without a count (NULL) is not refused: the CHECK evaluates to NULL, which
-    # passes. The service layer refuses it (ChannelSettings); the constraint should say
-    # frequency_count__isnull=False in its second branch.
     @pytest.mark.parametrize(
         ("count", "period"),
-        [(3, ""), (0, "week"), (0, "")],
-        ids=["count-without-period", "zero-count", "zero-count-without-period"],
+        [(3, ""), (0, "week"), (0, ""), (None, "week")],
+        ids=["count-without-period", "zero-count", "zero-count-without-period", "period-only"],
     )
     def test_frequency_needs_both_a_count_and_a_period(self, count, period):
         with transaction.atomic(), pytest.raises(IntegrityError):

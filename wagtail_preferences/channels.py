@@ -49,8 +49,14 @@ def get_channels() -> dict[str, Channel]:
     """Registered channels by key, in the order of the setting."""
     channels: dict[str, Channel] = {}
     for path in get_setting("CHANNELS"):
+        channel_class = import_string(path)
+        if not (isinstance(channel_class, type) and issubclass(channel_class, Channel)):
+            raise ConfigurationError(
+                f"{SETTINGS_NAME}['CHANNELS']: {path} is not a subclass of "
+                "wagtail_preferences.channels.Channel."
+            )
         try:
-            channel = import_string(path)()
+            channel = channel_class()
         except TypeError as error:
             raise ConfigurationError(
                 f"{SETTINGS_NAME}['CHANNELS']: {path} cannot be used ({error})."

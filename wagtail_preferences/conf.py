@@ -25,6 +25,8 @@ def _dotted_paths(value: Any) -> str | None:
     if not isinstance(value, list | tuple) or not value:
         return "must be a non-empty list of dotted paths"
     for path in value:
+        if not isinstance(path, str):
+            return f"must hold dotted paths (strings), not {path!r}"
         try:
             import_string(path)
         except ImportError as error:

@@ -230,7 +230,7 @@ class ContactChannel(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(frequency_count__isnull=True, frequency_period="")
-                | Q(frequency_count__gte=1, frequency_period__gt=""),
+                | Q(frequency_count__isnull=False, frequency_count__gte=1, frequency_period__gt=""),
                 name="wagtail_preferences_contactchannel_frequency_whole",
             ),
         ]

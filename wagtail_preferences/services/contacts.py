@@ -56,9 +56,11 @@ def update_details(contact: Contact, changes: dict, origin: Origin) -> frozenset
     """Change the contact's details in ``changes``; returns the names of the changed fields."""
     unknown = set(changes) - set(DETAIL_FIELDS)
     if unknown:
-        raise ValueError(f"Not contact details: {', '.join(sorted(unknown))}")
+        raise InvalidChange(f"Not contact details: {', '.join(sorted(unknown))}")
     if "email" in changes:
         changes = {**changes, "email": _email(changes["email"])}
+        if Contact.objects.filter(email=changes["email"]).exclude(pk=contact.pk).exists():
+            raise InvalidChange(f"{changes['email']} is another contact's address.")
     old = {name: _logged(contact, name) for name in changes}
     for name, value in changes.items():
         setattr(contact, name, value)

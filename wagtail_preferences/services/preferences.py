@@ -78,11 +78,13 @@ def remove_preferences(contacts, preferences, origin: Origin) -> frozenset[tuple
 
 
 @transaction.atomic
-def set_preferences(contact, chosen, origin: Origin, offered=None) -> None:
+def set_preferences(
+    contact, chosen, origin: Origin, offered=None
+) -> tuple[frozenset[tuple[int, int]], frozenset[tuple[int, int]]]:
     """Make ``contact`` hold exactly ``chosen`` among ``offered`` (default: all preferences).
 
     Preferences that were not offered are left as they are, so a form changes only what
-    it showed.
+    it showed. Returns the (contact_id, preference_id) pairs added and removed.
     """
     chosen_ids = {getattr(p, "pk", p) for p in chosen}
     held_ids = set(contact.preference_holdings.values_list("preference_id", flat=True))
@@ -92,8 +94,9 @@ def set_preferences(contact, chosen, origin: Origin, offered=None) -> None:
         else set(Preference.objects.values_list("pk", flat=True))
     )
     chosen_ids &= offered_ids
-    remove_preferences(contact, (held_ids & offered_ids) - chosen_ids, origin)
-    add_preferences(contact, chosen_ids - held_ids, origin)
+    removed = remove_preferences(contact, (held_ids & offered_ids) - chosen_ids, origin)
+    added = add_preferences(contact, chosen_ids - held_ids, origin)
+    return added, removed
 
 
 def _send(signal, pairs: set[tuple[int, int]], origin: Origin) -> None:
