@@ -2,7 +2,7 @@ import datetime
 import math
 
 import pytest
-from django.db import IntegrityError, connection
+from django.db import connection
 from django.test import RequestFactory
 from django.utils import timezone
 
