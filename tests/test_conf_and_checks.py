@@ -1,4 +1,5 @@
 import pytest
+from django.apps import apps
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 from django.test import override_settings
@@ -12,7 +13,7 @@ from wagtail_preferences.channels import (
     get_channel,
     get_channels,
 )
-from wagtail_preferences.checks import check_settings, check_urls_included
+from wagtail_preferences.checks import check_required_apps, check_settings, check_urls_included
 from wagtail_preferences.conf import DEFAULTS, VALIDATORS, get_setting
 from wagtail_preferences.exceptions import ConfigurationError, PreferencesError, UnknownChannel
 
@@ -251,6 +252,22 @@ class TestCheckUrlsIncluded:
         settings.ROOT_URLCONF = "tests.urls_without_preferences"
 
         assert "wagtail_preferences.E005" in ids(checks.run_checks(tags=[checks.Tags.urls]))
+
+
+class TestCheckRequiredApps:
+    def test_no_error_when_the_apps_are_installed(self):
+        assert check_required_apps() == []
+
+    def test_e006_names_the_missing_app(self, monkeypatch):
+        installed = apps.is_installed
+        monkeypatch.setattr(
+            apps, "is_installed", lambda name: name != "wagtail.snippets" and installed(name)
+        )
+
+        errors = check_required_apps()
+
+        assert ids(errors) == ["wagtail_preferences.E006"]
+        assert "'wagtail.snippets'" in errors[0].msg
 
 
 class TestChannelRegistry:

@@ -316,11 +316,13 @@ class TestConsentEventsOutliveWhatTheyMention:
 
         preference.delete()
 
-        event = ConsentEvent.objects.get(contact=contact)
-        assert event.subject == ConsentSubject.PREFERENCE
-        assert event.subject_id == preference_id
-        assert event.subject_label == "Trainings"
-        assert "Trainings" in str(event)
+        added, removed = ConsentEvent.objects.filter(contact=contact).order_by("pk")
+        for event in (added, removed):
+            assert event.subject == ConsentSubject.PREFERENCE
+            assert event.subject_id == preference_id
+            assert event.subject_label == "Trainings"
+            assert "Trainings" in str(event)
+        assert (added.new_value, removed.new_value) == (True, False)
         assert not contact.preference_holdings.exists()
 
     def test_deleting_a_category_keeps_its_events_and_label(self, origin):
@@ -330,8 +332,10 @@ class TestConsentEventsOutliveWhatTheyMention:
 
         category.delete()
 
-        event = ConsentEvent.objects.get(contact=contact)
-        assert (event.subject, event.subject_label) == (ConsentSubject.CATEGORY, "Promotions")
+        opted_out, forgotten = ConsentEvent.objects.filter(contact=contact).order_by("pk")
+        for event in (opted_out, forgotten):
+            assert (event.subject, event.subject_label) == (ConsentSubject.CATEGORY, "Promotions")
+        assert (opted_out.new_value, forgotten.new_value) == (False, None)
         assert not contact.category_choices.exists()
 
     def test_deleting_the_actor_keeps_the_event_and_the_actor_label(self):

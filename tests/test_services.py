@@ -976,7 +976,7 @@ class TestSetStatus:
     def test_an_unknown_status_raises_and_changes_nothing(self, origin, sent_signals):
         contact = ContactFactory()
 
-        with pytest.raises(ValueError, match="subscribed-ish"):
+        with pytest.raises(InvalidChange, match="subscribed-ish"):
             services.set_status([contact], "subscribed-ish", origin)
 
         assert Contact.objects.get().status == ContactStatus.PENDING

@@ -11,12 +11,18 @@ class WagtailPreferencesConfig(AppConfig):
     def ready(self):
         from django.core import checks
         from django.core.signals import setting_changed
+        from django.db.models.signals import pre_delete
 
         from .channels import forget_channels
-        from .checks import check_settings, check_urls_included
+        from .checks import check_required_apps, check_settings, check_urls_included
         from .compat import register_permission_policies
+        from .models import Category, Preference
+        from .signal_handlers import release_deleted_category, release_deleted_preference
 
         checks.register(check_settings, checks.Tags.compatibility)
         checks.register(check_urls_included, checks.Tags.urls)
+        checks.register(check_required_apps)
         setting_changed.connect(forget_channels, dispatch_uid="wagtail_preferences_channels")
+        pre_delete.connect(release_deleted_preference, sender=Preference)
+        pre_delete.connect(release_deleted_category, sender=Category)
         register_permission_policies()

@@ -1,5 +1,6 @@
 """System checks. Ids are stable: wagtail_preferences.E001 and up."""
 
+from django.apps import apps
 from django.core import checks
 from django.urls import get_resolver
 
@@ -45,4 +46,18 @@ def check_urls_included(app_configs=None, **kwargs):
             "ROOT_URLCONF, before Wagtail's own catch-all pattern.",
             id="wagtail_preferences.E005",
         )
+    ]
+
+
+REQUIRED_APPS = ("wagtail", "wagtail.admin", "wagtail.snippets", "modelcluster")
+
+
+def check_required_apps(app_configs=None, **kwargs):
+    return [
+        checks.Error(
+            f"wagtail_preferences needs {name!r} in INSTALLED_APPS.",
+            id="wagtail_preferences.E006",
+        )
+        for name in REQUIRED_APPS
+        if not apps.is_installed(name)
     ]

@@ -25,5 +25,7 @@ class ConsentHistoryPanel(Panel):
                     ]
                 )
             context["events"] = events[:limit]
-            context["more"] = len(events) > limit
+            context["more"] = len(events) > limit and self.request.user.has_perm(
+                "wagtail_preferences.view_consentevent"
+            )
             return context

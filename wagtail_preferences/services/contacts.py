@@ -94,6 +94,8 @@ def update_details(contact: Contact, changes: dict, origin: Origin) -> frozenset
 @transaction.atomic
 def set_status(contacts, status: str, origin: Origin) -> frozenset[int]:
     """Give every contact ``status``; returns the ids of the contacts that changed."""
+    if status not in ContactStatus.values:
+        raise InvalidChange(f"{status!r} is not a contact status.")
     status = ContactStatus(status)
     changed: set[int] = set()
     for ids in contact_id_batches(contacts):

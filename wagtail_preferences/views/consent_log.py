@@ -1,7 +1,6 @@
 import django_filters
 from django import forms
 from django.urls import path, reverse
-from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
 from wagtail.admin.ui.tables import Column, DateColumn, TitleColumn
@@ -10,6 +9,7 @@ from wagtail.admin.viewsets.model import ModelViewSet
 
 from ..models import ChangePath, ConsentEvent, ConsentSubject, normalise_email
 from .contacts import ContactViewSet
+from .mixins import OffersViewPermission, WithoutGenericExport
 
 
 class ConsentEventFilterSet(WagtailFilterSet):
@@ -27,31 +27,14 @@ class ConsentEventFilterSet(WagtailFilterSet):
         return queryset.filter(contact__email=normalise_email(value))
 
 
-class ConsentEventIndexView(generic.IndexView):
+class ConsentEventIndexView(WithoutGenericExport, generic.IndexView):
     page_title = _("Consent log")
 
     def get_base_queryset(self):
         return super().get_base_queryset().select_related("contact")
 
-    @cached_property
-    def columns(self):
-        return [
-            DateColumn("created_at", label=_("When"), sort_key="created_at"),
-            TitleColumn(
-                "contact",
-                label=_("Contact"),
-                get_url=lambda event: reverse(
-                    f"{ContactViewSet.name}:edit", args=[event.contact_id]
-                ),
-            ),
-            Column("summary", label=_("Change")),
-            Column("get_path_display", label=_("Path")),
-            Column("actor_label", label=_("By")),
-            Column("reference", label=_("Reference")),
-        ]
 
-
-class ConsentEventViewSet(ModelViewSet):
+class ConsentEventViewSet(OffersViewPermission, ModelViewSet):
     """The append-only consent log: listed and filtered, never edited."""
 
     model = ConsentEvent
@@ -62,6 +45,18 @@ class ConsentEventViewSet(ModelViewSet):
     index_view_class = ConsentEventIndexView
     filterset_class = ConsentEventFilterSet
     default_ordering = "-created_at"
+    list_display = [
+        DateColumn("created_at", label=_("When"), sort_key="created_at"),
+        TitleColumn(
+            "contact",
+            label=_("Contact"),
+            get_url=lambda event: reverse(f"{ContactViewSet.name}:edit", args=[event.contact_id]),
+        ),
+        Column("summary", label=_("Change")),
+        Column("get_path_display", label=_("Path")),
+        Column("actor_label", label=_("By")),
+        Column("reference", label=_("Reference")),
+    ]
     add_to_reference_index = False
     copy_view_enabled = False
 
@@ -82,6 +77,3 @@ class ConsentEventViewSet(ModelViewSet):
             path("", self.index_view, name="index"),
             path("results/", self.index_results_view, name="index_results"),
         ]
-
-    def get_permissions_to_register(self):
-        return super().get_permissions_to_register().filter(codename="view_consentevent")

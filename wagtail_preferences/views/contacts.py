@@ -1,8 +1,7 @@
 from django.db.models import Prefetch
-from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel, ObjectList, TabbedInterface
-from wagtail.admin.ui.tables import Column, DateColumn, RelatedObjectsColumn, TitleColumn
+from wagtail.admin.ui.tables import Column, DateColumn, RelatedObjectsColumn
 from wagtail.admin.views import generic
 from wagtail.admin.viewsets.model import ModelViewSet
 
@@ -12,9 +11,10 @@ from ..filters import ContactFilterSet
 from ..models import Contact, Preference
 from ..panels import ConsentHistoryPanel
 from ..services import Origin
+from .mixins import OffersViewPermission, WithoutGenericExport
 
 
-class ContactIndexView(generic.IndexView):
+class ContactIndexView(WithoutGenericExport, generic.IndexView):
     default_ordering = "email"
 
     def get_base_queryset(self):
@@ -27,20 +27,8 @@ class ContactIndexView(generic.IndexView):
             )
         )
 
-    @cached_property
-    def columns(self):
-        return [
-            TitleColumn(
-                "email",
-                label=_("Email"),
-                sort_key="email",
-                url_name=self.edit_url_name,
-            ),
-            Column("full_name", label=_("Name"), sort_key="last_name"),
-            Column("get_status_display", label=_("Status"), sort_key="status"),
-            RelatedObjectsColumn("preferences", label=_("Preferences")),
-            DateColumn("created_at", label=_("Created"), sort_key="created_at"),
-        ]
+    def get_paginate_by(self, queryset):
+        return get_setting("CONTACTS_PER_PAGE")
 
 
 class OriginFromRequestMixin:
@@ -58,7 +46,16 @@ class ContactEditView(OriginFromRequestMixin, generic.EditView):
     pass
 
 
-class ContactViewSet(ModelViewSet):
+class ContactDeleteView(generic.DeleteView):
+    @property
+    def confirmation_message(self):
+        return _(
+            "Delete this contact and its whole consent history? Use this to honour a request "
+            "for erasure; to stop messaging someone, set their status to Unsubscribed instead."
+        )
+
+
+class ContactViewSet(OffersViewPermission, ModelViewSet):
     model = Contact
     name = "preference_center_contacts"
     url_prefix = "preference-center/contacts"
@@ -67,15 +64,31 @@ class ContactViewSet(ModelViewSet):
     index_view_class = ContactIndexView
     add_view_class = ContactCreateView
     edit_view_class = ContactEditView
+    delete_view_class = ContactDeleteView
     filterset_class = ContactFilterSet
     search_fields = ["email", "first_name", "last_name"]
     search_backend_name = None
     copy_view_enabled = False
     add_to_reference_index = False
-
-    @property
-    def list_per_page(self):
-        return get_setting("CONTACTS_PER_PAGE")
+    inspect_view_enabled = True
+    inspect_view_fields = [
+        "email",
+        "first_name",
+        "last_name",
+        "phone",
+        "locale",
+        "status",
+        "preferences",
+        "created_at",
+        "updated_at",
+    ]
+    list_display = [
+        "email",
+        Column("full_name", label=_("Name"), sort_key="last_name"),
+        Column("get_status_display", label=_("Status"), sort_key="status"),
+        RelatedObjectsColumn("preferences", label=_("Preferences")),
+        DateColumn("created_at", label=_("Created"), sort_key="created_at"),
+    ]
 
     edit_handler = TabbedInterface(
         [

@@ -1,14 +1,15 @@
 from django.urls import reverse
-from django.utils.functional import cached_property
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from wagtail.admin.panels import FieldPanel
-from wagtail.admin.ui.tables import BooleanColumn, Column, TitleColumn
+from wagtail.admin.ui.tables import BooleanColumn, Column
 from wagtail.snippets.views.snippets import DeleteView, IndexView, SnippetViewSet
 
+from .. import services
 from ..models import Category, Contact, Preference
 from .contacts import ContactViewSet
+from .mixins import OffersViewPermission, WithoutGenericExport
 
 
 class ContactsLinksColumn(Column):
@@ -17,7 +18,7 @@ class ContactsLinksColumn(Column):
     cell_template_name = "wagtail_preferences/admin/tables/contacts_links_cell.html"
 
     def __init__(self, name, *, filter_param, **kwargs):
-        super().__init__(name, **kwargs)
+        super().__init__(name, sort_key=name, **kwargs)
         self.filter_param = filter_param
 
     def get_cell_context_data(self, instance, parent_context):
@@ -30,46 +31,12 @@ class ContactsLinksColumn(Column):
         return context
 
 
-class InterestIndexView(IndexView):
-    count_label = ""
-    count_field = ""
-    filter_param = ""
-
-    @cached_property
-    def columns(self):
-        return [
-            TitleColumn("name", label=_("Name"), sort_key="name", url_name=self.edit_url_name),
-            Column("slug", label=_("Slug")),
-            *self.extra_columns(),
-            ContactsLinksColumn(
-                self.count_field,
-                label=self.count_label,
-                sort_key=self.count_field,
-                filter_param=self.filter_param,
-            ),
-        ]
-
-    def extra_columns(self):
-        return []
-
-
-class PreferenceIndexView(InterestIndexView):
-    count_label = _("Contacts holding it")
-    count_field = "contact_count"
-    filter_param = "preference"
-
+class PreferenceIndexView(WithoutGenericExport, IndexView):
     def get_base_queryset(self):
         return super().get_base_queryset().with_contact_count()
 
-    def extra_columns(self):
-        return [BooleanColumn("is_public", label=_("Public"))]
 
-
-class CategoryIndexView(InterestIndexView):
-    count_label = _("Contacts opted out")
-    count_field = "opted_out_count"
-    filter_param = "category_opt_out"
-
+class CategoryIndexView(WithoutGenericExport, IndexView):
     def get_base_queryset(self):
         return super().get_base_queryset().with_opt_out_count()
 
@@ -88,6 +55,10 @@ class PreferenceDeleteView(DeleteView):
             holders,
         ) % {"count": holders, "name": self.object.name}
 
+    def delete_action(self):
+        services.release_preference(self.object, services.Origin.from_request(self.request))
+        super().delete_action()
+
 
 class CategoryDeleteView(DeleteView):
     @property
@@ -103,8 +74,12 @@ class CategoryDeleteView(DeleteView):
             choices,
         ) % {"count": choices, "name": self.object.name}
 
+    def delete_action(self):
+        services.release_category(self.object, services.Origin.from_request(self.request))
+        super().delete_action()
 
-class PreferenceViewSet(SnippetViewSet):
+
+class PreferenceViewSet(OffersViewPermission, SnippetViewSet):
     model = Preference
     icon = "tasks"
     menu_label = _("Preferences")
@@ -114,6 +89,14 @@ class PreferenceViewSet(SnippetViewSet):
     delete_view_class = PreferenceDeleteView
     sort_order_field = "sort_order"
     copy_view_enabled = False
+    list_display = [
+        "name",
+        "slug",
+        BooleanColumn("is_public", label=_("Public")),
+        ContactsLinksColumn(
+            "contact_count", label=_("Contacts holding it"), filter_param="preference"
+        ),
+    ]
     panels = [
         FieldPanel("name"),
         FieldPanel("slug"),
@@ -123,7 +106,7 @@ class PreferenceViewSet(SnippetViewSet):
     ]
 
 
-class CategoryViewSet(SnippetViewSet):
+class CategoryViewSet(OffersViewPermission, SnippetViewSet):
     model = Category
     icon = "folder-open-inverse"
     menu_label = _("Categories")
@@ -133,6 +116,13 @@ class CategoryViewSet(SnippetViewSet):
     delete_view_class = CategoryDeleteView
     sort_order_field = "sort_order"
     copy_view_enabled = False
+    list_display = [
+        "name",
+        "slug",
+        ContactsLinksColumn(
+            "opted_out_count", label=_("Contacts opted out"), filter_param="category_opt_out"
+        ),
+    ]
     panels = [
         FieldPanel("name"),
         FieldPanel("slug"),

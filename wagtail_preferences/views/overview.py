@@ -32,6 +32,9 @@ class OverviewView(PermissionCheckedMixin, WagtailAdminTemplateMixin, TemplateVi
         context["contact_count"] = Contact.objects.count()
         context["preferences"] = Preference.objects.with_contact_count()
         context["categories"] = Category.objects.with_opt_out_count()
+        context["can_view_log"] = self.request.user.has_perm(
+            "wagtail_preferences.view_consentevent"
+        )
         context["recent_events"] = ConsentEvent.objects.select_related("contact")[
             : get_setting("OVERVIEW_RECENT_CHANGES")
         ]
