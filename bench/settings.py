@@ -1,0 +1,21 @@
+"""Settings for the benchmarks: the test settings, pointed at ``DATABASE_URL``.
+
+Without ``DATABASE_URL`` the benchmarks use a SQLite file in ``bench/results/`` (ignored
+by git). The figures in ``bench/README.md`` were measured on PostgreSQL.
+"""
+
+import os
+
+import dj_database_url
+
+from tests.settings import *  # noqa: F403
+
+BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
+RESULTS_DIR = os.path.join(BENCH_DIR, "results")
+
+DATABASES = {
+    "default": dj_database_url.config(
+        default="sqlite:///" + os.path.join(RESULTS_DIR, "bench.sqlite3"), conn_max_age=0
+    )
+}
+DEBUG = False

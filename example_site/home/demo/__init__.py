@@ -1,0 +1,1 @@
+"""Demo content for the example site: pages, preferences, categories and contacts."""
