@@ -1,7 +1,7 @@
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext_lazy
 from wagtail.admin.panels import FieldPanel
 from wagtail.admin.ui.tables import BooleanColumn, Column
 from wagtail.snippets.views.snippets import DeleteView, IndexView, SnippetViewSet
@@ -41,42 +41,57 @@ class CategoryIndexView(WithoutGenericExport, IndexView):
         return super().get_base_queryset().with_opt_out_count()
 
 
-class PreferenceDeleteView(DeleteView):
+class InterestDeleteView(DeleteView):
+    """Names how many contacts a deletion concerns, and releases them through the services.
+
+    Subclasses set ``affected_message`` (an ``ngettext_lazy(..., "count")`` using
+    ``%(count)d`` and ``%(name)s``) and define ``affected_count()`` and ``release(origin)``.
+    """
+
+    affected_message = None
+
     @property
     def confirmation_message(self):
-        holders = Contact.objects.holding([self.object]).count()
-        if not holders:
+        count = self.affected_count()
+        if not count:
             return super().confirmation_message
-        return ngettext(
-            "%(count)d contact holds “%(name)s”. Deleting it removes it from that contact; "
-            "the contact's history keeps its name. Are you sure?",
-            "%(count)d contacts hold “%(name)s”. Deleting it removes it from them all; "
-            "their history keeps its name. Are you sure?",
-            holders,
-        ) % {"count": holders, "name": self.object.name}
+        return self.affected_message % {"count": count, "name": self.object.name}
 
     def delete_action(self):
-        services.release_preference(self.object, services.Origin.from_request(self.request))
+        self.release(services.Origin.from_request(self.request))
         super().delete_action()
 
 
-class CategoryDeleteView(DeleteView):
-    @property
-    def confirmation_message(self):
-        choices = self.object.contact_choices.count()
-        if not choices:
-            return super().confirmation_message
-        return ngettext(
-            "%(count)d contact made a choice about “%(name)s”. Deleting it forgets that "
-            "choice; the contact's history keeps its name. Are you sure?",
-            "%(count)d contacts made a choice about “%(name)s”. Deleting it forgets their "
-            "choices; their history keeps its name. Are you sure?",
-            choices,
-        ) % {"count": choices, "name": self.object.name}
+class PreferenceDeleteView(InterestDeleteView):
+    affected_message = ngettext_lazy(
+        "%(count)d contact holds “%(name)s”. Deleting it removes it from that contact; "
+        "the contact's history keeps its name. Are you sure?",
+        "%(count)d contacts hold “%(name)s”. Deleting it removes it from them all; "
+        "their history keeps its name. Are you sure?",
+        "count",
+    )
 
-    def delete_action(self):
-        services.release_category(self.object, services.Origin.from_request(self.request))
-        super().delete_action()
+    def affected_count(self) -> int:
+        return Contact.objects.holding([self.object]).count()
+
+    def release(self, origin: services.Origin) -> None:
+        services.release_preference(self.object, origin)
+
+
+class CategoryDeleteView(InterestDeleteView):
+    affected_message = ngettext_lazy(
+        "%(count)d contact made a choice about “%(name)s”. Deleting it forgets that "
+        "choice; the contact's history keeps its name. Are you sure?",
+        "%(count)d contacts made a choice about “%(name)s”. Deleting it forgets their "
+        "choices; their history keeps its name. Are you sure?",
+        "count",
+    )
+
+    def affected_count(self) -> int:
+        return self.object.contact_choices.count()
+
+    def release(self, origin: services.Origin) -> None:
+        services.release_category(self.object, origin)
 
 
 class PreferenceViewSet(OffersViewPermission, SnippetViewSet):
