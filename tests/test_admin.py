@@ -25,6 +25,7 @@ from wagtail_preferences.models import (
     ContactStatus,
     Preference,
 )
+from wagtail_preferences.paginators import CappedCountPaginator
 
 pytestmark = pytest.mark.django_db
 
@@ -492,3 +493,25 @@ class TestReadOnlyRoles:
         contact = ContactFactory()
         html = admin_client.get(reverse(f"{CONTACTS}:delete", args=[contact.pk])).content.decode()
         assert "whole consent history" in html
+
+
+class TestCappedCount:
+    def test_a_long_list_says_more_than_the_cap_and_still_pages(self, admin_client, monkeypatch):
+        monkeypatch.setattr(CappedCountPaginator, "cap", 5)
+        products = PreferenceFactory(name="Products")
+        ContactFactory.create_batch(12, preferences=[products])
+        url = reverse(f"{CONTACTS}:index")
+        html = admin_client.get(url, {"preference": products.pk}).content.decode()
+        assert "More than 5 matches" in html
+        assert "More than 5 contacts" in html
+        response = admin_client.get(url, {"preference": products.pk, "p": 1})
+        assert len(response.context["object_list"]) == 12
+
+    def test_a_short_list_gives_the_exact_count(self, admin_client, monkeypatch):
+        monkeypatch.setattr(CappedCountPaginator, "cap", 5)
+        products = PreferenceFactory(name="Products")
+        ContactFactory.create_batch(4, preferences=[products])
+        html = admin_client.get(
+            reverse(f"{CONTACTS}:index"), {"preference": products.pk}
+        ).content.decode()
+        assert "There are 4 matches" in html

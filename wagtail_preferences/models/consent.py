@@ -36,7 +36,9 @@ class ConsentEvent(models.Model):
     that the record survives the deletion of the preference or category it mentions.
     """
 
-    contact = models.ForeignKey("Contact", on_delete=models.CASCADE, related_name="consent_events")
+    contact = models.ForeignKey(
+        "Contact", on_delete=models.CASCADE, related_name="consent_events", db_index=False
+    )
     created_at = models.DateTimeField(_("when"), default=timezone.now)
     subject = models.CharField(_("about"), max_length=16, choices=ConsentSubject.choices)
     subject_id = models.BigIntegerField(null=True, blank=True)

@@ -82,7 +82,6 @@ class Contact(models.Model):
         max_length=16,
         choices=ContactStatus.choices,
         default=ContactStatus.PENDING,
-        db_index=True,
     )
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
@@ -114,6 +113,10 @@ class Contact(models.Model):
                 violation_error_message=_("Email addresses are stored in lower case."),
             ),
         ]
+        indexes = [
+            models.Index(fields=["status"]),
+            models.Index(fields=["last_name", "first_name"]),
+        ]
         permissions = [
             ("export_contact", _("Can export contacts")),
             ("import_contact", _("Can import contacts")),
@@ -139,10 +142,13 @@ class Contact(models.Model):
 class ContactPreference(models.Model):
     """A contact holds a preference, since ``created_at``, through ``source``."""
 
+    # Both foreign keys lead a composite index below; no single-column index of their own.
     contact = models.ForeignKey(
-        Contact, on_delete=models.CASCADE, related_name="preference_holdings"
+        Contact, on_delete=models.CASCADE, related_name="preference_holdings", db_index=False
     )
-    preference = models.ForeignKey("Preference", on_delete=models.CASCADE, related_name="holdings")
+    preference = models.ForeignKey(
+        "Preference", on_delete=models.CASCADE, related_name="holdings", db_index=False
+    )
     created_at = models.DateTimeField(_("since"), auto_now_add=True)
     source = models.CharField(_("path"), max_length=16, choices=ChangePath.choices)
 
@@ -164,9 +170,12 @@ class ContactPreference(models.Model):
 class CategoryChoice(models.Model):
     """A contact's explicit choice for a category. No row means never set: subscribed."""
 
-    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="category_choices")
+    # Both foreign keys lead a composite index below; no single-column index of their own.
+    contact = models.ForeignKey(
+        Contact, on_delete=models.CASCADE, related_name="category_choices", db_index=False
+    )
     category = models.ForeignKey(
-        "Category", on_delete=models.CASCADE, related_name="contact_choices"
+        "Category", on_delete=models.CASCADE, related_name="contact_choices", db_index=False
     )
     subscribed = models.BooleanField(_("subscribed"))
     changed_at = models.DateTimeField(_("changed"), auto_now=True)
@@ -197,7 +206,9 @@ class FrequencyPeriod(models.TextChoices):
 class ContactChannel(models.Model):
     """A contact's settings for one channel. No row means the defaults: enabled, no limit."""
 
-    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="channel_settings")
+    contact = models.ForeignKey(
+        Contact, on_delete=models.CASCADE, related_name="channel_settings", db_index=False
+    )
     channel = models.CharField(_("channel"), max_length=32)
     enabled = models.BooleanField(_("enabled"), default=True)
     frequency_count = models.PositiveSmallIntegerField(_("messages"), null=True, blank=True)

@@ -9,6 +9,7 @@ from ..admin_forms import ContactForm
 from ..conf import get_setting
 from ..filters import ContactFilterSet
 from ..models import Contact, Preference
+from ..paginators import CappedCountPaginator
 from ..panels import ConsentHistoryPanel
 from ..services import Origin
 from .mixins import OffersViewPermission, WithoutGenericExport
@@ -16,6 +17,8 @@ from .mixins import OffersViewPermission, WithoutGenericExport
 
 class ContactIndexView(WithoutGenericExport, generic.IndexView):
     default_ordering = "email"
+    paginator_class = CappedCountPaginator
+    results_template_name = "wagtail_preferences/admin/contacts/index_results.html"
 
     def get_base_queryset(self):
         return (

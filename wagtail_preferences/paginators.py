@@ -1,0 +1,38 @@
+from django.utils.functional import cached_property
+from django.utils.translation import gettext as _
+from wagtail.admin.paginator import WagtailPaginator
+
+
+class CappedCountPaginator(WagtailPaginator):
+    """Counts at most ``cap + 1`` rows.
+
+    An exact ``COUNT(*)`` of half a million filtered contacts costs far more than the page
+    itself; past ``cap`` the listing says "more than" and pages on as far as the cap reaches.
+    """
+
+    cap = 10_000
+
+    @cached_property
+    def count(self):
+        return self.object_list[: self.cap + 1].count()
+
+    @property
+    def is_capped(self) -> bool:
+        return self.count > self.cap
+
+    def page(self, number):
+        if not self.is_capped:
+            return super().page(number)
+        # Past the cap the count is a floor: a page is never cut short to match it.
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        return self._get_page(self.object_list[bottom : bottom + self.per_page], number, self)
+
+    @cached_property
+    def items_count_label(self):
+        if self.is_capped:
+            return _("More than %(cap)s %(items)s") % {
+                "cap": f"{self.cap:,}",
+                "items": self.verbose_name_plural,
+            }
+        return super().items_count_label
