@@ -40,13 +40,15 @@ def variants(preferences: dict, categories: dict, per_page: int, rare_count: int
     """The list requests to time: (label, query parameters)."""
     popular = preferences["Newsletter"]
     rare = preferences["Local meetups"]
-    rare_deep = max(1, min(DEEP_PAGE, -(-rare_count // per_page)))
+    rare_pages = max(1, -(-rare_count // per_page))
+    rare_deep = min(DEEP_PAGE, rare_pages)
+    rare_deep_label = f"page {rare_deep}" + (" (last)" if rare_deep == rare_pages else "")
     return [
         ("all contacts, page 1", {}),
         ("popular preference, page 1", {"preference": popular}),
         (f"popular preference, page {DEEP_PAGE}", {"preference": popular, "p": DEEP_PAGE}),
         ("rare preference, page 1", {"preference": rare}),
-        (f"rare preference, page {rare_deep}", {"preference": rare, "p": rare_deep}),
+        (f"rare preference, {rare_deep_label}", {"preference": rare, "p": rare_deep}),
         ("popular, ordering=-created_at", {"preference": popular, "ordering": "-created_at"}),
         (
             f"popular, ordering=-created_at, page {DEEP_PAGE}",

@@ -8,10 +8,10 @@ contacts. Rows are built as plain strings and tuples (no model instances), strea
 Every generated address ends in ``.example`` (a top-level domain reserved by RFC 2606),
 so generated contacts can be told from real ones, wiped again, and never receive mail.
 
-Use it as a module::
+Use it as a module, once Django is set up::
 
     from bench.generate import generate
-    generate(100_000, seed=1, wipe=True)
+    generate(100_000, seed=1, wipe_first=True)
 
 or from the command line (``python bench/generate.py --help``)::
 
@@ -582,7 +582,11 @@ def _table(connection, model, field_names):
 
 
 def _copy_writer(connection):
-    """Stream rows with ``COPY ... FROM STDIN`` on the psycopg 3 connection."""
+    """Stream rows with ``COPY ... FROM STDIN`` on the psycopg 3 connection.
+
+    Rows are joined as text without escaping: generated values never hold tabs, newlines or
+    backslashes.
+    """
     raw = connection.connection
 
     def write(model, field_names, chunks) -> int:
