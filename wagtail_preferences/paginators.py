@@ -14,7 +14,8 @@ class CappedCountPaginator(WagtailPaginator):
 
     @cached_property
     def count(self):
-        return self.object_list[: self.cap + 1].count()
+        # Unordered, the database may stop at the cap along any index, not the sort order's.
+        return self.object_list.order_by()[: self.cap + 1].count()
 
     @property
     def is_capped(self) -> bool:
