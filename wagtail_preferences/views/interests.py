@@ -2,7 +2,6 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
-from wagtail.admin.panels import FieldPanel
 from wagtail.admin.ui.tables import BooleanColumn, Column
 from wagtail.snippets.views.snippets import DeleteView, IndexView, SnippetViewSet
 
@@ -94,7 +93,14 @@ class CategoryDeleteView(InterestDeleteView):
         services.release_category(self.object, origin)
 
 
-class PreferenceViewSet(OffersViewPermission, SnippetViewSet):
+class InterestViewSet(OffersViewPermission, SnippetViewSet):
+    """What the preference and category snippets share; the form shows every model field."""
+
+    sort_order_field = "sort_order"
+    copy_view_enabled = False
+
+
+class PreferenceViewSet(InterestViewSet):
     model = Preference
     icon = "tasks"
     menu_label = _("Preferences")
@@ -102,8 +108,6 @@ class PreferenceViewSet(OffersViewPermission, SnippetViewSet):
     admin_url_namespace = "preference_center_preferences"
     index_view_class = PreferenceIndexView
     delete_view_class = PreferenceDeleteView
-    sort_order_field = "sort_order"
-    copy_view_enabled = False
     list_display = [
         "name",
         "slug",
@@ -112,16 +116,9 @@ class PreferenceViewSet(OffersViewPermission, SnippetViewSet):
             "contact_count", label=_("Contacts holding it"), filter_param="preference"
         ),
     ]
-    panels = [
-        FieldPanel("name"),
-        FieldPanel("slug"),
-        FieldPanel("description"),
-        FieldPanel("is_public"),
-        FieldPanel("sort_order"),
-    ]
 
 
-class CategoryViewSet(OffersViewPermission, SnippetViewSet):
+class CategoryViewSet(InterestViewSet):
     model = Category
     icon = "folder-open-inverse"
     menu_label = _("Categories")
@@ -129,18 +126,10 @@ class CategoryViewSet(OffersViewPermission, SnippetViewSet):
     admin_url_namespace = "preference_center_categories"
     index_view_class = CategoryIndexView
     delete_view_class = CategoryDeleteView
-    sort_order_field = "sort_order"
-    copy_view_enabled = False
     list_display = [
         "name",
         "slug",
         ContactsLinksColumn(
             "opted_out_count", label=_("Contacts opted out"), filter_param="category_opt_out"
         ),
-    ]
-    panels = [
-        FieldPanel("name"),
-        FieldPanel("slug"),
-        FieldPanel("description"),
-        FieldPanel("sort_order"),
     ]
