@@ -11,13 +11,19 @@ class WagtailPreferencesConfig(AppConfig):
     def ready(self):
         from django.core import checks
         from django.core.signals import setting_changed
-        from django.db.models.signals import pre_delete
+        from django.db.models.signals import post_save, pre_delete
 
+        from . import signals
         from .channels import forget_channels
         from .checks import check_required_apps, check_settings, check_urls_included
         from .compat import register_permission_policies
-        from .models import Category, Preference
-        from .signal_handlers import release_deleted_category, release_deleted_preference
+        from .models import Category, Preference, Segment
+        from .signal_handlers import (
+            refresh_changed_contacts,
+            refresh_saved_segment,
+            release_deleted_category,
+            release_deleted_preference,
+        )
 
         checks.register(check_settings, checks.Tags.compatibility)
         checks.register(check_urls_included, checks.Tags.urls)
@@ -25,4 +31,7 @@ class WagtailPreferencesConfig(AppConfig):
         setting_changed.connect(forget_channels, dispatch_uid="wagtail_preferences_channels")
         pre_delete.connect(release_deleted_preference, sender=Preference)
         pre_delete.connect(release_deleted_category, sender=Category)
+        post_save.connect(refresh_saved_segment, sender=Segment)
+        for signal in signals.CONTACT_CHANGES:
+            signal.connect(refresh_changed_contacts, dispatch_uid="wagtail_preferences_segments")
         register_permission_policies()

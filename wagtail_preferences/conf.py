@@ -46,6 +46,9 @@ DEFAULTS: dict[str, Any] = {
     "OVERVIEW_RECENT_CHANGES": 15,
     # Rows per page in the admin contact list.
     "CONTACTS_PER_PAGE": 50,
+    # Up to this many changed contacts, their segments are refreshed for them alone right
+    # after the change; a larger change refreshes whole segments in the background.
+    "LIVE_REFRESH_LIMIT": 1000,
 }
 
 VALIDATORS: dict[str, Callable[[Any], str | None]] = {
@@ -53,6 +56,7 @@ VALIDATORS: dict[str, Callable[[Any], str | None]] = {
     "HISTORY_PANEL_LIMIT": _positive_int,
     "OVERVIEW_RECENT_CHANGES": _positive_int,
     "CONTACTS_PER_PAGE": _positive_int,
+    "LIVE_REFRESH_LIMIT": _positive_int,
 }
 
 

@@ -81,11 +81,14 @@ def _status_change(event) -> str:
 
 
 def _segment(event) -> str:
-    return _("Segment “%(name)s”: %(old)s → %(new)s") % {
-        "name": event.subject_label,
-        "old": event.old_value,
-        "new": event.new_value,
-    }
+    name = {"name": event.subject_label}
+    if event.field == "opted_out":
+        if event.new_value:
+            return _("Opted out of segment “%(name)s”") % name
+        return _("Opted back in to segment “%(name)s”") % name
+    if event.new_value:
+        return _("Joined segment “%(name)s”") % name
+    return _("Left segment “%(name)s”") % name
 
 
 DESCRIBERS = {

@@ -1,5 +1,12 @@
+import threading
+
+from django.db import transaction
+
 from . import services
+from .conf import get_setting
 from .models import ChangePath
+
+_pending = threading.local()
 
 
 def release_deleted_preference(sender, instance, **kwargs):
@@ -16,3 +23,36 @@ def _deletion_origin(instance) -> services.Origin:
         path=ChangePath.SYSTEM,
         reference=f"{instance._meta.verbose_name} “{instance}” deleted",
     )
+
+
+def refresh_changed_contacts(sender, contact_ids, **kwargs):
+    """Any change to contacts refreshes their segment memberships once the change commits.
+
+    Changes made by a refresh itself are left to that refresh, which repeats until stable.
+    """
+    if services.segments.refreshing():
+        return
+    pending = getattr(_pending, "ids", None)
+    if pending is not None:
+        pending.update(contact_ids)
+        return
+    _pending.ids = set(contact_ids)
+    transaction.on_commit(_refresh_pending)
+
+
+def _refresh_pending():
+    from .tasks import refresh_contacts, refresh_segments
+
+    ids, _pending.ids = _pending.ids, None
+    if len(ids) > get_setting("LIVE_REFRESH_LIMIT"):
+        refresh_segments.enqueue()
+    else:
+        refresh_contacts.enqueue(sorted(ids))
+
+
+def refresh_saved_segment(sender, instance, **kwargs):
+    """A segment whose criteria may have changed is refreshed in the background."""
+    from .tasks import refresh_segments
+
+    if not instance.criteria_problems():
+        transaction.on_commit(lambda: refresh_segments.enqueue([instance.pk]))

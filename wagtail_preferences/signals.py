@@ -22,3 +22,20 @@ preferences_removed = Signal()
 categories_changed = Signal()
 #: Channel settings changed. Extra: ``channels``, the keys of the channels that changed.
 channels_changed = Signal()
+#: Contacts joined a segment. Extra: ``segment``.
+segment_entered = Signal()
+#: Contacts left a segment. Extra: ``segment``.
+segment_left = Signal()
+
+#: Every signal that says contacts changed; segment memberships follow them.
+CONTACT_CHANGES = (
+    contact_created,
+    contact_details_changed,
+    contact_status_changed,
+    preferences_added,
+    preferences_removed,
+    categories_changed,
+    channels_changed,
+    segment_entered,
+    segment_left,
+)

@@ -10,6 +10,7 @@ from .contacts import (
 )
 from .interests import Category, Preference
 from .paths import ChangePath
+from .segments import MatchRule, Segment, SegmentInclusion, SegmentMember, SegmentOptOut
 
 __all__ = [
     "Category",
@@ -22,6 +23,11 @@ __all__ = [
     "ContactPreference",
     "ContactStatus",
     "FrequencyPeriod",
+    "MatchRule",
     "Preference",
+    "Segment",
+    "SegmentInclusion",
+    "SegmentMember",
+    "SegmentOptOut",
     "normalise_email",
 ]

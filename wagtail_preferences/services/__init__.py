@@ -10,11 +10,27 @@ from .contacts import get_or_create_contact, set_status, update_details
 from .deletion import release_category, release_preference
 from .origin import Origin
 from .preferences import add_preferences, remove_preferences, set_preferences
+from .segments import (
+    add_to_segment,
+    members,
+    opt_in_to_segment,
+    opt_out_of_segment,
+    refresh_contacts,
+    refresh_segment,
+    remove_from_segment,
+)
 
 __all__ = [
     "ChannelSettings",
     "Origin",
     "add_preferences",
+    "add_to_segment",
+    "members",
+    "opt_in_to_segment",
+    "opt_out_of_segment",
+    "refresh_contacts",
+    "refresh_segment",
+    "remove_from_segment",
     "channel_settings",
     "get_or_create_contact",
     "release_category",

@@ -1,0 +1,281 @@
+"""Segment criteria: StreamField blocks whose values compile to a ``Q`` over contacts.
+
+Each criterion block subclasses ``Criterion`` and implements ``to_q(value)``. A whole
+segment combines its criteria with AND or OR into one condition, so counting or refreshing
+a segment is one SQL query, never a loop over contacts in Python.
+"""
+
+import datetime
+import re
+
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from wagtail import blocks
+from wagtail.snippets.blocks import SnippetChooserBlock
+
+from .channels import channel_choices
+from .models.contacts import CategoryChoice, ContactChannel, ContactPreference, ContactStatus
+
+DATA_KEY = re.compile(r"^[A-Za-z0-9_]+$")
+
+
+class Criterion(blocks.StructBlock):
+    """One condition on contacts.
+
+    Subclasses define ``to_q(value) -> Q``, the condition as SQL. ``problems`` names what
+    makes a value unusable (such as a deleted preference), so a segment can say so instead
+    of failing.
+    """
+
+    def problems(self, value) -> list[str]:
+        return []
+
+    def referenced_segment_ids(self, value) -> set[int]:
+        return set()
+
+    def describe(self, value) -> str:
+        return str(self.meta.label)
+
+    class Meta:
+        icon = "filter"
+
+
+def _exists(model, *conditions, **filters):
+    return Exists(model.objects.filter(*conditions, contact=OuterRef("pk"), **filters))
+
+
+class PreferencesCriterion(Criterion):
+    mode = blocks.ChoiceBlock(
+        choices=[
+            ("any", _("holds any of")),
+            ("all", _("holds all of")),
+            ("none", _("holds none of")),
+        ],
+        default="any",
+    )
+    preferences = blocks.ListBlock(
+        SnippetChooserBlock("wagtail_preferences.Preference"), min_num=1, label=_("Preferences")
+    )
+
+    def _preferences(self, value):
+        return [p for p in value["preferences"] if p is not None]
+
+    def to_q(self, value) -> Q:
+        preferences = self._preferences(value)
+        if value["mode"] == "all":
+            q = Q()
+            for preference in preferences:
+                q &= Q(_exists(ContactPreference, preference=preference))
+            return q
+        holds_any = Q(_exists(ContactPreference, preference__in=preferences))
+        return ~holds_any if value["mode"] == "none" else holds_any
+
+    def problems(self, value) -> list[str]:
+        if len(self._preferences(value)) < len(value["preferences"]):
+            return [_("A preference this criterion names has been deleted.")]
+        if not value["preferences"]:
+            return [_("Choose at least one preference.")]
+        return []
+
+    def describe(self, value) -> str:
+        names = ", ".join(p.name for p in self._preferences(value))
+        return f"{dict(self.child_blocks['mode'].field.choices)[value['mode']]}: {names}"
+
+    class Meta:
+        label = _("Preferences")
+        icon = "tasks"
+
+
+class CategoryCriterion(Criterion):
+    state = blocks.ChoiceBlock(
+        choices=[("subscribed", _("subscribed to")), ("opted_out", _("opted out of"))],
+        default="subscribed",
+    )
+    category = SnippetChooserBlock("wagtail_preferences.Category")
+
+    def to_q(self, value) -> Q:
+        opted_out = Q(_exists(CategoryChoice, category=value["category"], subscribed=False))
+        return opted_out if value["state"] == "opted_out" else ~opted_out
+
+    def problems(self, value) -> list[str]:
+        if value["category"] is None:
+            return [_("The category this criterion names has been deleted.")]
+        return []
+
+    class Meta:
+        label = _("Category")
+        icon = "folder-open-inverse"
+
+
+class ChannelCriterion(Criterion):
+    channel = blocks.ChoiceBlock(choices=channel_choices)
+    state = blocks.ChoiceBlock(
+        choices=[
+            ("enabled", _("enabled")),
+            ("disabled", _("disabled (do not contact)")),
+            ("paused", _("paused today")),
+        ],
+        default="enabled",
+    )
+
+    def to_q(self, value) -> Q:
+        channel, state = value["channel"], value["state"]
+        if state == "paused":
+            today = timezone.localdate()
+            return Q(
+                _exists(
+                    ContactChannel,
+                    Q(pause_from__isnull=False) | Q(pause_to__isnull=False),
+                    Q(pause_from__isnull=True) | Q(pause_from__lte=today),
+                    Q(pause_to__isnull=True) | Q(pause_to__gte=today),
+                    channel=channel,
+                )
+            )
+        disabled = Q(_exists(ContactChannel, channel=channel, enabled=False))
+        return disabled if state == "disabled" else ~disabled
+
+    class Meta:
+        label = _("Channel")
+        icon = "mail"
+
+
+class StatusCriterion(Criterion):
+    status = blocks.ChoiceBlock(choices=ContactStatus.choices, default=ContactStatus.CONFIRMED)
+
+    def to_q(self, value) -> Q:
+        return Q(status=value["status"])
+
+    class Meta:
+        label = _("Status")
+        icon = "tick-inverse"
+
+
+class EmailDomainCriterion(Criterion):
+    domain = blocks.CharBlock(help_text=_("For example example.com; subdomains are not included."))
+
+    def to_q(self, value) -> Q:
+        return Q(email__endswith="@" + value["domain"].strip().lstrip("@").lower())
+
+    class Meta:
+        label = _("Email domain")
+        icon = "site"
+
+
+class LocaleCriterion(Criterion):
+    locale = blocks.CharBlock(help_text=_("A language (nl) also matches its regions (nl-BE)."))
+
+    def to_q(self, value) -> Q:
+        locale = value["locale"].strip()
+        return Q(locale__iexact=locale) | Q(locale__istartswith=locale + "-")
+
+    class Meta:
+        label = _("Locale")
+        icon = "globe"
+
+
+class NameCriterion(Criterion):
+    text = blocks.CharBlock(label=_("Name contains"))
+
+    def to_q(self, value) -> Q:
+        text = value["text"].strip()
+        return Q(first_name__icontains=text) | Q(last_name__icontains=text)
+
+    class Meta:
+        label = _("Name")
+        icon = "user"
+
+
+class CreatedCriterion(Criterion):
+    mode = blocks.ChoiceBlock(
+        choices=[
+            ("before", _("created before")),
+            ("after", _("created on or after")),
+            ("within", _("created within the last N days")),
+        ],
+        default="within",
+    )
+    date = blocks.DateBlock(required=False)
+    days = blocks.IntegerBlock(required=False, min_value=1)
+
+    def clean(self, value):
+        value = super().clean(value)
+        needed = "days" if value["mode"] == "within" else "date"
+        if not value[needed]:
+            raise blocks.StructBlockValidationError(
+                {needed: blocks.BlockValidationError(_("This field is required here."))}
+            )
+        return value
+
+    def to_q(self, value) -> Q:
+        if value["mode"] == "within":
+            return Q(created_at__gte=timezone.now() - datetime.timedelta(days=value["days"]))
+        start = timezone.make_aware(datetime.datetime.combine(value["date"], datetime.time.min))
+        return Q(created_at__lt=start) if value["mode"] == "before" else Q(created_at__gte=start)
+
+    class Meta:
+        label = _("Created")
+        icon = "date"
+
+
+class CustomDataCriterion(Criterion):
+    key = blocks.CharBlock(help_text=_("Letters, digits and underscores."))
+    operator = blocks.ChoiceBlock(
+        choices=[("equals", _("equals")), ("contains", _("contains"))], default="equals"
+    )
+    value = blocks.CharBlock()
+
+    def clean(self, value):
+        value = super().clean(value)
+        if not DATA_KEY.match(value["key"]):
+            raise blocks.StructBlockValidationError(
+                {"key": blocks.BlockValidationError(_("Use letters, digits and underscores."))}
+            )
+        return value
+
+    def to_q(self, value) -> Q:
+        lookup = "icontains" if value["operator"] == "contains" else "exact"
+        return Q(**{f"data__{value['key']}__{lookup}": value["value"]})
+
+    class Meta:
+        label = _("Custom data")
+        icon = "code"
+
+
+class SegmentCriterion(Criterion):
+    mode = blocks.ChoiceBlock(
+        choices=[("member", _("member of")), ("not_member", _("not a member of"))],
+        default="member",
+    )
+    segment = SnippetChooserBlock("wagtail_preferences.Segment")
+
+    def to_q(self, value) -> Q:
+        from .models.segments import SegmentMember
+
+        member = Q(_exists(SegmentMember, segment=value["segment"]))
+        return ~member if value["mode"] == "not_member" else member
+
+    def problems(self, value) -> list[str]:
+        if value["segment"] is None:
+            return [_("The segment this criterion names has been deleted.")]
+        return []
+
+    def referenced_segment_ids(self, value) -> set[int]:
+        return {value["segment"].pk} if value["segment"] is not None else set()
+
+    class Meta:
+        label = _("Other segment")
+        icon = "group"
+
+
+class SegmentCriteriaBlock(blocks.StreamBlock):
+    preferences = PreferencesCriterion()
+    category = CategoryCriterion()
+    channel = ChannelCriterion()
+    status = StatusCriterion()
+    email_domain = EmailDomainCriterion()
+    locale = LocaleCriterion()
+    name = NameCriterion()
+    created = CreatedCriterion()
+    custom_data = CustomDataCriterion()
+    segment = SegmentCriterion()

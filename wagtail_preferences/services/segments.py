@@ -1,0 +1,205 @@
+import contextvars
+from collections.abc import Iterable
+
+from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+
+from .. import signals
+from ..exceptions import InvalidChange
+from ..models import (
+    ChangePath,
+    ConsentSubject,
+    Contact,
+    Segment,
+    SegmentInclusion,
+    SegmentMember,
+    SegmentOptOut,
+)
+from .batches import BATCH_SIZE, batched, contact_id_batches, record
+from .origin import Origin
+from .preferences import add_preferences
+
+# Set while memberships are being refreshed, so the changes a refresh makes (preferences
+# added on joining) do not start another refresh from inside it.
+_refreshing = contextvars.ContextVar("wagtail_preferences_refreshing", default=False)
+
+
+def segment_origin(segment: Segment) -> Origin:
+    return Origin(path=ChangePath.SEGMENT, reference=f"segment “{segment.name}”")
+
+
+def _related(model, segment):
+    return Exists(model.objects.filter(segment=segment, contact=OuterRef("pk")))
+
+
+def target_condition(segment: Segment) -> Q:
+    """Who belongs in ``segment``: matching or added by hand, and not opted out."""
+    problems = segment.criteria_problems()
+    if problems:
+        raise InvalidChange(f"Segment “{segment.name}” cannot be evaluated: {' '.join(problems)}")
+    return (segment.condition() | Q(_related(SegmentInclusion, segment))) & ~Q(
+        _related(SegmentOptOut, segment)
+    )
+
+
+def members(segment: Segment):
+    """The segment's current members, as stored."""
+    return Contact.objects.filter(_related(SegmentMember, segment))
+
+
+@transaction.atomic
+def refresh_segment(
+    segment: Segment, *, contacts=None, origin: Origin | None = None
+) -> tuple[frozenset[int], frozenset[int]]:
+    """Bring the stored members of ``segment`` in line with who belongs in it.
+
+    With ``contacts``, only those contacts are looked at. Joiners and leavers are computed in
+    SQL; each gets a consent event, the signals go once, and joiners receive the segment's
+    preferences to add on joining. Returns the ids of the contacts who joined and who left.
+    """
+    origin = origin or segment_origin(segment)
+    belongs = Contact.objects.filter(target_condition(segment))
+    current = members(segment)
+    if contacts is not None:
+        ids = [pk for batch in contact_id_batches(contacts) for pk in batch]
+        belongs, current = belongs.filter(pk__in=ids), current.filter(pk__in=ids)
+    joined = list(belongs.exclude(_related(SegmentMember, segment)).values_list("pk", flat=True))
+    left = list(current.exclude(pk__in=belongs.values("pk")).values_list("pk", flat=True))
+    for batch in batched(joined, BATCH_SIZE):
+        SegmentMember.objects.bulk_create(
+            [SegmentMember(segment=segment, contact_id=pk) for pk in batch], ignore_conflicts=True
+        )
+    for batch in batched(left, BATCH_SIZE):
+        SegmentMember.objects.filter(segment=segment, contact_id__in=batch).delete()
+    _log(segment, joined, "member", False, True, origin)
+    _log(segment, left, "member", True, False, origin)
+    if contacts is None:
+        Segment.objects.filter(pk=segment.pk).update(refreshed_at=timezone.now())
+    token = _refreshing.set(True)
+    try:
+        if joined:
+            signals.segment_entered.send(
+                sender=Segment, segment=segment, contact_ids=frozenset(joined), origin=origin
+            )
+            add_preferences(joined, segment.preferences_on_join.all(), origin)
+        if left:
+            signals.segment_left.send(
+                sender=Segment, segment=segment, contact_ids=frozenset(left), origin=origin
+            )
+    finally:
+        _refreshing.reset(token)
+    return frozenset(joined), frozenset(left)
+
+
+def _log(segment, contact_ids, field, old, new, origin: Origin) -> None:
+    record(
+        [
+            origin.event(
+                pk,
+                ConsentSubject.SEGMENT,
+                subject_id=segment.pk,
+                subject_label=segment.name,
+                field=field,
+                old_value=old,
+                new_value=new,
+            )
+            for pk in contact_ids
+        ]
+    )
+
+
+def in_refresh_order(segments: Iterable[Segment]) -> list[Segment]:
+    """Segments ordered so that each comes after the segments its criteria refer to."""
+    pending = {segment.pk: segment for segment in segments}
+    ordered: list[Segment] = []
+    while pending:
+        ready = [s for s in pending.values() if not (s.referenced_segment_ids() & pending.keys())]
+        if not ready:  # a cycle (refused when saving): refresh the rest as they come
+            ready = list(pending.values())
+        for segment in ready:
+            ordered.append(pending.pop(segment.pk))
+    return ordered
+
+
+def refresh_contacts(contact_ids: Iterable[int]) -> None:
+    """Refresh every valid segment's membership for these contacts, cascades included.
+
+    A segment's preferences-on-join or membership may make the contact match another
+    segment, so this repeats until nothing changes (at most once per segment).
+    """
+    ids = list(contact_ids)
+    segments = in_refresh_order(
+        s
+        for s in Segment.objects.prefetch_related("preferences_on_join")
+        if not s.criteria_problems()
+    )
+    for _ in range(max(len(segments), 1)):
+        changed = False
+        for segment in segments:
+            joined, left = refresh_segment(segment, contacts=ids)
+            changed = changed or bool(joined or left)
+        if not changed:
+            return
+
+
+def refreshing() -> bool:
+    return _refreshing.get()
+
+
+@transaction.atomic
+def add_to_segment(contacts, segment: Segment, origin: Origin) -> frozenset[int]:
+    """Add contacts to ``segment`` by hand; returns the ids of those who joined.
+
+    Contacts who opted out of the segment stay out until they opt in again.
+    """
+    ids = [pk for batch in contact_id_batches(contacts, must_exist=True) for pk in batch]
+    SegmentInclusion.objects.bulk_create(
+        [SegmentInclusion(segment=segment, contact_id=pk, source=origin.path) for pk in ids],
+        batch_size=BATCH_SIZE,
+        ignore_conflicts=True,
+    )
+    return refresh_segment(segment, contacts=ids, origin=origin)[0]
+
+
+@transaction.atomic
+def remove_from_segment(contacts, segment: Segment, origin: Origin) -> frozenset[int]:
+    """Undo adding by hand; returns the ids of those who left (the rest still match)."""
+    ids = [pk for batch in contact_id_batches(contacts) for pk in batch]
+    SegmentInclusion.objects.filter(segment=segment, contact_id__in=ids).delete()
+    return refresh_segment(segment, contacts=ids, origin=origin)[1]
+
+
+@transaction.atomic
+def opt_out_of_segment(contacts, segment: Segment, origin: Origin) -> frozenset[int]:
+    """The contacts opt out: they leave and stay out, however they matched."""
+    ids = [pk for batch in contact_id_batches(contacts, must_exist=True) for pk in batch]
+    already = set(
+        SegmentOptOut.objects.filter(segment=segment, contact_id__in=ids).values_list(
+            "contact_id", flat=True
+        )
+    )
+    new = [pk for pk in ids if pk not in already]
+    SegmentOptOut.objects.bulk_create(
+        [SegmentOptOut(segment=segment, contact_id=pk, source=origin.path) for pk in new],
+        batch_size=BATCH_SIZE,
+        ignore_conflicts=True,
+    )
+    _log(segment, new, "opted_out", False, True, origin)
+    refresh_segment(segment, contacts=ids, origin=origin)
+    return frozenset(new)
+
+
+@transaction.atomic
+def opt_in_to_segment(contacts, segment: Segment, origin: Origin) -> frozenset[int]:
+    """Withdraw the contacts' opt-out; those who belong in the segment join it again."""
+    ids = [pk for batch in contact_id_batches(contacts) for pk in batch]
+    withdrawn = list(
+        SegmentOptOut.objects.filter(segment=segment, contact_id__in=ids).values_list(
+            "contact_id", flat=True
+        )
+    )
+    SegmentOptOut.objects.filter(segment=segment, contact_id__in=withdrawn).delete()
+    _log(segment, withdrawn, "opted_out", True, False, origin)
+    refresh_segment(segment, contacts=ids, origin=origin)
+    return frozenset(withdrawn)
