@@ -34,6 +34,12 @@ def _dotted_paths(value: Any) -> str | None:
     return None
 
 
+def _criteria(value: Any) -> str | None:
+    if not isinstance(value, dict):
+        return "must be a dict of block name to dotted path"
+    return _dotted_paths(list(value.values())) if value else None
+
+
 DEFAULTS: dict[str, Any] = {
     # Channel classes a contact can be reached through, in display order.
     "CHANNELS": [
@@ -49,6 +55,8 @@ DEFAULTS: dict[str, Any] = {
     # Up to this many changed contacts, their segments are refreshed for them alone right
     # after the change; a larger change refreshes whole segments in the background.
     "LIVE_REFRESH_LIMIT": 1000,
+    # Extra segment criteria: block name -> dotted path of a Criterion block class.
+    "SEGMENT_CRITERIA": {},
 }
 
 VALIDATORS: dict[str, Callable[[Any], str | None]] = {
@@ -57,6 +65,7 @@ VALIDATORS: dict[str, Callable[[Any], str | None]] = {
     "OVERVIEW_RECENT_CHANGES": _positive_int,
     "CONTACTS_PER_PAGE": _positive_int,
     "LIVE_REFRESH_LIMIT": _positive_int,
+    "SEGMENT_CRITERIA": _criteria,
 }
 
 

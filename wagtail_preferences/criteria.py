@@ -10,11 +10,14 @@ import re
 
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 from wagtail import blocks
+from wagtail.fields import StreamField
 from wagtail.snippets.blocks import SnippetChooserBlock
 
 from .channels import channel_choices
+from .conf import get_setting
 from .models.contacts import CategoryChoice, ContactChannel, ContactPreference, ContactStatus
 
 DATA_KEY = re.compile(r"^[A-Za-z0-9_]+$")
@@ -279,3 +282,26 @@ class SegmentCriteriaBlock(blocks.StreamBlock):
     created = CreatedCriterion()
     custom_data = CustomDataCriterion()
     segment = SegmentCriterion()
+
+
+def criteria_block() -> SegmentCriteriaBlock:
+    """The built-in criteria plus those listed in ``WAGTAIL_PREFERENCES["SEGMENT_CRITERIA"]``."""
+    extra = [
+        (name, import_string(path)()) for name, path in get_setting("SEGMENT_CRITERIA").items()
+    ]
+    return SegmentCriteriaBlock(extra)
+
+
+class CriteriaField(StreamField):
+    """A segment's criteria. Its block list comes from settings, so it is left out of
+    migrations: a site that adds a criterion needs no migration of this app.
+    """
+
+    def __init__(self, block_types=None, **kwargs):
+        kwargs.pop("block_lookup", None)
+        super().__init__(block_types or criteria_block(), **kwargs)
+
+    def deconstruct(self):
+        name, _, _, kwargs = super().deconstruct()
+        kwargs.pop("block_lookup", None)
+        return name, "wagtail_preferences.criteria.CriteriaField", [], kwargs

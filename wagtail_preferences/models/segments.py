@@ -2,9 +2,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
-from wagtail.fields import StreamField
 
-from ..criteria import SegmentCriteriaBlock
+from ..criteria import CriteriaField
 from .contacts import Contact
 from .interests import Interest, count_of
 from .paths import ChangePath
@@ -26,7 +25,7 @@ class Segment(Interest):
     match = models.CharField(
         _("match"), max_length=3, choices=MatchRule.choices, default=MatchRule.ALL
     )
-    criteria = StreamField(SegmentCriteriaBlock(), blank=True, verbose_name=_("criteria"))
+    criteria = CriteriaField(blank=True, verbose_name=_("criteria"))
     is_public = models.BooleanField(
         _("public"),
         default=False,
