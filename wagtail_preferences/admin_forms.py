@@ -7,7 +7,15 @@ from wagtail.admin.widgets import AdminDateInput
 from . import services
 from .channel_settings_field import ChannelSettingsField, ChannelSettingsWidget
 from .channels import get_channels
-from .models import Category, Contact, Preference, normalise_email
+from .models import (
+    Category,
+    Contact,
+    Preference,
+    Segment,
+    SegmentInclusion,
+    SegmentOptOut,
+    normalise_email,
+)
 from .services.contacts import DETAIL_FIELDS
 
 
@@ -29,6 +37,20 @@ class ContactForm(WagtailAdminModelForm):
         label=_("Opted out of categories"),
         help_text=_("Contacts receive every category they have not opted out of."),
         queryset=Category.objects.all(),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    segments_added_by_hand = forms.ModelMultipleChoiceField(
+        label=_("Added by hand to segments"),
+        help_text=_("The contact is a member of these whatever their criteria say."),
+        queryset=Segment.objects.all(),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    segments_opted_out = forms.ModelMultipleChoiceField(
+        label=_("Opted out of segments"),
+        help_text=_("The contact stays out of these, even when they match."),
+        queryset=Segment.objects.all(),
         widget=forms.CheckboxSelectMultiple,
         required=False,
     )
@@ -60,6 +82,11 @@ class ContactForm(WagtailAdminModelForm):
                 "preferences", list(self.instance.preferences.values_list("pk", flat=True))
             )
             self.initial.setdefault("opted_out_categories", self._opted_out_ids())
+            self.initial.setdefault("segments_added_by_hand", self._segment_ids(SegmentInclusion))
+            self.initial.setdefault("segments_opted_out", self._segment_ids(SegmentOptOut))
+
+    def _segment_ids(self, model) -> set[int]:
+        return set(model.objects.filter(contact=self.instance).values_list("segment_id", flat=True))
 
     def _opted_out_ids(self) -> list[int]:
         return list(
@@ -101,5 +128,28 @@ class ContactForm(WagtailAdminModelForm):
             origin,
         )
         services.update_channels(contact, self.cleaned_data["channels"], origin)
+        self._save_segments(contact, created, origin)
         self.instance = contact
         return contact
+
+    def _save_segments(self, contact, created: bool, origin) -> None:
+        for field, model, join, leave in (
+            (
+                "segments_added_by_hand",
+                SegmentInclusion,
+                services.add_to_segment,
+                services.remove_from_segment,
+            ),
+            (
+                "segments_opted_out",
+                SegmentOptOut,
+                services.opt_out_of_segment,
+                services.opt_in_to_segment,
+            ),
+        ):
+            wanted = {segment.pk: segment for segment in self.cleaned_data[field]}
+            before = set() if created else self._segment_ids(model)
+            for pk in wanted.keys() - before:
+                join(contact, wanted[pk], origin)
+            for segment in Segment.objects.filter(pk__in=before - wanted.keys()):
+                leave(contact, segment, origin)

@@ -23,6 +23,7 @@ class WagtailPreferencesConfig(AppConfig):
             refresh_saved_segment,
             release_deleted_category,
             release_deleted_preference,
+            release_deleted_segment,
         )
 
         checks.register(check_settings, checks.Tags.compatibility)
@@ -31,6 +32,7 @@ class WagtailPreferencesConfig(AppConfig):
         setting_changed.connect(forget_channels, dispatch_uid="wagtail_preferences_channels")
         pre_delete.connect(release_deleted_preference, sender=Preference)
         pre_delete.connect(release_deleted_category, sender=Category)
+        pre_delete.connect(release_deleted_segment, sender=Segment)
         post_save.connect(refresh_saved_segment, sender=Segment)
         for signal in signals.CONTACT_CHANGES:
             signal.connect(refresh_changed_contacts, dispatch_uid="wagtail_preferences_segments")

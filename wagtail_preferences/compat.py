@@ -25,3 +25,14 @@ def permission_policy_for(model):
 
         return ModelPermissionPolicy(model)
     return policy_registry.get_by_type(model)
+
+
+def listing_menu_item(label, url, *, icon: str, priority: int):
+    """An entry of a listing row's "more" menu (a MenuItem from Wagtail 7.1 on)."""
+    try:
+        from wagtail.admin.ui.menus import MenuItem
+    except ImportError:
+        from wagtail.admin.widgets import ListingButton
+
+        return ListingButton(label, url=url, icon_name=icon, priority=priority)
+    return MenuItem(label, url=url, icon_name=icon, priority=priority)

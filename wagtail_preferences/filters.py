@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.admin.filters import WagtailFilterSet
 
 from .channels import channel_choices
-from .models import Category, Contact, ContactStatus, Preference
+from .models import Category, Contact, ContactStatus, Preference, Segment
 
 
 class ContactFilterSet(WagtailFilterSet):
@@ -18,6 +18,11 @@ class ContactFilterSet(WagtailFilterSet):
         label=_("Opted out of category"),
         queryset=Category.objects.all(),
         method="filter_category_opt_out",
+    )
+    segment = django_filters.ModelChoiceFilter(
+        label=_("Member of segment"),
+        queryset=Segment.objects.all(),
+        method="filter_segment",
     )
     status = django_filters.ChoiceFilter(label=_("Status"), choices=ContactStatus.choices)
     channel_enabled = django_filters.ChoiceFilter(
@@ -35,6 +40,9 @@ class ContactFilterSet(WagtailFilterSet):
 
     def filter_preference(self, queryset, name, value):
         return queryset.holding([value])
+
+    def filter_segment(self, queryset, name, value):
+        return queryset.filter(segment_memberships__segment=value)
 
     def filter_category_opt_out(self, queryset, name, value):
         return queryset.opted_out_of(value)

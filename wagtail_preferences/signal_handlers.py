@@ -18,6 +18,10 @@ def release_deleted_category(sender, instance, **kwargs):
     services.release_category(instance, _deletion_origin(instance))
 
 
+def release_deleted_segment(sender, instance, **kwargs):
+    services.release_segment(instance, _deletion_origin(instance))
+
+
 def _deletion_origin(instance) -> services.Origin:
     return services.Origin(
         path=ChangePath.SYSTEM,

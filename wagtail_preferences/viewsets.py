@@ -5,6 +5,7 @@ from .views.consent_log import ConsentEventViewSet
 from .views.contacts import ContactViewSet
 from .views.interests import CategoryViewSet, PreferenceViewSet
 from .views.overview import OverviewViewSet
+from .views.segments import SegmentViewSet
 
 
 class PreferenceCenterGroup(ViewSetGroup):
@@ -18,5 +19,6 @@ class PreferenceCenterGroup(ViewSetGroup):
         ContactViewSet,
         PreferenceViewSet,
         CategoryViewSet,
+        SegmentViewSet,
         ConsentEventViewSet,
     )

@@ -10,7 +10,7 @@ from ..conf import get_setting
 from ..filters import ContactFilterSet
 from ..models import Contact, Preference
 from ..paginators import CappedCountPaginator
-from ..panels import ConsentHistoryPanel
+from ..panels import ConsentHistoryPanel, SegmentMembershipPanel
 from ..services import Origin
 from .mixins import OffersViewPermission, WithoutGenericExport
 
@@ -114,6 +114,14 @@ class ContactViewSet(OffersViewPermission, ModelViewSet):
                 heading=_("Preferences and categories"),
             ),
             ObjectList([FieldPanel("channels")], heading=_("Channels")),
+            ObjectList(
+                [
+                    SegmentMembershipPanel(heading=_("Member of")),
+                    FieldPanel("segments_added_by_hand"),
+                    FieldPanel("segments_opted_out"),
+                ],
+                heading=_("Segments"),
+            ),
             ObjectList([ConsentHistoryPanel()], heading=_("History")),
         ],
         base_form_class=ContactForm,

@@ -1,0 +1,32 @@
+// Live count of the contacts matching a segment's criteria while the editor builds them.
+(function () {
+  function start(output) {
+    const form = output.closest("form");
+    let timer = null;
+    let running = null;
+    function update() {
+      clearTimeout(timer);
+      timer = setTimeout(function () {
+        if (running) running.abort();
+        running = new AbortController();
+        fetch(output.dataset.segmentCountUrl, {
+          method: "POST",
+          body: new FormData(form),
+          credentials: "same-origin",
+          signal: running.signal,
+        })
+          .then(function (response) { return response.json(); })
+          .then(function (data) { output.textContent = data.message; })
+          .catch(function (error) { if (error.name !== "AbortError") output.textContent = ""; });
+      }, 400);
+    }
+    form.addEventListener("change", update);
+    form.addEventListener("input", update);
+    // Choosers and added blocks change hidden inputs, which fire no events.
+    new MutationObserver(update).observe(form, { subtree: true, childList: true, attributes: true, attributeFilter: ["value"] });
+    update();
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("[data-segment-count-url]").forEach(start);
+  });
+})();
