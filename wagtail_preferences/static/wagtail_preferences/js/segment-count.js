@@ -22,8 +22,11 @@
     }
     form.addEventListener("change", update);
     form.addEventListener("input", update);
-    // Choosers and added blocks change hidden inputs, which fire no events.
-    new MutationObserver(update).observe(form, { subtree: true, childList: true, attributes: true, attributeFilter: ["value"] });
+    // Adding, removing or moving criteria changes the form's elements without input events.
+    // The count's own text is left out, or every answer would ask again.
+    new MutationObserver(function (records) {
+      if (records.some(function (record) { return !output.contains(record.target); })) update();
+    }).observe(form, { subtree: true, childList: true });
     update();
   }
   document.addEventListener("DOMContentLoaded", function () {
