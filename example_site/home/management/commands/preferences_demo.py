@@ -17,6 +17,7 @@ from wagtail_preferences.models import ConsentEvent, Contact, ContactStatus
 from ...demo.audience import HISTORY_DAYS, Story, ensure_categories, ensure_preferences, tell
 from ...demo.pages import ensure_pages
 from ...demo.people import make_people
+from ...demo.segments import ensure_segments
 
 ADMIN_USERNAME = "admin"
 #: A fixed password for a local demo, documented in the README. Never use it on a real site.
@@ -25,7 +26,8 @@ ADMIN_PASSWORD = "changeme"
 
 class Command(BaseCommand):
     help = (
-        "Load demo data: pages, preferences, categories and contacts with a consent history. "
+        "Load demo data: pages, preferences, categories, segments and contacts with a consent "
+        "history. "
         "Creates (or resets the password of) the demo superuser."
     )
 
@@ -50,11 +52,15 @@ class Command(BaseCommand):
             preferences = ensure_preferences()
             categories = ensure_categories()
             stats = self.ensure_contacts(contacts, seed, admin, preferences, categories)
+            segments = ensure_segments(preferences, categories, admin)
 
         pages = home.get_children().count()
         self.stdout.write(f"Pages: {home.title!r} and {pages} pages below it.")
         self.stdout.write(
             f"Preferences: {', '.join(preferences)}. Categories: {', '.join(categories)}."
+        )
+        self.stdout.write(
+            "Segments: " + ", ".join(f"{s.name} ({s.memberships.count()})" for s in segments) + "."
         )
         created = sum(n for key, n in stats.items() if key.startswith("created"))
         self.stdout.write(
