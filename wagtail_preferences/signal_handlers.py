@@ -36,18 +36,20 @@ def refresh_changed_contacts(sender, contact_ids, **kwargs):
     """
     if services.segments.refreshing():
         return
-    pending = getattr(_pending, "ids", None)
-    if pending is not None:
-        pending.update(contact_ids)
-        return
-    _pending.ids = set(contact_ids)
+    # Ids gather until the first commit callback takes them all; the later ones find none.
+    # A rolled-back change leaves its ids for the next commit, where they cost a few queries.
+    if getattr(_pending, "ids", None) is None:
+        _pending.ids = set()
+    _pending.ids.update(contact_ids)
     transaction.on_commit(_refresh_pending)
 
 
 def _refresh_pending():
     from .tasks import refresh_contacts, refresh_segments
 
-    ids, _pending.ids = _pending.ids, None
+    ids, _pending.ids = getattr(_pending, "ids", None), None
+    if not ids:
+        return
     if len(ids) > get_setting("LIVE_REFRESH_LIMIT"):
         refresh_segments.enqueue()
     else:
