@@ -219,3 +219,21 @@ class TestContactSegmentsTab:
             admin_client, contact, segments_added_by_hand=[vip.pk], segments_opted_out=[vip.pk]
         )
         assert not services.members(vip).exists()
+
+
+class TestInvalidSegmentsInTheContactForm:
+    def test_changing_membership_of_an_invalid_segment_is_a_form_error(self, admin_client):
+        promotions = PreferenceFactory(name="Promotions")
+        broken = make_segment("Broken", preferences={"mode": "any", "preferences": [promotions.pk]})
+        promotions.delete()
+        contact = ContactFactory(first_name="Ann")
+        response = admin_client.post(
+            reverse("preference_center_contacts:edit", args=[contact.pk]),
+            contact_form_data(contact, first_name="Anna", segments_added_by_hand=[broken.pk]),
+        )
+        assert response.status_code == 200
+        assert "“Broken” cannot be evaluated until its criteria are fixed" in (
+            response.content.decode()
+        )
+        contact.refresh_from_db()
+        assert contact.first_name == "Ann"

@@ -18,6 +18,9 @@ from .models import (
 )
 from .services.contacts import DETAIL_FIELDS
 
+#: The contact form's segment fields and the rows they stand for.
+SEGMENT_FIELDS = {"segments_added_by_hand": SegmentInclusion, "segments_opted_out": SegmentOptOut}
+
 
 class ContactForm(WagtailAdminModelForm):
     """The admin's "personal edit" of a contact.
@@ -98,6 +101,23 @@ class ContactForm(WagtailAdminModelForm):
     def clean_email(self):
         return normalise_email(self.cleaned_data["email"])
 
+    def clean(self):
+        cleaned = super().clean()
+        for field, model in SEGMENT_FIELDS.items():
+            if field not in cleaned:
+                continue
+            before = set() if self.instance._state.adding else self._segment_ids(model)
+            chosen = {segment.pk: segment for segment in cleaned[field]}
+            changed = Segment.objects.filter(pk__in=before ^ chosen.keys())
+            for segment in changed:
+                if problems := segment.criteria_problems():
+                    self.add_error(
+                        field,
+                        _("“%(segment)s” cannot be evaluated until its criteria are fixed: %(why)s")
+                        % {"segment": segment.name, "why": " ".join(problems)},
+                    )
+        return cleaned
+
     @transaction.atomic
     def save(self, commit=True):
         origin = self.origin
@@ -133,20 +153,12 @@ class ContactForm(WagtailAdminModelForm):
         return contact
 
     def _save_segments(self, contact, created: bool, origin) -> None:
-        for field, model, join, leave in (
-            (
-                "segments_added_by_hand",
-                SegmentInclusion,
-                services.add_to_segment,
-                services.remove_from_segment,
-            ),
-            (
-                "segments_opted_out",
-                SegmentOptOut,
-                services.opt_out_of_segment,
-                services.opt_in_to_segment,
-            ),
-        ):
+        changes = {
+            "segments_added_by_hand": (services.add_to_segment, services.remove_from_segment),
+            "segments_opted_out": (services.opt_out_of_segment, services.opt_in_to_segment),
+        }
+        for field, (join, leave) in changes.items():
+            model = SEGMENT_FIELDS[field]
             wanted = {segment.pk: segment for segment in self.cleaned_data[field]}
             before = set() if created else self._segment_ids(model)
             for pk in wanted.keys() - before:
