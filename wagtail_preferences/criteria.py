@@ -8,7 +8,11 @@ a segment is one SQL query, never a loop over contacts in Python.
 import datetime
 import re
 
-from django.db.models import Exists, OuterRef, Q
+from django.core.exceptions import ValidationError
+from django.db.models import Exists, OuterRef, Q, TextField
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast
+from django.db.models.lookups import Exact, IContains
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
@@ -16,11 +20,12 @@ from wagtail import blocks
 from wagtail.fields import StreamField
 from wagtail.snippets.blocks import SnippetChooserBlock
 
-from .channels import channel_choices
+from .channels import channel_choices, get_channels
 from .conf import get_setting
 from .models.contacts import CategoryChoice, ContactChannel, ContactPreference, ContactStatus
 
-DATA_KEY = re.compile(r"^[A-Za-z0-9_]+$")
+# Not digits alone: the database would read such a key as a position in a list.
+DATA_KEY = re.compile(r"^(?!\d+$)[A-Za-z0-9_]+$")
 
 
 class Criterion(blocks.StructBlock):
@@ -138,6 +143,11 @@ class ChannelCriterion(Criterion):
         disabled = Q(_exists(ContactChannel, channel=channel, enabled=False))
         return disabled if state == "disabled" else ~disabled
 
+    def problems(self, value) -> list[str]:
+        if value["channel"] not in get_channels():
+            return [_("The channel this criterion names is no longer available.")]
+        return []
+
     class Meta:
         label = _("Channel")
         icon = "mail"
@@ -206,7 +216,7 @@ class CreatedCriterion(Criterion):
         needed = "days" if value["mode"] == "within" else "date"
         if not value[needed]:
             raise blocks.StructBlockValidationError(
-                {needed: blocks.BlockValidationError(_("This field is required here."))}
+                {needed: ValidationError(_("This field is required here."))}
             )
         return value
 
@@ -222,7 +232,7 @@ class CreatedCriterion(Criterion):
 
 
 class CustomDataCriterion(Criterion):
-    key = blocks.CharBlock(help_text=_("Letters, digits and underscores."))
+    key = blocks.CharBlock(help_text=_("Letters, digits and underscores; not digits alone."))
     operator = blocks.ChoiceBlock(
         choices=[("equals", _("equals")), ("contains", _("contains"))], default="equals"
     )
@@ -232,13 +242,20 @@ class CustomDataCriterion(Criterion):
         value = super().clean(value)
         if not DATA_KEY.match(value["key"]):
             raise blocks.StructBlockValidationError(
-                {"key": blocks.BlockValidationError(_("Use letters, digits and underscores."))}
+                {
+                    "key": ValidationError(
+                        _("Use letters, digits and underscores; not digits alone.")
+                    )
+                }
             )
         return value
 
     def to_q(self, value) -> Q:
-        lookup = "icontains" if value["operator"] == "contains" else "exact"
-        return Q(**{f"data__{value['key']}__{lookup}": value["value"]})
+        # The value as text, so that 5 equals "5" and true equals "true" on every database;
+        # the key is one key, never split at "__" into a path.
+        text = Cast(KeyTextTransform(value["key"], "data"), TextField())
+        lookup = IContains if value["operator"] == "contains" else Exact
+        return Q(lookup(text, value["value"]))
 
     class Meta:
         label = _("Custom data")

@@ -1,12 +1,16 @@
 from collections.abc import Iterable, Iterator
 from itertools import islice
 
-from django.db import models
+from django.db import connections, models, router, transaction
 
 from ..exceptions import InvalidChange
 from ..models import ConsentEvent, Contact
 
 BATCH_SIZE = 2000
+# Ids per INSERT ... SELECT on PostgreSQL: the ids go as one array parameter.
+INSERT_CHUNK = 100_000
+# Past this many rows changed at once, a table's planner statistics are refreshed on commit.
+ANALYZE_AFTER = 10_000
 
 
 def batched(items: Iterable, size: int) -> Iterator[tuple]:
@@ -44,3 +48,82 @@ def _require_contacts(ids: list[int]) -> None:
 
 def record(events: list[ConsentEvent]) -> None:
     ConsentEvent.objects.bulk_create(events, batch_size=BATCH_SIZE)
+
+
+def record_rows(event: ConsentEvent, **columns: list) -> None:
+    """Record a copy of ``event`` per position in ``columns`` (``contact_id=[...]``, ...)."""
+    same = {
+        field.attname: getattr(event, field.attname)
+        for field in ConsentEvent._meta.concrete_fields
+        if not field.primary_key and field.attname not in columns
+    }
+    insert_rows(ConsentEvent, columns, **same)
+
+
+def insert_rows(model, columns: dict[str, list], *, ignore_conflicts: bool = False, **same):
+    """Insert one ``model`` row per position in ``columns``, every other column the same.
+
+    ``columns`` maps attribute names (``contact_id``) to equally long lists of plain values
+    (ids, text); ``same`` gives other attributes once. Fields given neither take their
+    default, ``auto_now_add`` ones the current time. On PostgreSQL each chunk of rows is one
+    ``INSERT ... SELECT ... FROM unnest(...)``, with no model instance per row; elsewhere
+    the rows go through ``bulk_create``.
+    """
+    names = list(columns)
+    rows = list(zip(*columns.values(), strict=True))
+    if not rows:
+        return
+    connection = connections[router.db_for_write(model)]
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create(
+            [model(**same, **dict(zip(names, row, strict=True))) for row in rows],
+            batch_size=BATCH_SIZE,
+            ignore_conflicts=ignore_conflicts,
+        )
+        return
+    template = model(**same)
+    qn = connection.ops.quote_name
+    inserted, selected, params, arrays = [], [], [], []
+    for field in model._meta.concrete_fields:
+        if field.primary_key:
+            continue
+        inserted.append(qn(field.column))
+        if field.attname in columns:
+            selected.append(f"r.c{names.index(field.attname)}")
+        else:
+            selected.append(f"CAST(%s AS {field.db_type(connection)})")
+            value = field.pre_save(template, add=True)
+            params.append(field.get_db_prep_save(value, connection))
+    for name in names:
+        arrays.append(f"CAST(%s AS {model._meta.get_field(name).db_type(connection)}[])")
+    aliases = ", ".join(f"c{i}" for i in range(len(names)))
+    # Only names and types from the model go into the text; every value is a parameter.
+    sql = (
+        f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(inserted)}) "  # noqa: S608
+        f"SELECT {', '.join(selected)} FROM unnest({', '.join(arrays)}) AS r({aliases})"
+    )
+    if ignore_conflicts:
+        sql += " ON CONFLICT DO NOTHING"
+    with connection.cursor() as cursor:
+        for chunk in batched(rows, INSERT_CHUNK):
+            cursor.execute(sql, [*params, *(list(values) for values in zip(*chunk, strict=True))])
+
+
+def analyze_on_commit(model, changed: int) -> None:
+    """After a change of ``changed`` rows of ``model``, refresh its statistics on commit.
+
+    PostgreSQL only, and only past ``ANALYZE_AFTER`` rows. Queries right after a large
+    change (such as the refresh that follows one) would otherwise be planned for the old
+    row counts until autovacuum catches up: a nested loop over a segment's members planned
+    for one row and run for a million. Call it before anything that registers such work.
+    """
+    connection = connections[router.db_for_write(model)]
+    if changed < ANALYZE_AFTER or connection.vendor != "postgresql":
+        return
+    table = connection.ops.quote_name(model._meta.db_table)
+
+    def analyze():
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {table}")
+
+    transaction.on_commit(analyze, using=connection.alias)

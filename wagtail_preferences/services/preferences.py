@@ -2,7 +2,7 @@ from django.db import transaction
 
 from .. import signals
 from ..models import ConsentSubject, ContactPreference, Preference
-from .batches import BATCH_SIZE, contact_id_batches, record
+from .batches import contact_id_batches, insert_rows, record, record_rows
 from .origin import Origin
 
 
@@ -41,12 +41,19 @@ def add_preferences(contacts, preferences, origin: Origin) -> frozenset[tuple[in
             ).values_list("contact_id", "preference_id")
         )
         new = [(c, p) for c in ids for p in preferences if (c, p.pk) not in held]
-        ContactPreference.objects.bulk_create(
-            [ContactPreference(contact_id=c, preference=p, source=origin.path) for c, p in new],
-            batch_size=BATCH_SIZE,
+        contact_ids, preference_ids = [c for c, _ in new], [p.pk for _, p in new]
+        insert_rows(
+            ContactPreference,
+            {"contact_id": contact_ids, "preference_id": preference_ids},
+            source=origin.path,
             ignore_conflicts=True,
         )
-        record([_event(origin, c, p, held=True) for c, p in new])
+        record_rows(
+            _event(origin, None, preferences[0], held=True),
+            contact_id=contact_ids,
+            subject_id=preference_ids,
+            subject_label=[p.name for _, p in new],
+        )
         added.update((c, p.pk) for c, p in new)
     if added:
         _send(signals.preferences_added, added, origin)

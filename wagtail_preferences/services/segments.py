@@ -1,5 +1,6 @@
 import contextvars
 from collections.abc import Iterable
+from dataclasses import replace
 
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
@@ -16,12 +17,21 @@ from ..models import (
     SegmentMember,
     SegmentOptOut,
 )
-from .batches import BATCH_SIZE, batched, contact_id_batches, record
+from .batches import (
+    BATCH_SIZE,
+    analyze_on_commit,
+    batched,
+    contact_id_batches,
+    insert_rows,
+    record_rows,
+)
 from .origin import Origin
 from .preferences import add_preferences
 
-# Set while memberships are being refreshed, so the changes a refresh makes (preferences
-# added on joining) do not start another refresh from inside it.
+# Set while ``refresh_contacts`` runs: it repeats until nothing changes, so the changes it
+# makes (joins, leaves, preferences added on joining) need no refresh of their own. Changes
+# made by any other refresh are refreshed for their contacts on commit, like any change,
+# so that segments depending on them follow.
 _refreshing = contextvars.ContextVar("wagtail_preferences_refreshing", default=False)
 
 
@@ -64,48 +74,54 @@ def refresh_segment(
     if contacts is not None:
         ids = [pk for batch in contact_id_batches(contacts) for pk in batch]
         belongs, current = belongs.filter(pk__in=ids), current.filter(pk__in=ids)
-    joined = list(belongs.exclude(_related(SegmentMember, segment)).values_list("pk", flat=True))
-    left = list(current.exclude(pk__in=belongs.values("pk")).values_list("pk", flat=True))
-    for batch in batched(joined, BATCH_SIZE):
-        SegmentMember.objects.bulk_create(
-            [SegmentMember(segment=segment, contact_id=pk) for pk in batch], ignore_conflicts=True
-        )
+    # Unordered, and NOT EXISTS rather than NOT IN: PostgreSQL hashes a NOT IN subquery only
+    # while it fits in work_mem, and otherwise runs it once per member.
+    joined = list(
+        belongs.exclude(_related(SegmentMember, segment)).order_by().values_list("pk", flat=True)
+    )
+    left = list(
+        current.exclude(Exists(belongs.filter(pk=OuterRef("pk"))))
+        .order_by()
+        .values_list("pk", flat=True)
+    )
+    insert_rows(SegmentMember, {"contact_id": joined}, segment_id=segment.pk, ignore_conflicts=True)
     for batch in batched(left, BATCH_SIZE):
         SegmentMember.objects.filter(segment=segment, contact_id__in=batch).delete()
+    analyze_on_commit(SegmentMember, len(joined) + len(left))
     _log(segment, joined, "member", False, True, origin)
     _log(segment, left, "member", True, False, origin)
     if contacts is None:
         Segment.objects.filter(pk=segment.pk).update(refreshed_at=timezone.now())
-    token = _refreshing.set(True)
-    try:
-        if joined:
-            signals.segment_entered.send(
-                sender=Segment, segment=segment, contact_ids=frozenset(joined), origin=origin
-            )
-            add_preferences(joined, segment.preferences_on_join.all(), origin)
-        if left:
-            signals.segment_left.send(
-                sender=Segment, segment=segment, contact_ids=frozenset(left), origin=origin
-            )
-    finally:
-        _refreshing.reset(token)
+    if joined:
+        signals.segment_entered.send(
+            sender=Segment, segment=segment, contact_ids=frozenset(joined), origin=origin
+        )
+        # Whoever added the contact, the segment is what gives the preferences.
+        on_join = segment_origin(segment)
+        add_preferences(
+            joined,
+            segment.preferences_on_join.all(),
+            replace(origin, path=on_join.path, reference=on_join.reference),
+        )
+    if left:
+        signals.segment_left.send(
+            sender=Segment, segment=segment, contact_ids=frozenset(left), origin=origin
+        )
     return frozenset(joined), frozenset(left)
 
 
 def _log(segment, contact_ids, field, old, new, origin: Origin) -> None:
-    record(
-        [
-            origin.event(
-                pk,
-                ConsentSubject.SEGMENT,
-                subject_id=segment.pk,
-                subject_label=segment.name,
-                field=field,
-                old_value=old,
-                new_value=new,
-            )
-            for pk in contact_ids
-        ]
+    record_rows(
+        origin.event(
+            None,
+            ConsentSubject.SEGMENT,
+            subject_id=segment.pk,
+            subject_label=segment.name,
+            field=field,
+            old_value=old,
+            new_value=new,
+        ),
+        contact_id=list(contact_ids),
     )
 
 
@@ -134,13 +150,17 @@ def refresh_contacts(contact_ids: Iterable[int]) -> None:
         for s in Segment.objects.prefetch_related("preferences_on_join")
         if not s.criteria_problems()
     )
-    for _ in range(max(len(segments), 1)):
-        changed = False
-        for segment in segments:
-            joined, left = refresh_segment(segment, contacts=ids)
-            changed = changed or bool(joined or left)
-        if not changed:
-            return
+    token = _refreshing.set(True)
+    try:
+        for _ in range(max(len(segments), 1)):
+            changed = False
+            for segment in segments:
+                joined, left = refresh_segment(segment, contacts=ids)
+                changed = changed or bool(joined or left)
+            if not changed:
+                return
+    finally:
+        _refreshing.reset(token)
 
 
 def refreshing() -> bool:
@@ -186,7 +206,19 @@ def opt_out_of_segment(contacts, segment: Segment, origin: Origin) -> frozenset[
         ignore_conflicts=True,
     )
     _log(segment, new, "opted_out", False, True, origin)
-    refresh_segment(segment, contacts=ids, origin=origin)
+    # None of them belongs now, so they leave without evaluating the criteria, which may not
+    # be possible (a deleted preference): opting out always works.
+    left = list(
+        SegmentMember.objects.filter(segment=segment, contact_id__in=ids).values_list(
+            "contact_id", flat=True
+        )
+    )
+    SegmentMember.objects.filter(segment=segment, contact_id__in=left).delete()
+    _log(segment, left, "member", True, False, origin)
+    if left:
+        signals.segment_left.send(
+            sender=Segment, segment=segment, contact_ids=frozenset(left), origin=origin
+        )
     return frozenset(new)
 
 
@@ -201,5 +233,7 @@ def opt_in_to_segment(contacts, segment: Segment, origin: Origin) -> frozenset[i
     )
     SegmentOptOut.objects.filter(segment=segment, contact_id__in=withdrawn).delete()
     _log(segment, withdrawn, "opted_out", True, False, origin)
-    refresh_segment(segment, contacts=ids, origin=origin)
+    # Criteria that cannot be evaluated wait for the refresh that follows their repair.
+    if not segment.criteria_problems():
+        refresh_segment(segment, contacts=ids, origin=origin)
     return frozenset(withdrawn)
