@@ -661,3 +661,34 @@ class TestCycles:
         segment.full_clean()
 
         assert segment.segments_reached() == {s.pk for s in chain}
+
+
+class TestCriteriaFromSettings:
+    def test_a_criterion_type_no_longer_installed_makes_the_segment_invalid(self):
+        segment = Segment.objects.create(
+            name="Old", criteria=[{"type": "status", "value": {"status": "confirmed"}}]
+        )
+        Segment.objects.filter(pk=segment.pk).update(
+            criteria=[{"type": "retired_kind", "value": {}, "id": "x"}]
+        )
+        segment.refresh_from_db()
+
+        assert segment.criteria_problems() == [
+            "The criterion type “retired_kind” is no longer installed."
+        ]
+
+    @pytest.mark.parametrize(
+        ("criteria", "message"),
+        [
+            ({"status": "wagtail_preferences.criteria.LocaleCriterion"}, "'status'"),
+            ({"mine": "collections.OrderedDict"}, "must be a Criterion subclass"),
+        ],
+    )
+    def test_a_bad_extra_criterion_names_the_setting(self, settings, criteria, message):
+        from wagtail_preferences.criteria import criteria_block
+        from wagtail_preferences.exceptions import ConfigurationError
+
+        settings.WAGTAIL_PREFERENCES = {"SEGMENT_CRITERIA": criteria}
+
+        with pytest.raises(ConfigurationError, match=message):
+            criteria_block()

@@ -6,6 +6,7 @@ a segment is one SQL query, never a loop over contacts in Python.
 """
 
 import datetime
+import json
 import re
 
 from django.core.exceptions import ValidationError
@@ -21,7 +22,8 @@ from wagtail.fields import StreamField
 from wagtail.snippets.blocks import SnippetChooserBlock
 
 from .channels import channel_choices, get_channels
-from .conf import get_setting
+from .conf import SETTINGS_NAME, get_setting
+from .exceptions import ConfigurationError
 from .models.contacts import CategoryChoice, ContactChannel, ContactPreference, ContactStatus
 
 # Not digits alone: the database would read such a key as a position in a list.
@@ -41,9 +43,6 @@ class Criterion(blocks.StructBlock):
 
     def referenced_segment_ids(self, value) -> set[int]:
         return set()
-
-    def describe(self, value) -> str:
-        return str(self.meta.label)
 
     class Meta:
         icon = "filter"
@@ -85,10 +84,6 @@ class PreferencesCriterion(Criterion):
         if not value["preferences"]:
             return [_("Choose at least one preference.")]
         return []
-
-    def describe(self, value) -> str:
-        names = ", ".join(p.name for p in self._preferences(value))
-        return f"{dict(self.child_blocks['mode'].field.choices)[value['mode']]}: {names}"
 
     class Meta:
         label = _("Preferences")
@@ -303,9 +298,17 @@ class SegmentCriteriaBlock(blocks.StreamBlock):
 
 def criteria_block() -> SegmentCriteriaBlock:
     """The built-in criteria plus those listed in ``WAGTAIL_PREFERENCES["SEGMENT_CRITERIA"]``."""
-    extra = [
-        (name, import_string(path)()) for name, path in get_setting("SEGMENT_CRITERIA").items()
-    ]
+    extra = []
+    for name, path in get_setting("SEGMENT_CRITERIA").items():
+        block_class = import_string(path)
+        if name in SegmentCriteriaBlock.base_blocks or not (
+            isinstance(block_class, type) and issubclass(block_class, Criterion)
+        ):
+            raise ConfigurationError(
+                f"{SETTINGS_NAME}['SEGMENT_CRITERIA'][{name!r}]: {path} must be a Criterion "
+                "subclass, under a name no built-in criterion has."
+            )
+        extra.append((name, block_class()))
     return SegmentCriteriaBlock(extra)
 
 
@@ -317,6 +320,16 @@ class CriteriaField(StreamField):
     def __init__(self, block_types=None, **kwargs):
         kwargs.pop("block_lookup", None)
         super().__init__(block_types or criteria_block(), **kwargs)
+
+    def to_python(self, value):
+        result = super().to_python(value)
+        # Wagtail drops blocks of types it no longer knows; remember them, so that a segment
+        # whose criterion type was uninstalled shows as invalid rather than widening.
+        raw = json.loads(value) if isinstance(value, str) and value else value
+        if isinstance(raw, list):
+            kinds = {block.get("type") for block in raw if isinstance(block, dict)}
+            result.unknown_types = sorted(kinds - self.stream_block.child_blocks.keys())
+        return result
 
     def deconstruct(self):
         name, _, _, kwargs = super().deconstruct()

@@ -74,9 +74,15 @@ class Segment(Interest):
     def criteria_problems(self) -> list[str]:
         """Why the criteria cannot be evaluated (such as a deleted preference), if they can't."""
         return [
-            str(problem)
-            for criterion in self.criteria
-            for problem in criterion.block.problems(criterion.value)
+            *(
+                _("The criterion type “%(type)s” is no longer installed.") % {"type": kind}
+                for kind in getattr(self.criteria, "unknown_types", [])
+            ),
+            *(
+                str(problem)
+                for criterion in self.criteria
+                for problem in criterion.block.problems(criterion.value)
+            ),
         ]
 
     def condition(self) -> Q:
