@@ -73,4 +73,11 @@ MEDIA_URL = "/media/"
 WAGTAIL_SITE_NAME = "wagtail-preferences tests"
 WAGTAILADMIN_BASE_URL = "http://testserver"
 
-TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+# Tasks run at once, also inside the test's transaction (django-tasks 0.7, pinned by
+# Wagtail 7.0, would otherwise wait for a commit that never comes; later versions ignore it).
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks.backends.immediate.ImmediateBackend",
+        "ENQUEUE_ON_COMMIT": False,
+    }
+}

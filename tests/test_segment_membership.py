@@ -6,7 +6,6 @@ import datetime
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django_tasks.base import TaskResultStatus
 from django_tasks.signals import task_finished
 
 from tests import segment_helpers as crit
@@ -31,6 +30,21 @@ from wagtail_preferences.models import (
 from wagtail_preferences.services import ChannelSettings, Origin
 from wagtail_preferences.services.segments import segment_origin
 
+try:  # django-tasks 0.8 and later
+    from django_tasks.base import TaskResultStatus
+
+    SUCCEEDED = TaskResultStatus.SUCCESSFUL
+except ImportError:  # django-tasks 0.7, which Wagtail 7.0 pins
+    from django_tasks import ResultStatus
+
+    SUCCEEDED = ResultStatus.SUCCEEDED
+
+
+def _tracebacks(result) -> list[str]:
+    errors = getattr(result, "errors", None)
+    return [error.traceback for error in errors] if errors is not None else [result.traceback]
+
+
 pytestmark = pytest.mark.django_db
 
 
@@ -43,13 +57,13 @@ def tasks_run():
     def receiver(sender, task_result, **kwargs):
         if task_result.task.func.__module__ == tasks.__name__:
             ran.append((task_result.task.name, task_result.args))
-        if task_result.status != TaskResultStatus.SUCCESSFUL:
+        if task_result.status != SUCCEEDED:
             failed.append(task_result)
 
     task_finished.connect(receiver, weak=False)
     yield ran
     task_finished.disconnect(receiver)
-    assert not failed, "\n".join(e.traceback for result in failed for e in result.errors)
+    assert not failed, "\n".join(tb for result in failed for tb in _tracebacks(result))
 
 
 @pytest.fixture
@@ -717,7 +731,7 @@ class TestRefreshTask:
 
         result = tasks.refresh_segments.enqueue()
 
-        assert result.status == TaskResultStatus.SUCCESSFUL
+        assert result.status == SUCCEEDED
         assert result.return_value == {"joined": 4, "left": 0}
         assert member_ids(earlier) == member_ids(later) == ids(*contacts)
         assert Segment.objects.filter(refreshed_at__isnull=True).count() == 0
