@@ -1,11 +1,17 @@
 from io import StringIO
 
 import pytest
-from django.core.management import CommandError, call_command
+from django.core.management import CommandError, ManagementUtility, call_command
 
 from tests.factories import ContactFactory, PreferenceFactory
 from wagtail_preferences import services
-from wagtail_preferences.models import Segment, SegmentMember
+from wagtail_preferences.models import (
+    ChangePath,
+    Contact,
+    ContactPreference,
+    Segment,
+    SegmentMember,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -69,3 +75,42 @@ def test_background_enqueues_the_task():
     assert "Enqueued the refresh of 1 segments." in out
     # The test settings run tasks at once.
     assert services.members(fans).count() == 1
+
+
+def test_an_unknown_slug_exits_with_an_error_status(capsys):
+    utility = ManagementUtility(["manage.py", "preferences_refresh_segments", "--segment", "nope"])
+
+    with pytest.raises(SystemExit) as exit_info:
+        utility.execute()
+
+    assert exit_info.value.code != 0
+    assert "No segment with the slug: nope." in capsys.readouterr().err
+
+
+def test_invalid_segments_are_skipped_when_refreshing_all():
+    products = PreferenceFactory(name="Products")
+    ContactFactory(preferences=[products])
+    fans = segment("Fans", ("preferences", {"mode": "any", "preferences": [products.pk]}))
+    segment("Broken", ("preferences", {"mode": "any", "preferences": [products.pk, 999999]}))
+
+    out, err = run()
+
+    assert "[1/1] Fans: 1 joined, 0 left" in out
+    assert "Refreshed 1 segments: 1 joined, 0 left." in out
+    assert "Skipped “Broken”" in err and "has been deleted" in err
+    assert services.members(fans).count() == 1
+
+
+def test_large_counts_are_grouped_by_thousands():
+    products = PreferenceFactory(name="Products")
+    contacts = Contact.objects.bulk_create(ContactFactory.build_batch(1200))
+    ContactPreference.objects.bulk_create(
+        ContactPreference(contact=contact, preference=products, source=ChangePath.IMPORT)
+        for contact in contacts
+    )
+    segment("Fans", ("preferences", {"mode": "any", "preferences": [products.pk]}))
+
+    out, _ = run()
+
+    assert "[1/1] Fans: 1,200 joined, 0 left" in out
+    assert "Refreshed 1 segments: 1,200 joined, 0 left." in out

@@ -81,6 +81,12 @@ def insert_rows(model, columns: dict[str, list], *, ignore_conflicts: bool = Fal
             ignore_conflicts=ignore_conflicts,
         )
         return
+
+    def cast_type(field) -> str:
+        # Text, not varchar(n): a value too long for the column then fails as in a plain
+        # INSERT instead of being cut short by the cast.
+        return "text" if isinstance(field, models.CharField) else field.db_type(connection)
+
     template = model(**same)
     qn = connection.ops.quote_name
     inserted, selected, params, arrays = [], [], [], []
@@ -91,11 +97,11 @@ def insert_rows(model, columns: dict[str, list], *, ignore_conflicts: bool = Fal
         if field.attname in columns:
             selected.append(f"r.c{names.index(field.attname)}")
         else:
-            selected.append(f"CAST(%s AS {field.db_type(connection)})")
+            selected.append(f"CAST(%s AS {cast_type(field)})")
             value = field.pre_save(template, add=True)
             params.append(field.get_db_prep_save(value, connection))
     for name in names:
-        arrays.append(f"CAST(%s AS {model._meta.get_field(name).db_type(connection)}[])")
+        arrays.append(f"CAST(%s AS {cast_type(model._meta.get_field(name))}[])")
     aliases = ", ".join(f"c{i}" for i in range(len(names)))
     # Only names and types from the model go into the text; every value is a parameter.
     sql = (

@@ -2,7 +2,7 @@ from django.db import transaction
 
 from .. import signals
 from ..models import ConsentSubject, ContactPreference, Preference
-from .batches import contact_id_batches, insert_rows, record, record_rows
+from .batches import contact_id_batches, insert_rows, record_rows
 from .origin import Origin
 
 
@@ -34,12 +34,17 @@ def add_preferences(contacts, preferences, origin: Origin) -> frozenset[tuple[in
     added: set[tuple[int, int]] = set()
     if not preferences:
         return frozenset()
+    wanted = {p.pk for p in preferences}
     for ids in contact_id_batches(contacts, must_exist=True):
-        held = set(
-            ContactPreference.objects.filter(
-                contact_id__in=ids, preference__in=preferences
-            ).values_list("contact_id", "preference_id")
-        )
+        # By contact only, along the (contact, preference) index: filtered by preference too,
+        # PostgreSQL may walk the preference's index, which grows with every batch added.
+        held = {
+            (c, p)
+            for c, p in ContactPreference.objects.filter(contact_id__in=ids).values_list(
+                "contact_id", "preference_id"
+            )
+            if p in wanted
+        }
         new = [(c, p) for c in ids for p in preferences if (c, p.pk) not in held]
         contact_ids, preference_ids = [c for c, _ in new], [p.pk for _, p in new]
         insert_rows(
@@ -77,7 +82,12 @@ def remove_preferences(contacts, preferences, origin: Origin) -> frozenset[tuple
             ).values_list("pk", "contact_id", "preference_id")
         )
         ContactPreference.objects.filter(pk__in=[pk for pk, _, _ in rows]).delete()
-        record([_event(origin, c, by_id[p], held=False) for _, c, p in rows])
+        record_rows(
+            _event(origin, None, next(iter(by_id.values())), held=False),
+            contact_id=[c for _, c, _ in rows],
+            subject_id=[p for _, _, p in rows],
+            subject_label=[by_id[p].name for _, _, p in rows],
+        )
         removed.update((c, p) for _, c, p in rows)
     if removed:
         _send(signals.preferences_removed, removed, origin)

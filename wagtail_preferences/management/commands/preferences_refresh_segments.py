@@ -56,9 +56,11 @@ class Command(BaseCommand):
             segment_joined, segment_left = services.refresh_segment(segment)
             joined, left = joined + len(segment_joined), left + len(segment_left)
             self.stdout.write(
-                f"[{number}/{len(ordered)}] {segment.name}: {len(segment_joined)} joined, "
-                f"{len(segment_left)} left ({time.monotonic() - started:.1f} s)"
+                f"[{number}/{len(ordered)}] {segment.name}: {len(segment_joined):,} joined, "
+                f"{len(segment_left):,} left ({time.monotonic() - started:.1f} s)"
             )
         self.stdout.write(
-            self.style.SUCCESS(f"Refreshed {len(ordered)} segments: {joined} joined, {left} left.")
+            self.style.SUCCESS(
+                f"Refreshed {len(ordered)} segments: {joined:,} joined, {left:,} left."
+            )
         )
