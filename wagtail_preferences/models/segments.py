@@ -109,7 +109,9 @@ class Segment(Interest):
 class SegmentMember(models.Model):
     """A contact is in a segment now. Rows come and go as contacts join and leave."""
 
-    segment = models.ForeignKey(Segment, on_delete=models.CASCADE, related_name="memberships")
+    segment = models.ForeignKey(
+        Segment, on_delete=models.CASCADE, related_name="memberships", db_index=False
+    )
     contact = models.ForeignKey(
         Contact, on_delete=models.CASCADE, related_name="segment_memberships", db_index=False
     )
@@ -132,7 +134,9 @@ class SegmentMember(models.Model):
 class SegmentInclusion(models.Model):
     """A contact added to a segment by hand (or by an import), whatever the criteria say."""
 
-    segment = models.ForeignKey(Segment, on_delete=models.CASCADE, related_name="inclusions")
+    segment = models.ForeignKey(
+        Segment, on_delete=models.CASCADE, related_name="inclusions", db_index=False
+    )
     contact = models.ForeignKey(
         Contact, on_delete=models.CASCADE, related_name="segment_inclusions", db_index=False
     )
@@ -156,7 +160,9 @@ class SegmentInclusion(models.Model):
 class SegmentOptOut(models.Model):
     """A contact opted out of a segment: out, however they matched, until they opt in again."""
 
-    segment = models.ForeignKey(Segment, on_delete=models.CASCADE, related_name="opt_outs")
+    segment = models.ForeignKey(
+        Segment, on_delete=models.CASCADE, related_name="opt_outs", db_index=False
+    )
     contact = models.ForeignKey(
         Contact, on_delete=models.CASCADE, related_name="segment_opt_outs", db_index=False
     )
