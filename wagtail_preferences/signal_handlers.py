@@ -32,7 +32,9 @@ def _deletion_origin(instance) -> services.Origin:
 def refresh_changed_contacts(sender, contact_ids, **kwargs):
     """Any change to contacts refreshes their segment memberships once the change commits.
 
-    Changes made by a refresh itself are left to that refresh, which repeats until stable.
+    Changes made inside ``refresh_contacts`` are left to it, as it repeats until stable;
+    those of a whole-segment refresh are followed up like any change, so that segments
+    depending on it follow.
     """
     if services.segments.refreshing():
         return
