@@ -22,6 +22,17 @@ from .services.contacts import DETAIL_FIELDS
 SEGMENT_FIELDS = {"segments_added_by_hand": SegmentInclusion, "segments_opted_out": SegmentOptOut}
 
 
+def checkboxes(model, label, help_text=""):
+    """An optional choice of any number of ``model`` rows, as checkboxes."""
+    return forms.ModelMultipleChoiceField(
+        label=label,
+        help_text=help_text,
+        queryset=model.objects.all(),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+
+
 class ContactForm(WagtailAdminModelForm):
     """The admin's "personal edit" of a contact.
 
@@ -30,32 +41,21 @@ class ContactForm(WagtailAdminModelForm):
     pass ``origin`` (a ``services.Origin``).
     """
 
-    preferences = forms.ModelMultipleChoiceField(
-        label=_("Preferences"),
-        queryset=Preference.objects.all(),
-        widget=forms.CheckboxSelectMultiple,
-        required=False,
+    preferences = checkboxes(Preference, _("Preferences"))
+    opted_out_categories = checkboxes(
+        Category,
+        _("Opted out of categories"),
+        _("Contacts receive every category they have not opted out of."),
     )
-    opted_out_categories = forms.ModelMultipleChoiceField(
-        label=_("Opted out of categories"),
-        help_text=_("Contacts receive every category they have not opted out of."),
-        queryset=Category.objects.all(),
-        widget=forms.CheckboxSelectMultiple,
-        required=False,
+    segments_added_by_hand = checkboxes(
+        Segment,
+        _("Added by hand to segments"),
+        _("The contact is a member of these whatever their criteria say."),
     )
-    segments_added_by_hand = forms.ModelMultipleChoiceField(
-        label=_("Added by hand to segments"),
-        help_text=_("The contact is a member of these whatever their criteria say."),
-        queryset=Segment.objects.all(),
-        widget=forms.CheckboxSelectMultiple,
-        required=False,
-    )
-    segments_opted_out = forms.ModelMultipleChoiceField(
-        label=_("Opted out of segments"),
-        help_text=_("The contact stays out of these, even when they match."),
-        queryset=Segment.objects.all(),
-        widget=forms.CheckboxSelectMultiple,
-        required=False,
+    segments_opted_out = checkboxes(
+        Segment,
+        _("Opted out of segments"),
+        _("The contact stays out of these, even when they match."),
     )
     channels = ChannelSettingsField(
         label=_("Channels and frequency"),

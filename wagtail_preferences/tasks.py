@@ -14,9 +14,7 @@ def refresh_segments(segment_ids: list[int] | None = None) -> dict[str, int]:
     if segment_ids is not None:
         segments = segments.filter(pk__in=segment_ids)
     joined = left = 0
-    for segment in services.segments.in_refresh_order(
-        s for s in segments if not s.criteria_problems()
-    ):
+    for segment in services.segments.in_refresh_order(segments):
         segment_joined, segment_left = services.refresh_segment(segment)
         joined, left = joined + len(segment_joined), left + len(segment_left)
     return {"joined": joined, "left": left}

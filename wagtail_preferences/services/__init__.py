@@ -7,7 +7,7 @@ transaction; entry points (admin, forms, import, segments, automations) call the
 from .categories import set_category_choices
 from .channels import ChannelSettings, channel_settings, update_channels
 from .contacts import get_or_create_contact, set_status, update_details
-from .deletion import release_category, release_preference, release_segment
+from .deletion import release_category, release_preference
 from .origin import Origin
 from .preferences import add_preferences, remove_preferences, set_preferences
 from .segments import (
@@ -17,6 +17,7 @@ from .segments import (
     opt_out_of_segment,
     refresh_contacts,
     refresh_segment,
+    release_segment,
     remove_from_segment,
 )
 

@@ -39,6 +39,11 @@ def contact_id_batches(contacts, *, must_exist: bool = False) -> Iterator[list[i
         yield batch
 
 
+def contact_ids(contacts, *, must_exist: bool = False) -> list[int]:
+    """All the ids ``contact_id_batches`` gives, as one list."""
+    return [pk for batch in contact_id_batches(contacts, must_exist=must_exist) for pk in batch]
+
+
 def _require_contacts(ids: list[int]) -> None:
     found = set(Contact.objects.filter(pk__in=ids).values_list("pk", flat=True))
     missing = [i for i in ids if i not in found]

@@ -21,7 +21,7 @@ from .batches import (
     BATCH_SIZE,
     analyze_on_commit,
     batched,
-    contact_id_batches,
+    contact_ids,
     insert_rows,
     record_rows,
 )
@@ -72,7 +72,7 @@ def refresh_segment(
     belongs = Contact.objects.filter(target_condition(segment))
     current = members(segment)
     if contacts is not None:
-        ids = [pk for batch in contact_id_batches(contacts) for pk in batch]
+        ids = contact_ids(contacts)
         belongs, current = belongs.filter(pk__in=ids), current.filter(pk__in=ids)
     # Unordered, and NOT EXISTS rather than NOT IN: PostgreSQL hashes a NOT IN subquery only
     # while it fits in work_mem, and otherwise runs it once per member.
@@ -126,8 +126,11 @@ def _log(segment, contact_ids, field, old, new, origin: Origin) -> None:
 
 
 def in_refresh_order(segments: Iterable[Segment]) -> list[Segment]:
-    """Segments ordered so that each comes after the segments its criteria refer to."""
-    pending = {segment.pk: segment for segment in segments}
+    """The valid segments, ordered so that each comes after those its criteria refer to.
+
+    Segments whose criteria cannot be evaluated are left out: they are never refreshed.
+    """
+    pending = {segment.pk: segment for segment in segments if not segment.criteria_problems()}
     ordered: list[Segment] = []
     while pending:
         ready = [s for s in pending.values() if not (s.referenced_segment_ids() & pending.keys())]
@@ -145,11 +148,7 @@ def refresh_contacts(contact_ids: Iterable[int]) -> None:
     segment, so this repeats until nothing changes (at most once per segment).
     """
     ids = list(contact_ids)
-    segments = in_refresh_order(
-        s
-        for s in Segment.objects.prefetch_related("preferences_on_join")
-        if not s.criteria_problems()
-    )
+    segments = in_refresh_order(Segment.objects.prefetch_related("preferences_on_join"))
     token = _refreshing.set(True)
     try:
         for _ in range(max(len(segments), 1)):
@@ -173,7 +172,7 @@ def add_to_segment(contacts, segment: Segment, origin: Origin) -> frozenset[int]
 
     Contacts who opted out of the segment stay out until they opt in again.
     """
-    ids = [pk for batch in contact_id_batches(contacts, must_exist=True) for pk in batch]
+    ids = contact_ids(contacts, must_exist=True)
     SegmentInclusion.objects.bulk_create(
         [SegmentInclusion(segment=segment, contact_id=pk, source=origin.path) for pk in ids],
         batch_size=BATCH_SIZE,
@@ -185,7 +184,7 @@ def add_to_segment(contacts, segment: Segment, origin: Origin) -> frozenset[int]
 @transaction.atomic
 def remove_from_segment(contacts, segment: Segment, origin: Origin) -> frozenset[int]:
     """Undo adding by hand; returns the ids of those who left (the rest still match)."""
-    ids = [pk for batch in contact_id_batches(contacts) for pk in batch]
+    ids = contact_ids(contacts)
     SegmentInclusion.objects.filter(segment=segment, contact_id__in=ids).delete()
     return refresh_segment(segment, contacts=ids, origin=origin)[1]
 
@@ -193,7 +192,7 @@ def remove_from_segment(contacts, segment: Segment, origin: Origin) -> frozenset
 @transaction.atomic
 def opt_out_of_segment(contacts, segment: Segment, origin: Origin) -> frozenset[int]:
     """The contacts opt out: they leave and stay out, however they matched."""
-    ids = [pk for batch in contact_id_batches(contacts, must_exist=True) for pk in batch]
+    ids = contact_ids(contacts, must_exist=True)
     already = set(
         SegmentOptOut.objects.filter(segment=segment, contact_id__in=ids).values_list(
             "contact_id", flat=True
@@ -208,24 +207,14 @@ def opt_out_of_segment(contacts, segment: Segment, origin: Origin) -> frozenset[
     _log(segment, new, "opted_out", False, True, origin)
     # None of them belongs now, so they leave without evaluating the criteria, which may not
     # be possible (a deleted preference): opting out always works.
-    left = list(
-        SegmentMember.objects.filter(segment=segment, contact_id__in=ids).values_list(
-            "contact_id", flat=True
-        )
-    )
-    SegmentMember.objects.filter(segment=segment, contact_id__in=left).delete()
-    _log(segment, left, "member", True, False, origin)
-    if left:
-        signals.segment_left.send(
-            sender=Segment, segment=segment, contact_ids=frozenset(left), origin=origin
-        )
+    _leave(segment, SegmentMember.objects.filter(segment=segment, contact_id__in=ids), origin)
     return frozenset(new)
 
 
 @transaction.atomic
 def opt_in_to_segment(contacts, segment: Segment, origin: Origin) -> frozenset[int]:
     """Withdraw the contacts' opt-out; those who belong in the segment join it again."""
-    ids = [pk for batch in contact_id_batches(contacts) for pk in batch]
+    ids = contact_ids(contacts)
     withdrawn = list(
         SegmentOptOut.objects.filter(segment=segment, contact_id__in=ids).values_list(
             "contact_id", flat=True
@@ -237,3 +226,20 @@ def opt_in_to_segment(contacts, segment: Segment, origin: Origin) -> frozenset[i
     if not segment.criteria_problems():
         refresh_segment(segment, contacts=ids, origin=origin)
     return frozenset(withdrawn)
+
+
+@transaction.atomic
+def release_segment(segment: Segment, origin: Origin) -> None:
+    """Every member leaves ``segment``, logged, before the segment is deleted."""
+    _leave(segment, SegmentMember.objects.filter(segment=segment), origin)
+
+
+def _leave(segment: Segment, memberships, origin: Origin) -> None:
+    """These ``memberships`` of ``segment`` end: rows deleted, logged, signalled once."""
+    left = list(memberships.values_list("contact_id", flat=True))
+    memberships.delete()
+    _log(segment, left, "member", True, False, origin)
+    if left:
+        signals.segment_left.send(
+            sender=Segment, segment=segment, contact_ids=frozenset(left), origin=origin
+        )
