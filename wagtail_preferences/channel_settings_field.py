@@ -1,8 +1,11 @@
-"""One form field for all of a contact's channel settings: a table of channels.
+"""One form field for all of a contact's channel settings: a row of inputs per channel.
 
 The value is a dict of channel key to ``services.ChannelSettings``. The admin's contact
-form uses it; any form that lets someone manage channels can.
+form shows every part as a table; the visitor's manage page shows the parts its site
+settings allow, and the parts it does not show keep the contact's stored values (``base``).
 """
+
+from dataclasses import replace
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -14,6 +17,14 @@ from .models import FrequencyPeriod
 from .services import ChannelSettings
 
 PREFERRED = "preferred"
+
+#: What a form may show, and the ``ChannelSettings`` fields each shown thing edits.
+GROUPS = {
+    "enabled": ("enabled",),
+    "frequency": ("frequency_count", "frequency_period"),
+    "pause": ("pause_from", "pause_to"),
+    PREFERRED: ("is_preferred",),
+}
 
 
 def _part_fields() -> dict[str, forms.Field]:
@@ -33,14 +44,25 @@ def _part_fields() -> dict[str, forms.Field]:
 PARTS = tuple(_part_fields())
 
 
+def _parts_of(groups) -> tuple[str, ...]:
+    return tuple(part for group in groups if group != PREFERRED for part in GROUPS[group])
+
+
 class ChannelSettingsWidget(forms.Widget):
-    """Renders one table row per registered channel; reads ``<name>-<key>-<part>`` inputs."""
+    """Renders the inputs of each registered channel; reads ``<name>-<key>-<part>`` inputs.
+
+    ``groups`` are the things shown (keys of ``GROUPS``); ``template_name`` lays them out.
+    """
 
     template_name = "wagtail_preferences/widgets/channel_settings.html"
 
-    def __init__(self, date_widget=forms.DateInput, attrs=None):
-        super().__init__(attrs)
+    def __init__(self, date_widget=forms.DateInput, groups=tuple(GROUPS), template_name=None):
+        super().__init__()
         self.date_widget = date_widget
+        self.groups = tuple(groups)
+        self.parts = _parts_of(self.groups)
+        if template_name:
+            self.template_name = template_name
 
     @property
     def media(self):
@@ -69,20 +91,23 @@ class ChannelSettingsWidget(forms.Widget):
         }
         rows = []
         for key, channel in get_channels().items():
-            values = {**ChannelSettings().__dict__, **raw.get(key, {})}
+            values = {**ChannelSettings().__dict__, **(raw.get(key) or {})}
             parts = {}
-            for part, widget in widgets.items():
+            for part in self.parts:
                 input_name = f"{name}-{key}-{part}"
                 parts[part] = {
                     "id": f"id_{input_name}",
-                    "html": widget.render(
+                    "html": widgets[part].render(
                         input_name, values.get(part), attrs={"id": f"id_{input_name}"}
                     ),
                 }
             rows.append({"key": key, "channel": channel, "parts": parts})
-        context["widget"]["rows"] = rows
-        context["widget"]["preferred_name"] = f"{name}-{PREFERRED}"
-        context["widget"]["preferred"] = raw.get(PREFERRED) or ""
+        context["widget"].update(
+            rows=rows,
+            shows=dict.fromkeys(self.groups, True),
+            preferred_name=f"{name}-{PREFERRED}",
+            preferred=raw.get(PREFERRED) or "",
+        )
         return context
 
     def value_from_datadict(self, data, files, name):
@@ -93,11 +118,12 @@ class ChannelSettingsWidget(forms.Widget):
                     if part == "enabled"
                     else data.get(f"{name}-{key}-{part}", "")
                 )
-                for part in PARTS
+                for part in self.parts
             }
             for key in get_channels()
         }
-        value[PREFERRED] = data.get(f"{name}-{PREFERRED}", "")
+        if PREFERRED in self.groups:
+            value[PREFERRED] = data.get(f"{name}-{PREFERRED}", "")
         return value
 
     def value_omitted_from_data(self, data, files, name):
@@ -105,10 +131,21 @@ class ChannelSettingsWidget(forms.Widget):
 
 
 class ChannelSettingsField(forms.Field):
+    """The settings of every registered channel, as ``{key: ChannelSettings}``.
+
+    ``base`` holds the settings the parts a form does not show are taken from (the
+    contact's current ones); without it they take the defaults.
+    """
+
     widget = ChannelSettingsWidget
+
+    def __init__(self, *args, base: dict[str, ChannelSettings] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.base = base or {}
 
     def to_python(self, value) -> dict[str, ChannelSettings]:
         value = value or {}
+        groups = self.widget.groups
         preferred = value.get(PREFERRED) or ""
         if preferred and preferred not in get_channels():
             raise ValidationError(_("Choose a valid preferred channel."), code="invalid_choice")
@@ -117,21 +154,18 @@ class ChannelSettingsField(forms.Field):
             raw = value.get(key, {})
             parts = {}
             for part, field in _part_fields().items():
+                if part not in self.widget.parts:
+                    continue
                 try:
                     parts[part] = field.clean(raw.get(part))
                 except ValidationError as error:
                     errors += [f"{channel.label}, {field.label}: {m}" for m in error.messages]
-            if len(parts) < len(PARTS):
+            if len(parts) < len(self.widget.parts):
                 continue
+            if PREFERRED in groups:
+                parts["is_preferred"] = preferred == key
             try:
-                settings[key] = ChannelSettings(
-                    enabled=parts["enabled"],
-                    frequency_count=parts["frequency_count"],
-                    frequency_period=parts["frequency_period"],
-                    pause_from=parts["pause_from"],
-                    pause_to=parts["pause_to"],
-                    is_preferred=preferred == key,
-                )
+                settings[key] = replace(self.base.get(key, ChannelSettings()), **parts)
             except InvalidChange as error:
                 errors.append(f"{channel.label}: {error}")
         if errors:

@@ -49,7 +49,13 @@ def check_urls_included(app_configs=None, **kwargs):
     ]
 
 
-REQUIRED_APPS = ("wagtail", "wagtail.admin", "wagtail.snippets", "modelcluster")
+REQUIRED_APPS = (
+    "wagtail",
+    "wagtail.admin",
+    "wagtail.snippets",
+    "wagtail.contrib.settings",
+    "modelcluster",
+)
 
 
 def check_required_apps(app_configs=None, **kwargs):

@@ -10,9 +10,9 @@ def register_permission_policies() -> None:
         from wagtail.permissions import register_permission_policy
     except ImportError:
         return
-    from .models import Category, ConsentEvent, Contact, Preference
+    from .models import Category, ConsentEvent, Contact, FormSubmission, Preference
 
-    for model in (Contact, Preference, Category, ConsentEvent):
+    for model in (Contact, Preference, Category, ConsentEvent, FormSubmission):
         register_permission_policy(model)
 
 

@@ -4,7 +4,9 @@ Every setting has its default here; ``get_setting`` validates the value it retur
 raises a ``ConfigurationError`` that names the setting when it is wrong.
 """
 
+import re
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -40,6 +42,74 @@ def _criteria(value: Any) -> str | None:
     return _dotted_paths(list(value.values())) if value else None
 
 
+def _duration(value: Any) -> str | None:
+    if not isinstance(value, timedelta) or value <= timedelta(0):
+        return "must be a positive datetime.timedelta"
+    return None
+
+
+def _non_negative_number(value: Any) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        return "must be a number of seconds, 0 or more"
+    return None
+
+
+def _text(value: Any) -> str | None:
+    return None if isinstance(value, str) and value else "must be a non-empty string"
+
+
+def _optional_text(value: Any) -> str | None:
+    return None if value is None else _text(value)
+
+
+RATE = re.compile(r"^(\d+)/(second|minute|hour|day)$")
+PERIOD_SECONDS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
+
+
+def parse_rate(rate: str) -> tuple[int, int]:
+    """``"5/hour"`` as (5, 3600): at most 5 in any 3,600 seconds."""
+    count, period = RATE.match(rate).groups()
+    return int(count), PERIOD_SECONDS[period]
+
+
+def _keyed(kinds: dict[str, Callable[[Any], str | None]]):
+    def validate(value: Any) -> str | None:
+        if not isinstance(value, dict):
+            return "must be a dict"
+        unknown = sorted(set(value) - set(kinds))
+        if unknown:
+            return f"has unknown keys {', '.join(map(repr, unknown))} (known: {', '.join(kinds)})"
+        for key, item in value.items():
+            problem = kinds[key](item)
+            if problem:
+                return f"[{key!r}] {problem}"
+        return None
+
+    return validate
+
+
+def _rate(value: Any) -> str | None:
+    if not isinstance(value, str) or not RATE.match(value) or parse_rate(value)[0] < 1:
+        return 'must be a rate such as "5/hour" (per second, minute, hour or day)'
+    return None
+
+
+def _boolean(value: Any) -> str | None:
+    return None if isinstance(value, bool) else "must be True or False"
+
+
+RATE_LIMIT_KINDS = ("form_per_ip", "form_per_email", "link_per_ip", "link_per_email")
+MANAGE_PAGE_PARTS = (
+    "channels",
+    "frequency",
+    "pause",
+    "preferred_channel",
+    "categories",
+    "preferences",
+    "segments",
+    "on_unsubscribe",
+)
+
 DEFAULTS: dict[str, Any] = {
     # Channel classes a contact can be reached through, in display order.
     "CHANNELS": [
@@ -57,6 +127,30 @@ DEFAULTS: dict[str, Any] = {
     "LIVE_REFRESH_LIMIT": 1000,
     # Extra segment criteria: block name -> dotted path of a Criterion block class.
     "SEGMENT_CRITERIA": {},
+    # The site template the visitor pages extend; it must have a "content" block.
+    "BASE_TEMPLATE": "base.html",
+    # How long the links sent by email work.
+    "CONFIRMATION_LINK_MAX_AGE": timedelta(days=7),
+    "MANAGE_LINK_MAX_AGE": timedelta(days=60),
+    "UNSUBSCRIBE_LINK_MAX_AGE": timedelta(days=365),
+    # The signed cookie that recognises a visitor after a confirmed or followed link.
+    "IDENTITY_COOKIE_NAME": "wagtail_preferences",
+    "IDENTITY_COOKIE_MAX_AGE": timedelta(days=180),
+    # Spam protection of the visitor forms.
+    "MIN_FILL_SECONDS": 2,
+    "RATE_LIMITS": {
+        "form_per_ip": "20/hour",
+        "form_per_email": "5/hour",
+        "link_per_ip": "10/hour",
+        "link_per_email": "3/hour",
+    },
+    "RATE_LIMIT_CACHE": "default",
+    # Confirmation emails sent for one form submission, the first included.
+    "CONFIRMATION_EMAILS_PER_SUBMISSION": 3,
+    # The sender of the app's emails; None means DEFAULT_FROM_EMAIL.
+    "FROM_EMAIL": None,
+    # Which parts of the manage-preferences page a site starts with (site settings decide).
+    "MANAGE_PAGE": dict.fromkeys(MANAGE_PAGE_PARTS[:-1], True) | {"on_unsubscribe": False},
 }
 
 VALIDATORS: dict[str, Callable[[Any], str | None]] = {
@@ -66,7 +160,23 @@ VALIDATORS: dict[str, Callable[[Any], str | None]] = {
     "CONTACTS_PER_PAGE": _positive_int,
     "LIVE_REFRESH_LIMIT": _positive_int,
     "SEGMENT_CRITERIA": _criteria,
+    "BASE_TEMPLATE": _text,
+    "CONFIRMATION_LINK_MAX_AGE": _duration,
+    "MANAGE_LINK_MAX_AGE": _duration,
+    "UNSUBSCRIBE_LINK_MAX_AGE": _duration,
+    "IDENTITY_COOKIE_NAME": _text,
+    "IDENTITY_COOKIE_MAX_AGE": _duration,
+    "MIN_FILL_SECONDS": _non_negative_number,
+    "RATE_LIMITS": _keyed(dict.fromkeys(RATE_LIMIT_KINDS, _rate)),
+    "RATE_LIMIT_CACHE": _text,
+    "CONFIRMATION_EMAILS_PER_SUBMISSION": _positive_int,
+    "FROM_EMAIL": _optional_text,
+    "MANAGE_PAGE": _keyed(dict.fromkeys(MANAGE_PAGE_PARTS, _boolean)),
 }
+
+
+#: Dict settings whose keys a site may give in part; the others keep their defaults.
+KEYED = ("RATE_LIMITS", "MANAGE_PAGE")
 
 
 def user_settings() -> dict[str, Any]:
@@ -81,6 +191,8 @@ def get_setting(name: str) -> Any:
     if name not in DEFAULTS:
         raise ConfigurationError(f"{SETTINGS_NAME}[{name!r}] is not a known setting.")
     value = user_settings().get(name, DEFAULTS[name])
+    if name in KEYED and isinstance(value, dict):
+        value = {**DEFAULTS[name], **value}
     problem = VALIDATORS[name](value)
     if problem:
         raise ConfigurationError(f"{SETTINGS_NAME}[{name!r}] {problem}; got {value!r}.")

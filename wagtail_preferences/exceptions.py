@@ -15,3 +15,22 @@ class UnknownChannel(PreferencesError, LookupError):
 
 class InvalidChange(PreferencesError, ValueError):
     """A change the service layer refuses, such as two preferred channels."""
+
+
+class InvalidLink(PreferencesError, ValueError):
+    """A link's token is not one the app signed, or names what no longer exists."""
+
+
+class LinkExpired(InvalidLink):
+    """A link's token is authentic but older than its purpose allows.
+
+    ``payload`` is what the token carries, for pages that offer a new link.
+    """
+
+    def __init__(self, payload=None):
+        super().__init__("This link has expired.")
+        self.payload = payload
+
+
+class RateLimited(PreferencesError):
+    """Too many attempts from one address or for one email address; try again later."""

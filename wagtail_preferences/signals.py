@@ -27,6 +27,9 @@ segment_entered = Signal()
 #: Contacts left a segment. Extra: ``segment``.
 segment_left = Signal()
 
+#: A form submission was applied (at once, or when confirmed). Extra: ``submission``.
+form_submitted = Signal()
+
 #: Every signal that says contacts changed; segment memberships follow them.
 CONTACT_CHANGES = (
     contact_created,
@@ -38,4 +41,5 @@ CONTACT_CHANGES = (
     channels_changed,
     segment_entered,
     segment_left,
+    form_submitted,
 )

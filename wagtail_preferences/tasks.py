@@ -1,10 +1,21 @@
 """Background work, through django_tasks: inline by default, on a worker when configured."""
 
 from django.contrib.auth import get_user_model
+from django.db.models import F
 from django_tasks import task
 
-from . import services
-from .models import ChangePath, Preference, Segment
+from . import emails, services
+from .conf import get_setting
+from .models import (
+    ChangePath,
+    Contact,
+    ContactStatus,
+    FormSubmission,
+    Preference,
+    Segment,
+    SubmissionStatus,
+    normalise_email,
+)
 
 
 @task()
@@ -40,3 +51,41 @@ def change_preference_for_segment(
     )
     change = services.remove_preferences if remove else services.add_preferences
     return len(change(services.members(segment), [preference], origin))
+
+
+@task()
+def send_confirmation_email(submission_id: int, base_url: str) -> bool:
+    """Email the confirmation link of a pending submission; returns whether it was sent.
+
+    Each submission gets at most ``CONFIRMATION_EMAILS_PER_SUBMISSION`` emails, counted in
+    the database, so that resending cannot be used to flood someone's inbox.
+    """
+    counted = FormSubmission.objects.filter(
+        pk=submission_id,
+        status=SubmissionStatus.PENDING,
+        confirmation_emails_sent__lt=get_setting("CONFIRMATION_EMAILS_PER_SUBMISSION"),
+    ).update(confirmation_emails_sent=F("confirmation_emails_sent") + 1)
+    if not counted:
+        return False
+    emails.send_confirmation(
+        FormSubmission.objects.select_related("contact").get(pk=submission_id), base_url
+    )
+    return True
+
+
+@task()
+def send_manage_link_email(email: str, base_url: str) -> bool:
+    """Email a manage link to ``email`` if it is a contact's who may receive it.
+
+    Runs for known and unknown addresses alike, so the visitor's answer cannot tell them
+    apart; with a worker backend, neither can its timing.
+    """
+    contact = (
+        Contact.objects.filter(email=normalise_email(email))
+        .exclude(status=ContactStatus.BLOCKED)
+        .first()
+    )
+    if contact is None:
+        return False
+    emails.send_manage_link(contact, base_url)
+    return True

@@ -3,6 +3,20 @@
 Include them once: ``path("preferences/", include("wagtail_preferences.urls"))``.
 """
 
+from django.urls import path
+
+from .views.visitors import confirm, links, manage, submit, unsubscribe
+
 app_name = "wagtail_preferences"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("forms/submit/", submit.submit, name="submit"),
+    path("confirm/<str:token>/", confirm.confirm, name="confirm"),
+    path("confirm/<str:token>/resend/", confirm.resend, name="resend_confirmation"),
+    path("manage/", manage.manage, name="my_preferences"),
+    path("manage/<str:token>/", manage.manage, name="manage"),
+    path("unsubscribe/<str:token>/", unsubscribe.unsubscribe, name="unsubscribe"),
+    path("link/", links.request_link, name="request_link"),
+    path("forget/", links.forget, name="forget"),
+    path("forgotten/", links.forgotten, name="forgotten"),
+]

@@ -6,6 +6,7 @@ from .views.contacts import ContactViewSet
 from .views.interests import CategoryViewSet, PreferenceViewSet
 from .views.overview import OverviewViewSet
 from .views.segments import SegmentViewSet
+from .views.submissions import FormSubmissionViewSet
 
 
 class PreferenceCenterGroup(ViewSetGroup):
@@ -20,5 +21,6 @@ class PreferenceCenterGroup(ViewSetGroup):
         PreferenceViewSet,
         CategoryViewSet,
         SegmentViewSet,
+        FormSubmissionViewSet,
         ConsentEventViewSet,
     )

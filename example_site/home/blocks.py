@@ -3,6 +3,8 @@
 from wagtail import blocks
 from wagtail.images.blocks import ImageBlock
 
+from wagtail_preferences.blocks import PreferenceFormBlock
+
 
 class FigureBlock(blocks.StructBlock):
     image = ImageBlock()
@@ -32,3 +34,5 @@ class BodyBlock(blocks.StreamBlock):
     )
     image = FigureBlock()
     quote = QuoteBlock()
+    # The preference center's opt-in / update form, like any other block of the site.
+    preference_form = PreferenceFormBlock()

@@ -11,6 +11,8 @@ from .contacts import (
 from .interests import Category, Preference
 from .paths import ChangePath
 from .segments import MatchRule, Segment, SegmentInclusion, SegmentMember, SegmentOptOut
+from .site_settings import PreferencePageSettings
+from .submissions import FormSubmission, SubmissionStatus
 
 __all__ = [
     "Category",
@@ -22,12 +24,15 @@ __all__ = [
     "ContactChannel",
     "ContactPreference",
     "ContactStatus",
+    "FormSubmission",
     "FrequencyPeriod",
     "MatchRule",
     "Preference",
+    "PreferencePageSettings",
     "Segment",
     "SegmentInclusion",
     "SegmentMember",
     "SegmentOptOut",
+    "SubmissionStatus",
     "normalise_email",
 ]

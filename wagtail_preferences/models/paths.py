@@ -10,6 +10,7 @@ class ChangePath(models.TextChoices):
     IMPORT = "import", _("Import")
     SEGMENT = "segment", _("Segment")
     AUTOMATION = "automation", _("Automation")
+    SELF_SERVICE = "self_service", _("Manage-preferences page")
     UNSUBSCRIBE = "unsubscribe", _("Unsubscribe link")
     API = "api", _("API")
     SYSTEM = "system", _("System")

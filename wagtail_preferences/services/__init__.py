@@ -20,6 +20,13 @@ from .segments import (
     release_segment,
     remove_from_segment,
 )
+from .submissions import (
+    choices_record,
+    confirm_submission,
+    record_submission,
+    request_resubscription,
+    unsubscribe,
+)
 
 __all__ = [
     "ChannelSettings",
@@ -33,6 +40,11 @@ __all__ = [
     "refresh_segment",
     "remove_from_segment",
     "channel_settings",
+    "choices_record",
+    "confirm_submission",
+    "record_submission",
+    "request_resubscription",
+    "unsubscribe",
     "get_or_create_contact",
     "release_category",
     "release_preference",

@@ -1,6 +1,6 @@
 import django_filters
 from django import forms
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
 from wagtail.admin.ui.tables import Column, DateColumn, TitleColumn
@@ -9,7 +9,7 @@ from wagtail.admin.viewsets.model import ModelViewSet
 
 from ..models import ChangePath, ConsentEvent, ConsentSubject, normalise_email
 from .contacts import ContactViewSet
-from .mixins import OffersViewPermission, WithoutGenericExport
+from .mixins import OffersViewPermission, ReadOnlyViewSet, WithoutGenericExport
 
 
 class ConsentEventFilterSet(WagtailFilterSet):
@@ -34,7 +34,7 @@ class ConsentEventIndexView(WithoutGenericExport, generic.IndexView):
         return super().get_base_queryset().select_related("contact")
 
 
-class ConsentEventViewSet(OffersViewPermission, ModelViewSet):
+class ConsentEventViewSet(OffersViewPermission, ReadOnlyViewSet, ModelViewSet):
     """The append-only consent log: listed and filtered, never edited."""
 
     model = ConsentEvent
@@ -57,23 +57,3 @@ class ConsentEventViewSet(OffersViewPermission, ModelViewSet):
         Column("actor_label", label=_("By")),
         Column("reference", label=_("Reference")),
     ]
-    add_to_reference_index = False
-    copy_view_enabled = False
-
-    def get_common_view_kwargs(self, **kwargs):
-        return super().get_common_view_kwargs(
-            **{
-                "add_url_name": None,
-                "edit_url_name": None,
-                "delete_url_name": None,
-                "history_url_name": None,
-                "usage_url_name": None,
-                **kwargs,
-            }
-        )
-
-    def get_urlpatterns(self):
-        return [
-            path("", self.index_view, name="index"),
-            path("results/", self.index_results_view, name="index_results"),
-        ]

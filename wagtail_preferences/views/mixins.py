@@ -1,5 +1,6 @@
 from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
+from django.urls import path
 
 
 class WithoutGenericExport:
@@ -23,3 +24,33 @@ class OffersViewPermission:
 
     def get_permissions_to_register(self):
         return Permission.objects.filter(content_type=ContentType.objects.get_for_model(self.model))
+
+
+class ReadOnlyViewSet:
+    """Model viewsets of records nobody edits: listed, filtered and (optionally) inspected."""
+
+    add_to_reference_index = False
+    copy_view_enabled = False
+
+    def get_common_view_kwargs(self, **kwargs):
+        return super().get_common_view_kwargs(
+            **{
+                "add_url_name": None,
+                "edit_url_name": None,
+                "delete_url_name": None,
+                "history_url_name": None,
+                "usage_url_name": None,
+                **kwargs,
+            }
+        )
+
+    def get_urlpatterns(self):
+        patterns = [
+            path("", self.index_view, name="index"),
+            path("results/", self.index_results_view, name="index_results"),
+        ]
+        if self.inspect_view_enabled:
+            patterns.append(
+                path(f"inspect/<{self.pk_path_converter}:pk>/", self.inspect_view, name="inspect")
+            )
+        return patterns

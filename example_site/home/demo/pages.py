@@ -161,6 +161,68 @@ def _body(blocks, image) -> str:
     return json.dumps(raw)
 
 
+def signup_forms(preferences, categories) -> list[dict]:
+    """The forms of the "Stay in touch" page: an opt-in form and an update form."""
+    offered = [
+        {
+            "preference": preferences[name].pk,
+            "selected_by_default": name == "Newsletter",
+            "required": False,
+        }
+        for name in ("Products", "Trainings", "Events", "Newsletter")
+    ]
+    common = {
+        "first_name": "optional",
+        "last_name": "optional",
+        "phone": "hidden",
+        "categories": [categories["Promotions"].pk, categories["Event invitations"].pk],
+        "segments": [],
+        "success_message": "",
+        "success_page": None,
+        "double_opt_in": True,
+    }
+    return [
+        {
+            "type": "preference_form",
+            "value": {
+                **common,
+                "mode": "opt_in",
+                "heading": "Sign up",
+                "intro": "Tick what interests you. We first send an email to confirm it is you.",
+                "preferences": offered,
+                "consent_text": (
+                    "By subscribing you agree that Example Company emails you about the "
+                    "subjects you chose. Every email has a link to change your choices or "
+                    "to unsubscribe."
+                ),
+                "button_label": "Subscribe",
+            },
+        },
+        {
+            "type": "preference_form",
+            "value": {
+                **common,
+                "mode": "update",
+                "heading": "Already subscribed? Update your choices",
+                "intro": "",
+                "preferences": offered,
+                "consent_text": "We email you about the subjects ticked above, nothing else.",
+                "button_label": "Save my choices",
+            },
+        },
+    ]
+
+
+def ensure_signup_forms(home, preferences, categories, user) -> None:
+    """Give "Stay in touch" its forms, unless it has some already."""
+    page = home.get_children().filter(slug="stay-in-touch").specific().first()
+    if page is None or any(block.block_type == "preference_form" for block in page.body):
+        return
+    raw = list(page.body.raw_data) + signup_forms(preferences, categories)
+    page.body = json.dumps([dict(block) for block in raw])
+    _publish(page, user)
+
+
 def _publish(page, user) -> None:
     page.save_revision(user=user, log_action=True).publish(user=user)
 

@@ -15,7 +15,7 @@ from django.utils import timezone
 from wagtail_preferences.models import ConsentEvent, Contact, ContactStatus
 
 from ...demo.audience import HISTORY_DAYS, Story, ensure_categories, ensure_preferences, tell
-from ...demo.pages import ensure_pages
+from ...demo.pages import ensure_pages, ensure_signup_forms
 from ...demo.people import make_people
 from ...demo.segments import ensure_segments
 
@@ -51,6 +51,7 @@ class Command(BaseCommand):
             home = ensure_pages(admin)
             preferences = ensure_preferences()
             categories = ensure_categories()
+            ensure_signup_forms(home, preferences, categories, admin)
             stats = self.ensure_contacts(contacts, seed, admin, preferences, categories)
             segments = ensure_segments(preferences, categories, admin)
 

@@ -1,0 +1,117 @@
+"""The emails the app sends, and the List-Unsubscribe headers for any email a site sends.
+
+Every email is rendered from overridable templates (``wagtail_preferences/emails/<name>``:
+``_subject.txt``, ``.txt`` and ``.html``) and sent through Django's email backend. Links are
+absolute: built on the ``base_url`` of the request that asked for the email (such as
+``https://www.example.com``), since a background worker has no request of its own.
+"""
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from . import tokens
+from .conf import get_setting
+from .models import Contact, FormSubmission
+from .tokens import UnsubscribeScope
+
+
+def base_url_of(request) -> str:
+    """``scheme://host`` of a request, which emailed links are built on."""
+    return f"{request.scheme}://{request.get_host()}"
+
+
+def manage_url(contact: Contact, base_url: str) -> str:
+    token = tokens.contact_token(contact)
+    return base_url + reverse("wagtail_preferences:manage", args=[token])
+
+
+def unsubscribe_url(contact: Contact, base_url: str, scope: UnsubscribeScope | None = None):
+    token = tokens.unsubscribe_token(contact, scope)
+    return base_url + reverse("wagtail_preferences:unsubscribe", args=[token])
+
+
+def confirmation_url(submission: FormSubmission, base_url: str) -> str:
+    token = tokens.confirmation_token(submission)
+    return base_url + reverse("wagtail_preferences:confirm", args=[token])
+
+
+def unsubscribe_headers(
+    contact: Contact, base_url: str, scope: UnsubscribeScope | None = None
+) -> dict[str, str]:
+    """The ``List-Unsubscribe`` and ``List-Unsubscribe-Post`` headers (RFC 2369, RFC 8058).
+
+    Mail programs show an "Unsubscribe" button for them and POST
+    ``List-Unsubscribe=One-Click`` to the link, which unsubscribes at once. ``scope`` limits
+    the link to one category or preference (``UnsubscribeScope.of(category)``).
+    """
+    return {
+        "List-Unsubscribe": f"<{unsubscribe_url(contact, base_url, scope)}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
+
+
+def add_unsubscribe_headers(
+    message, contact: Contact, base_url: str, scope: UnsubscribeScope | None = None
+):
+    """Add the one-click unsubscribe headers to ``message`` (a Django ``EmailMessage``)."""
+    message.extra_headers.update(unsubscribe_headers(contact, base_url, scope))
+    return message
+
+
+def site_name() -> str:
+    from wagtail.models import Site
+
+    site = Site.objects.filter(is_default_site=True).only("site_name").first()
+    return (site and site.site_name) or getattr(settings, "WAGTAIL_SITE_NAME", "")
+
+
+def build(name: str, contact: Contact, base_url: str, context: dict) -> EmailMultiAlternatives:
+    """The email ``name`` for ``contact``, with unsubscribe headers, ready to send."""
+    context = {
+        "contact": contact,
+        "site_name": site_name(),
+        "base_url": base_url,
+        "unsubscribe_url": unsubscribe_url(contact, base_url),
+        **context,
+    }
+    prefix = f"wagtail_preferences/emails/{name}"
+    subject = " ".join(render_to_string(f"{prefix}_subject.txt", context).split())
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=render_to_string(f"{prefix}.txt", context),
+        from_email=get_setting("FROM_EMAIL") or settings.DEFAULT_FROM_EMAIL,
+        to=[contact.email],
+    )
+    message.attach_alternative(render_to_string(f"{prefix}.html", context), "text/html")
+    return add_unsubscribe_headers(message, contact, base_url)
+
+
+def send_confirmation(submission: FormSubmission, base_url: str) -> None:
+    """The double opt-in email: what the visitor asked for and the link that confirms it."""
+    build(
+        "confirm",
+        submission.contact,
+        base_url,
+        {
+            "submission": submission,
+            "confirmation_url": confirmation_url(submission, base_url),
+            "preferences": submission.chosen("preferences"),
+            "categories": submission.chosen("categories"),
+            "max_age": get_setting("CONFIRMATION_LINK_MAX_AGE"),
+        },
+    ).send()
+
+
+def send_manage_link(contact: Contact, base_url: str) -> None:
+    """The link to the contact's manage-preferences page, for a visitor who asked for it."""
+    build(
+        "manage_link",
+        contact,
+        base_url,
+        {
+            "manage_url": manage_url(contact, base_url),
+            "max_age": get_setting("MANAGE_LINK_MAX_AGE"),
+        },
+    ).send()

@@ -1,0 +1,223 @@
+"""What visitors ask for through forms and links: submissions, confirmations, unsubscribes.
+
+A form submission is stored first and applied from what was stored, at once or when its
+confirmation link is used, so both paths change contacts the same way and the submission
+keeps what the visitor agreed to. Who may change what:
+
+- a visitor recognised as the contact who sends an update form (which showed the contact's
+  current choices), or one whose submission created the contact, makes the form's choices
+  exactly: what they untick is removed or opted out;
+- anyone else only adds: preferences, category opt-ins, segments, and blank details;
+- with double opt-in, an unrecognised visitor's choices wait for the confirmation link; a
+  contact who unsubscribed comes back only through a confirmed submission, whoever sends it;
+- a blocked contact is never changed by a visitor.
+"""
+
+import logging
+from dataclasses import replace
+
+from django.db import transaction
+from django.utils import timezone
+
+from .. import signals
+from ..models import (
+    Category,
+    ChangePath,
+    Contact,
+    ContactStatus,
+    FormSubmission,
+    Preference,
+    Segment,
+    SubmissionStatus,
+)
+from ..tokens import UnsubscribeScope
+from .categories import set_category_choices
+from .contacts import get_or_create_contact, set_status, update_details
+from .origin import Origin
+from .preferences import add_preferences, remove_preferences
+from .segments import add_to_segment
+
+logger = logging.getLogger(__name__)
+
+#: The details a form may ask for, besides the email address.
+FORM_DETAILS = ("first_name", "last_name", "phone")
+
+
+def choices_record(*, details=None, preferences=None, categories=None, segments=()) -> dict:
+    """The ``FormSubmission.choices`` of a form: what it offered and what was chosen.
+
+    ``preferences`` and ``categories`` map the offered ones to whether they were ticked.
+    """
+
+    def offered(items):
+        return [{"id": i.pk, "name": i.name, "chosen": bool(c)} for i, c in (items or {}).items()]
+
+    return {
+        "details": {k: v for k, v in (details or {}).items() if k in FORM_DETAILS},
+        "preferences": offered(preferences),
+        "categories": offered(categories),
+        "segments": [{"id": s.pk, "name": s.name} for s in segments],
+    }
+
+
+@transaction.atomic
+def record_submission(
+    email: str,
+    choices: dict,
+    origin: Origin,
+    *,
+    identified_as: Contact | None = None,
+    update: bool = False,
+    double_opt_in: bool = True,
+    form_label: str = "",
+    page=None,
+    block_key: str = "",
+) -> FormSubmission:
+    """Store a form submission for ``email`` and apply it, unless it must be confirmed first.
+
+    ``choices`` comes from ``choices_record``; ``identified_as`` is the contact the visitor
+    is known to be (``identity.current_contact``); ``update`` says the form showed that
+    contact's current choices. The contact is created, pending, if the
+    address is new. Returns the submission: ``PENDING`` means a confirmation link must be
+    sent; the caller sends it, so that the answer to the visitor is the same either way.
+    """
+    details = choices.get("details", {})
+    contact, created = get_or_create_contact(email, origin, status=ContactStatus.PENDING, **details)
+    identified = identified_as is not None and identified_as.pk == contact.pk
+    submission = FormSubmission.objects.create(
+        contact=contact,
+        form_label=form_label[:255],
+        page=page,
+        page_title=(page.title if page else "")[:255],
+        block_key=block_key,
+        choices=choices,
+        consent_text=origin.wording,
+        double_opt_in=double_opt_in,
+        identified=identified,
+        created_contact=created,
+        ip_address=origin.ip_address,
+        user_agent=origin.user_agent,
+    )
+    origin = replace(origin, reference=submission.reference)
+    must_confirm = contact.status == ContactStatus.UNSUBSCRIBED or (
+        double_opt_in and not identified
+    )
+    if contact.status == ContactStatus.BLOCKED:
+        _mark(submission, SubmissionStatus.IGNORED)
+    elif not must_confirm:
+        _apply(submission, origin, exact=created or (identified and update))
+        _mark(submission, SubmissionStatus.APPLIED)
+    return submission
+
+
+@transaction.atomic
+def confirm_submission(submission: FormSubmission, origin: Origin) -> bool:
+    """Apply a pending submission because its confirmation link was used.
+
+    Records when and from where; the contact becomes confirmed. Returns False, changing
+    nothing, if the submission was no longer pending (confirmed already, or ignored).
+    """
+    submission = FormSubmission.objects.select_for_update().get(pk=submission.pk)
+    if submission.status != SubmissionStatus.PENDING:
+        return False
+    contact = submission.contact
+    if contact.status == ContactStatus.BLOCKED:
+        _mark(submission, SubmissionStatus.IGNORED)
+        return False
+    origin = replace(
+        origin,
+        reference=f"{submission.reference}, confirmed",
+        wording=submission.consent_text,
+    )
+    _apply(submission, origin, exact=submission.created_contact)
+    FormSubmission.objects.filter(pk=submission.pk).update(
+        status=SubmissionStatus.CONFIRMED,
+        confirmed_at=timezone.now(),
+        confirmation_ip=origin.ip_address,
+        confirmation_user_agent=origin.user_agent,
+    )
+    return True
+
+
+def _mark(submission: FormSubmission, status: str) -> None:
+    FormSubmission.objects.filter(pk=submission.pk).update(status=status)
+    submission.status = status
+
+
+def _apply(submission: FormSubmission, origin: Origin, *, exact: bool) -> None:
+    """Make the submission's choices; with ``exact``, unticked ones are taken away too."""
+    contact = Contact.objects.get(pk=submission.contact_id)
+    choices = submission.choices
+    details = choices.get("details", {})
+    if not exact:
+        details = {k: v for k, v in details.items() if v and not getattr(contact, k)}
+    update_details(contact, details, origin)
+
+    preferences = _chosen(Preference, choices.get("preferences", []))
+    add_preferences(contact, [p for p, chosen in preferences.items() if chosen], origin)
+    if exact:
+        remove_preferences(contact, [p for p, chosen in preferences.items() if not chosen], origin)
+
+    categories = _chosen(Category, choices.get("categories", []))
+    set_category_choices(
+        contact,
+        {c: chosen for c, chosen in categories.items() if chosen or exact},
+        origin,
+    )
+    for segment in Segment.objects.filter(pk__in=[s["id"] for s in choices.get("segments", [])]):
+        if problems := segment.criteria_problems():
+            logger.warning(
+                "Submission %s: not added to segment %r, which cannot be evaluated: %s",
+                submission.pk,
+                segment.name,
+                " ".join(problems),
+            )
+            continue
+        add_to_segment(contact, segment, origin)
+
+    if contact.status in (ContactStatus.PENDING, ContactStatus.UNSUBSCRIBED):
+        set_status(contact, ContactStatus.CONFIRMED, origin)
+    signals.form_submitted.send(
+        sender=FormSubmission,
+        contact_ids=frozenset([contact.pk]),
+        submission=submission,
+        origin=origin,
+    )
+
+
+def _chosen(model, offered: list[dict]) -> dict:
+    """The offered rows that still exist, mapped to whether the visitor chose them."""
+    chosen = {item["id"]: item["chosen"] for item in offered}
+    return {row: chosen[row.pk] for row in model.objects.filter(pk__in=chosen)}
+
+
+@transaction.atomic
+def unsubscribe(contact: Contact, scope: UnsubscribeScope, origin: Origin) -> bool:
+    """Unsubscribe from everything, or leave one category or preference.
+
+    Idempotent: returns False, writing nothing, when there was nothing left to leave. A
+    blocked contact stays blocked.
+    """
+    origin = replace(origin, path=ChangePath.UNSUBSCRIBE)
+    if scope.kind == "category":
+        category = Category.objects.filter(pk=scope.pk).first()
+        return bool(category and set_category_choices(contact, {category: False}, origin))
+    if scope.kind == "preference":
+        return bool(remove_preferences(contact, Preference.objects.filter(pk=scope.pk), origin))
+    if contact.status == ContactStatus.BLOCKED:
+        return False
+    return bool(set_status(contact, ContactStatus.UNSUBSCRIBED, origin))
+
+
+RESUBSCRIPTION_LABEL = "Subscribe again (manage-preferences page)"
+
+
+def request_resubscription(contact: Contact, origin: Origin) -> FormSubmission:
+    """An unsubscribed contact asks to come back: a submission that waits for confirmation."""
+    return record_submission(
+        contact.email,
+        choices_record(),
+        origin,
+        identified_as=contact,
+        form_label=RESUBSCRIPTION_LABEL,
+    )

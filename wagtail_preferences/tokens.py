@@ -1,0 +1,136 @@
+"""Signed, expiring tokens for the links the app emails and the cookie it sets.
+
+A token carries a purpose, a contact's (or a submission's) id and a fingerprint of the
+contact's secret: no email address, no name. It is signed with ``SECRET_KEY`` and a salt of
+its own per purpose, so a token for one purpose is worthless for another, and rotating a
+contact's secret (``Contact.rotate_secret``) revokes every token issued for it.
+"""
+
+import hashlib
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.core import signing
+from django.utils.crypto import constant_time_compare
+
+from .conf import get_setting
+from .exceptions import InvalidLink, LinkExpired
+from .models import Contact, FormSubmission
+
+SALT = "wagtail_preferences.tokens."
+
+#: Purpose -> the setting holding how long its tokens work.
+MAX_AGE_SETTINGS = {
+    "confirm": "CONFIRMATION_LINK_MAX_AGE",
+    "manage": "MANAGE_LINK_MAX_AGE",
+    "unsubscribe": "UNSUBSCRIBE_LINK_MAX_AGE",
+    "cookie": "IDENTITY_COOKIE_MAX_AGE",
+}
+
+
+def fingerprint(contact: Contact) -> str:
+    return hashlib.sha256(contact.secret.encode()).hexdigest()[:16]
+
+
+def _dumps(purpose: str, payload: list) -> str:
+    return signing.dumps(payload, salt=SALT + purpose, compress=True)
+
+
+def _loads(purpose: str, token: str) -> list:
+    max_age: timedelta = get_setting(MAX_AGE_SETTINGS[purpose])
+    try:
+        payload = signing.loads(token, salt=SALT + purpose, max_age=max_age)
+    except signing.SignatureExpired:
+        raise LinkExpired(_loads_unchecked(purpose, token)) from None
+    except signing.BadSignature:
+        raise InvalidLink() from None
+    if not isinstance(payload, list) or not payload:
+        raise InvalidLink()
+    return payload
+
+
+def _loads_unchecked(purpose: str, token: str) -> list | None:
+    """The payload of a token whose signature is good but whose time is up."""
+    try:
+        return signing.loads(token, salt=SALT + purpose)
+    except signing.BadSignature:
+        return None
+
+
+def _contact(payload: list) -> Contact:
+    try:
+        contact = Contact.objects.get(pk=payload[0])
+    except (Contact.DoesNotExist, TypeError, ValueError):
+        raise InvalidLink() from None
+    if not constant_time_compare(str(payload[1]), fingerprint(contact)):
+        raise InvalidLink()
+    return contact
+
+
+def contact_token(contact: Contact, purpose: str = "manage") -> str:
+    """A token that identifies ``contact``: for a manage link, or for the identity cookie."""
+    return _dumps(purpose, [contact.pk, fingerprint(contact)])
+
+
+def contact_from_token(token: str, purpose: str = "manage") -> Contact:
+    """The contact a ``contact_token`` names; ``InvalidLink`` or ``LinkExpired`` otherwise."""
+    return _contact(_loads(purpose, token))
+
+
+@dataclass(frozen=True)
+class UnsubscribeScope:
+    """What an unsubscribe link leaves: everything, or one category or preference."""
+
+    kind: str = "all"  # "all", "category" or "preference"
+    pk: int | None = None
+
+    def __post_init__(self):
+        if self.kind not in ("all", "category", "preference"):
+            raise ValueError(f"Unknown unsubscribe scope {self.kind!r}.")
+        if (self.kind == "all") != (self.pk is None):
+            raise ValueError("A category or preference scope needs an id; 'all' takes none.")
+
+    @classmethod
+    def of(cls, interest=None) -> "UnsubscribeScope":
+        """The scope of ``interest`` (a ``Category`` or ``Preference``), or everything."""
+        if interest is None:
+            return cls()
+        return cls(interest._meta.model_name, interest.pk)
+
+
+def unsubscribe_token(contact: Contact, scope: UnsubscribeScope | None = None) -> str:
+    scope = scope or UnsubscribeScope()
+    return _dumps("unsubscribe", [contact.pk, fingerprint(contact), scope.kind, scope.pk])
+
+
+def unsubscribe_from_token(token: str) -> tuple[Contact, UnsubscribeScope]:
+    payload = _loads("unsubscribe", token)
+    contact = _contact(payload)
+    try:
+        return contact, UnsubscribeScope(*payload[2:4])
+    except (TypeError, ValueError):
+        raise InvalidLink() from None
+
+
+def confirmation_token(submission: FormSubmission) -> str:
+    return _dumps("confirm", [submission.pk, fingerprint(submission.contact)])
+
+
+def submission_from_token(token: str) -> FormSubmission:
+    """The submission a confirmation token names, if the token is good and in time.
+
+    An expired token raises ``LinkExpired`` whose ``payload`` still names the submission,
+    so that the page can offer to send a new link for it.
+    """
+    payload = _loads("confirm", token)
+    return submission_of(payload)
+
+
+def submission_of(payload: list | None) -> FormSubmission:
+    try:
+        submission = FormSubmission.objects.select_related("contact").get(pk=payload[0])
+    except (FormSubmission.DoesNotExist, TypeError, ValueError, IndexError):
+        raise InvalidLink() from None
+    if not constant_time_compare(str(payload[1]), fingerprint(submission.contact)):
+        raise InvalidLink()
+    return submission

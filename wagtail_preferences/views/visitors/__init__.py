@@ -1,0 +1,1 @@
+"""The pages visitors see: sending a form, confirming, managing preferences, unsubscribing."""

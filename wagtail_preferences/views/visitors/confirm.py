@@ -1,0 +1,87 @@
+"""The double opt-in link: opening it shows a button; only the button (a POST) confirms."""
+
+from django.db import transaction
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from ... import identity, ratelimit, services, tasks, tokens
+from ...emails import base_url_of
+from ...exceptions import InvalidLink, LinkExpired, RateLimited
+from ...models import ChangePath, SubmissionStatus
+from ...visitor_forms import LinkRequestForm
+from .rendering import visitor_page
+
+
+def invalid_link(request, status=400):
+    return visitor_page(request, "link_invalid.html", {"link_form": LinkRequestForm()}, status)
+
+
+def confirm(request, token):
+    try:
+        submission = tokens.submission_from_token(token)
+    except LinkExpired as expired:
+        return _expired(request, token, expired)
+    except InvalidLink:
+        return invalid_link(request)
+    if request.method == "POST":
+        if services.confirm_submission(
+            submission, services.Origin.from_request(request, path=ChangePath.FORM)
+        ):
+            submission.refresh_from_db()
+        if submission.status == SubmissionStatus.IGNORED:
+            return visitor_page(request, "confirmed.html")
+        contact = submission.contact
+        response = redirect(
+            reverse("wagtail_preferences:manage", args=[tokens.contact_token(contact)])
+            + "?welcome=confirmed"
+        )
+        identity.remember(request, response, contact)
+        return response
+    return visitor_page(
+        request,
+        "confirm.html",
+        {
+            "submission": submission,
+            "pending": submission.status == SubmissionStatus.PENDING,
+            "preferences": submission.chosen("preferences"),
+            "categories": submission.chosen("categories"),
+        },
+    )
+
+
+def _expired(request, token, expired: LinkExpired):
+    try:
+        submission = tokens.submission_of(expired.payload)
+    except InvalidLink:
+        return invalid_link(request)
+    pending = submission.status == SubmissionStatus.PENDING
+    return visitor_page(
+        request,
+        "confirm_expired.html",
+        {"token": token, "pending": pending, "link_form": LinkRequestForm()},
+        status=410,
+    )
+
+
+@require_POST
+def resend(request, token):
+    """Send a new confirmation link for a pending submission, even once the old one expired."""
+    try:
+        submission = tokens.submission_from_token(token)
+    except LinkExpired as expired:
+        try:
+            submission = tokens.submission_of(expired.payload)
+        except InvalidLink:
+            return invalid_link(request)
+    except InvalidLink:
+        return invalid_link(request)
+    try:
+        ratelimit.hit("link_per_ip", ratelimit.client_ip(request))
+        ratelimit.hit("link_per_email", submission.contact.email)
+    except RateLimited:
+        return visitor_page(request, "rate_limited.html", status=429)
+    if submission.status == SubmissionStatus.PENDING:
+        pk, base_url = submission.pk, base_url_of(request)
+        transaction.on_commit(lambda: tasks.send_confirmation_email.enqueue(pk, base_url))
+    return visitor_page(request, "link_sent.html")

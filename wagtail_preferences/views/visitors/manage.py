@@ -1,0 +1,85 @@
+"""The visitor's manage-preferences page, reached by a signed link or as a recognised visitor."""
+
+from django.db import transaction
+from django.shortcuts import redirect
+
+from ... import identity, ratelimit, services, tasks, tokens
+from ...emails import base_url_of
+from ...exceptions import InvalidLink, LinkExpired, RateLimited
+from ...manage_form import ManagePreferencesForm
+from ...models import ChangePath, ContactStatus, PreferencePageSettings
+from ...visitor_forms import LinkRequestForm
+from .confirm import invalid_link
+from .rendering import visitor_page
+
+REFERENCE = "manage-preferences page"
+
+
+def manage(request, token=None):
+    if token is None:
+        contact = identity.current_contact(request)
+        if contact is None:
+            return visitor_page(
+                request, "link_request.html", {"link_form": LinkRequestForm(), "to_manage": True}
+            )
+    else:
+        try:
+            contact = tokens.contact_from_token(token)
+        except LinkExpired:
+            return visitor_page(
+                request, "link_expired.html", {"link_form": LinkRequestForm()}, status=410
+            )
+        except InvalidLink:
+            return invalid_link(request)
+    if request.method == "POST" and "resubscribe" in request.POST:
+        return _resubscribe(request, contact)
+    form = ManagePreferencesForm(
+        contact,
+        PreferencePageSettings.for_request(request).shows(),
+        data=request.POST if request.method == "POST" else None,
+    )
+    if form.is_bound and form.is_valid():
+        form.save(
+            services.Origin.from_request(request, path=ChangePath.SELF_SERVICE, reference=REFERENCE)
+        )
+        return redirect(f"{request.path}?saved=1")
+    response = manage_page(request, contact, form, status=400 if form.is_bound else 200)
+    if token is not None:
+        identity.remember(request, response, contact)
+    return response
+
+
+def manage_page(request, contact, form, *, status=200, unsubscribe=None):
+    """The manage page for ``contact``; ``unsubscribe`` puts an unsubscribe box on top."""
+    return visitor_page(
+        request,
+        "manage.html",
+        {
+            "contact": contact,
+            "form": form,
+            "manage_token": tokens.contact_token(contact),
+            "unsubscribe_token": tokens.unsubscribe_token(contact),
+            "unsubscribed": contact.status == ContactStatus.UNSUBSCRIBED,
+            "saved": request.GET.get("saved") == "1",
+            "welcome": request.GET.get("welcome") == "confirmed",
+            "resubscribe_sent": request.GET.get("resubscribe") == "sent",
+            "unsubscribe": unsubscribe,
+        },
+        status=status,
+    )
+
+
+def _resubscribe(request, contact):
+    """An unsubscribed contact asks to come back: confirmed by email, like any opt-in."""
+    if contact.status != ContactStatus.UNSUBSCRIBED:
+        return redirect(request.path)
+    try:
+        ratelimit.hit("link_per_email", contact.email)
+    except RateLimited:
+        return visitor_page(request, "rate_limited.html", status=429)
+    submission = services.request_resubscription(
+        contact, services.Origin.from_request(request, path=ChangePath.SELF_SERVICE)
+    )
+    pk, base_url = submission.pk, base_url_of(request)
+    transaction.on_commit(lambda: tasks.send_confirmation_email.enqueue(pk, base_url))
+    return redirect(f"{request.path}?resubscribe=sent")

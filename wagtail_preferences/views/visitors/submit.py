@@ -1,0 +1,83 @@
+"""The endpoint every ``PreferenceFormBlock`` posts to."""
+
+from urllib.parse import urlencode
+
+from django.db import transaction
+from django.http import HttpResponseRedirect
+from django.views.decorators.http import require_POST
+from wagtail.models import Page
+
+from ... import identity, ratelimit, services, tasks
+from ...blocks import PreferenceFormBlock
+from ...blocks.location import find_block
+from ...emails import base_url_of
+from ...exceptions import RateLimited
+from ...models import ChangePath, SubmissionStatus
+from ...visitor_forms import SubscriptionForm, form_prefix
+from .rendering import serve_page_with_forms, visitor_page
+
+PAGE_FIELD = "wagtail_preferences_page"
+BLOCK_FIELD = "wagtail_preferences_block"
+
+
+def _located(request):
+    """The live page and the form block the post names, or (None, None)."""
+    try:
+        page = Page.objects.live().get(pk=int(request.POST.get(PAGE_FIELD, ""))).specific
+    except (Page.DoesNotExist, ValueError):
+        return None, None
+    return page, find_block(page, PreferenceFormBlock, request.POST.get(BLOCK_FIELD, ""))
+
+
+def _may_view(page, request) -> bool:
+    return all(r.accept_request(request) for r in page.get_view_restrictions())
+
+
+@require_POST
+def submit(request):
+    page, value = _located(request)
+    if value is None or not _may_view(page, request):
+        return visitor_page(request, "form_unavailable.html", status=400)
+    key = request.POST[BLOCK_FIELD]
+    try:
+        ratelimit.hit("form_per_ip", ratelimit.client_ip(request))
+        form = SubscriptionForm.for_block(value, key, request, data=request.POST)
+        if not form.is_valid():
+            return serve_page_with_forms(page, request, {key: form})
+        if not form.is_spam:
+            ratelimit.hit("form_per_email", form.cleaned_data["email"])
+    except RateLimited:
+        return visitor_page(request, "rate_limited.html", status=429)
+    result = "check_inbox" if value["double_opt_in"] else "thanks"
+    if not form.is_spam:
+        submission = _record(request, page, value, key, form)
+        if submission.identified and submission.status == SubmissionStatus.APPLIED:
+            result = "saved"
+    success_page = value["success_page"]
+    if success_page is not None and success_page.live:
+        return HttpResponseRedirect(success_page.get_url(request), status=303)
+    query = urlencode({"wp-sent": key, "wp-result": result})
+    return HttpResponseRedirect(f"{page.get_url(request)}?{query}#{form_prefix(key)}", status=303)
+
+
+def _record(request, page, value, key, form):
+    origin = services.Origin.from_request(
+        request, path=ChangePath.FORM, wording=value["consent_text"]
+    )
+    submission = services.record_submission(
+        form.cleaned_data["email"],
+        form.choices(),
+        origin,
+        identified_as=identity.current_contact(request),
+        update=form.is_update,
+        double_opt_in=value["double_opt_in"],
+        form_label=value["heading"] or page.title,
+        page=page,
+        block_key=key,
+    )
+    if submission.status == SubmissionStatus.PENDING:
+        base_url = base_url_of(request)
+        transaction.on_commit(
+            lambda: tasks.send_confirmation_email.enqueue(submission.pk, base_url)
+        )
+    return submission

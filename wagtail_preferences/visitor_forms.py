@@ -1,0 +1,191 @@
+"""The forms visitors fill in: the opt-in / update form of a block, and asking for a link.
+
+These forms only validate; what they change goes through ``services``. The manage page's
+form lives in ``manage_form``.
+"""
+
+import hashlib
+import time
+
+from django import forms
+from django.core import signing
+from django.utils.translation import gettext_lazy as _
+
+from . import identity, services
+from .caching import mark_personalised
+from .conf import get_setting
+from .models import CategoryChoice, Contact
+
+STARTED_SALT = "wagtail_preferences.form-started"
+#: A form older than this is refused: its page has been open for a day.
+STARTED_MAX_AGE = 24 * 3600
+
+DETAIL_LABELS = {
+    "first_name": (_("First name"), "given-name"),
+    "last_name": (_("Last name"), "family-name"),
+    "phone": (_("Phone"), "tel"),
+}
+
+
+class StrangerProofForm(forms.Form):
+    """A form anyone may send: a honeypot field and a minimum time to fill it in.
+
+    A bot that fills the honeypot gets the answer a person gets and changes nothing
+    (``is_spam``); one that sends the form faster than ``MIN_FILL_SECONDS`` is asked to
+    send it again.
+    """
+
+    website = forms.CharField(
+        label=_("Leave this field empty"),
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
+    )
+    started = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    honeypot_fields = ("website",)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["started"].initial = signing.dumps(time.time(), salt=STARTED_SALT)
+
+    @property
+    def is_spam(self) -> bool:
+        return bool(self.cleaned_data.get("website"))
+
+    def clean(self):
+        cleaned = super().clean()
+        try:
+            started = signing.loads(
+                cleaned.get("started") or "", salt=STARTED_SALT, max_age=STARTED_MAX_AGE
+            )
+        except signing.BadSignature:
+            raise forms.ValidationError(
+                _("This form was open too long or was changed. Please send it again."),
+                code="stale",
+            ) from None
+        if time.time() - float(started) < get_setting("MIN_FILL_SECONDS"):
+            raise forms.ValidationError(
+                _("That was quick! Please check your answers and send the form again."),
+                code="too_fast",
+            )
+        return cleaned
+
+    def visible_fields(self):
+        return [f for f in super().visible_fields() if f.name not in self.honeypot_fields]
+
+    def honeypot(self):
+        return [self[name] for name in self.honeypot_fields]
+
+
+def form_prefix(key: str) -> str:
+    """A short prefix for a block's inputs, so that several forms on a page stay apart."""
+    return "wp" + hashlib.sha256(key.encode()).hexdigest()[:8]
+
+
+class SubscriptionForm(StrangerProofForm):
+    """The form of a ``PreferenceFormBlock``: built from what the editor offered, only that.
+
+    With ``contact`` (an update form shown to a recognised visitor) it starts from the
+    contact's current choices and the email address is theirs, not an input.
+    """
+
+    email = forms.EmailField(
+        label=_("Email address"),
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+
+    def __init__(self, value, *args, contact: Contact | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.value = value
+        self.contact = contact
+        for name, (label, autocomplete) in DETAIL_LABELS.items():
+            if value[name] != "hidden":
+                self.fields[name] = forms.CharField(
+                    label=label,
+                    required=value[name] == "required",
+                    max_length=32 if name == "phone" else 150,
+                    widget=forms.TextInput(attrs={"autocomplete": autocomplete}),
+                )
+        self.preferences = {}
+        for item in value["preferences"]:
+            preference = item["preference"]
+            if preference is None or not preference.is_public:
+                continue
+            name = f"preference-{preference.pk}"
+            self.preferences[name] = preference
+            self.fields[name] = forms.BooleanField(
+                label=preference.name,
+                help_text=preference.description,
+                required=item["required"],
+                initial=item["selected_by_default"],
+            )
+        self.categories = {}
+        for category in value["categories"]:
+            if category is None:
+                continue
+            name = f"category-{category.pk}"
+            self.categories[name] = category
+            self.fields[name] = forms.BooleanField(
+                label=category.name, help_text=category.description, required=False
+            )
+        if contact is not None:
+            self._start_from(contact)
+
+    def _start_from(self, contact: Contact) -> None:
+        self.fields["email"].disabled = True
+        self.fields["email"].initial = contact.email
+        for name in DETAIL_LABELS:
+            if name in self.fields:
+                self.fields[name].initial = getattr(contact, name)
+        held = set(contact.preference_holdings.values_list("preference_id", flat=True))
+        for name, preference in self.preferences.items():
+            self.fields[name].initial = preference.pk in held
+        opted_out = set(
+            CategoryChoice.objects.filter(
+                contact=contact, subscribed=False, category__in=self.categories.values()
+            ).values_list("category_id", flat=True)
+        )
+        for name, category in self.categories.items():
+            self.fields[name].initial = category.pk not in opted_out
+
+    @classmethod
+    def for_block(cls, value, key: str, request, data=None) -> "SubscriptionForm":
+        contact = None
+        if value["mode"] == "update":
+            mark_personalised(request)
+            contact = identity.current_contact(request)
+        return cls(value, data=data, prefix=form_prefix(key), contact=contact)
+
+    @property
+    def is_update(self) -> bool:
+        return self.contact is not None
+
+    def detail_fields(self):
+        return [self[name] for name in ("email", *DETAIL_LABELS) if name in self.fields]
+
+    def preference_fields(self):
+        return [self[name] for name in self.preferences]
+
+    def category_fields(self):
+        return [self[name] for name in self.categories]
+
+    def choices(self) -> dict:
+        """What was offered and chosen, for ``services.record_submission``."""
+        data = self.cleaned_data
+        return services.choices_record(
+            details={name: data[name] for name in DETAIL_LABELS if name in data},
+            preferences={p: data[name] for name, p in self.preferences.items()},
+            categories={c: data[name] for name, c in self.categories.items()},
+            segments=[s for s in self.value["segments"] if s is not None],
+        )
+
+
+class LinkRequestForm(StrangerProofForm):
+    """ "Email me a link to manage my preferences"."""
+
+    email = forms.EmailField(
+        label=_("Email address"),
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
