@@ -11,6 +11,7 @@ DEBUG = False
 ALLOWED_HOSTS = ["*"]
 
 INSTALLED_APPS = [
+    "tests.testapp",
     "wagtail_preferences",
     "wagtail.contrib.forms",
     "wagtail.contrib.settings",

@@ -1,0 +1,30 @@
+"""A page type for the tests: a StreamField with the form block at the top and nested."""
+
+from wagtail import blocks
+from wagtail.admin.panels import FieldPanel
+from wagtail.fields import StreamField
+from wagtail.models import Page
+
+from wagtail_preferences.blocks import PreferenceFormBlock
+
+
+class ColumnsBlock(blocks.StructBlock):
+    """A site's own layout block with forms inside it, as sites nest blocks."""
+
+    left = blocks.StreamBlock([("preference_form", PreferenceFormBlock())], required=False)
+    right = blocks.StreamBlock([("paragraph", blocks.RichTextBlock())], required=False)
+
+    class Meta:
+        template = "testapp/blocks/columns.html"
+
+
+class BodyBlock(blocks.StreamBlock):
+    paragraph = blocks.RichTextBlock()
+    preference_form = PreferenceFormBlock()
+    columns = ColumnsBlock()
+
+
+class FormPage(Page):
+    body = StreamField(BodyBlock(), blank=True)
+
+    content_panels = [*Page.content_panels, FieldPanel("body")]
