@@ -1,3 +1,5 @@
+import datetime
+
 import pytest
 from django.apps import apps
 from django.core import checks
@@ -14,7 +16,7 @@ from wagtail_preferences.channels import (
     get_channels,
 )
 from wagtail_preferences.checks import check_required_apps, check_settings, check_urls_included
-from wagtail_preferences.conf import DEFAULTS, VALIDATORS, get_setting
+from wagtail_preferences.conf import DEFAULTS, VALIDATORS, get_setting, parse_rate
 from wagtail_preferences.exceptions import ConfigurationError, PreferencesError, UnknownChannel
 
 EMAIL = "wagtail_preferences.channels.EmailChannel"
@@ -320,3 +322,77 @@ class TestChannelRegistry:
 
         with pytest.raises(ConfigurationError, match=r"WAGTAIL_PREFERENCES\['CHANNELS'\]"):
             get_channels()
+
+
+class TestVisitorSettings:
+    def test_keyed_settings_given_in_part_keep_the_other_defaults(self, settings):
+        settings.WAGTAIL_PREFERENCES = {
+            "RATE_LIMITS": {"form_per_ip": "100/day"},
+            "MANAGE_PAGE": {"segments": False},
+        }
+
+        assert get_setting("RATE_LIMITS") == {
+            **DEFAULTS["RATE_LIMITS"],
+            "form_per_ip": "100/day",
+        }
+        assert get_setting("MANAGE_PAGE") == {**DEFAULTS["MANAGE_PAGE"], "segments": False}
+
+    @pytest.mark.parametrize(
+        ("rate", "expected"),
+        [
+            ("5/hour", (5, 3600)),
+            ("1/second", (1, 1)),
+            ("30/minute", (30, 60)),
+            ("2/day", (2, 86400)),
+        ],
+    )
+    def test_rates(self, rate, expected):
+        assert parse_rate(rate) == expected
+
+    @pytest.mark.parametrize(
+        ("name", "value"),
+        [
+            ("CONFIRMATION_LINK_MAX_AGE", 3600),
+            ("MANAGE_LINK_MAX_AGE", datetime.timedelta(0)),
+            ("UNSUBSCRIBE_LINK_MAX_AGE", datetime.timedelta(days=-1)),
+            ("IDENTITY_COOKIE_NAME", ""),
+            ("BASE_TEMPLATE", None),
+            ("MIN_FILL_SECONDS", -1),
+            ("MIN_FILL_SECONDS", "2"),
+            ("RATE_LIMITS", {"form_per_ip": "5 per hour"}),
+            ("RATE_LIMITS", {"form_per_ip": "0/hour"}),
+            ("RATE_LIMITS", {"form_per_ip": "5/fortnight"}),
+            ("RATE_LIMITS", {"per_planet": "5/hour"}),
+            ("RATE_LIMITS", "5/hour"),
+            ("MANAGE_PAGE", {"channels": "yes"}),
+            ("MANAGE_PAGE", {"colours": True}),
+            ("CONFIRMATION_EMAILS_PER_SUBMISSION", 0),
+            ("FROM_EMAIL", 5),
+        ],
+    )
+    def test_wrong_values_raise_naming_the_setting(self, settings, name, value):
+        settings.WAGTAIL_PREFERENCES = {name: value}
+
+        with pytest.raises(ConfigurationError, match=rf"^WAGTAIL_PREFERENCES\['{name}'\] "):
+            get_setting(name)
+
+    def test_an_unknown_rate_limit_is_named_with_the_known_ones(self, settings):
+        settings.WAGTAIL_PREFERENCES = {"RATE_LIMITS": {"per_planet": "5/hour"}}
+
+        with pytest.raises(ConfigurationError) as excinfo:
+            get_setting("RATE_LIMITS")
+
+        assert "'per_planet'" in str(excinfo.value)
+        assert "form_per_email" in str(excinfo.value)
+
+    def test_a_wrong_rate_says_what_a_rate_looks_like(self, settings):
+        settings.WAGTAIL_PREFERENCES = {"RATE_LIMITS": {"link_per_ip": "often"}}
+
+        expected = r"\['RATE_LIMITS'\] for 'link_per_ip' must be a rate such as"
+        with pytest.raises(ConfigurationError, match=expected):
+            get_setting("RATE_LIMITS")
+
+    def test_a_wrong_visitor_setting_is_a_system_check_error(self, settings):
+        settings.WAGTAIL_PREFERENCES = {"MANAGE_LINK_MAX_AGE": 60}
+
+        assert ids(check_settings()) == ["wagtail_preferences.E003"]

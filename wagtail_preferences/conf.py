@@ -82,7 +82,7 @@ def _keyed(kinds: dict[str, Callable[[Any], str | None]]):
         for key, item in value.items():
             problem = kinds[key](item)
             if problem:
-                return f"[{key!r}] {problem}"
+                return f"for {key!r} {problem}"
         return None
 
     return validate

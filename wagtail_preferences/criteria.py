@@ -283,6 +283,40 @@ class SegmentCriterion(Criterion):
         icon = "group"
 
 
+class FormSubmittedCriterion(Criterion):
+    pages = blocks.ListBlock(
+        blocks.PageChooserBlock(),
+        default=[],
+        label=_("On these pages"),
+        help_text=_("Leave empty for a form on any page."),
+    )
+    days = blocks.IntegerBlock(
+        required=False,
+        min_value=1,
+        label=_("Within the last N days"),
+        help_text=_("Leave empty for any time."),
+    )
+
+    def to_q(self, value) -> Q:
+        from .models.submissions import FormSubmission, SubmissionStatus
+
+        conditions = {"status__in": [SubmissionStatus.APPLIED, SubmissionStatus.CONFIRMED]}
+        if value["pages"]:
+            conditions["page__in"] = [page.pk for page in value["pages"] if page is not None]
+        if value["days"]:
+            conditions["created_at__gte"] = timezone.now() - datetime.timedelta(days=value["days"])
+        return Q(_exists(FormSubmission, **conditions))
+
+    def problems(self, value) -> list[str]:
+        if any(page is None for page in value["pages"]):
+            return [_("A page this criterion names has been deleted.")]
+        return []
+
+    class Meta:
+        label = _("Submitted a form")
+        icon = "form"
+
+
 class SegmentCriteriaBlock(blocks.StreamBlock):
     preferences = PreferencesCriterion()
     category = CategoryCriterion()
@@ -294,6 +328,7 @@ class SegmentCriteriaBlock(blocks.StreamBlock):
     created = CreatedCriterion()
     custom_data = CustomDataCriterion()
     segment = SegmentCriterion()
+    form_submitted = FormSubmittedCriterion()
 
 
 def criteria_block() -> SegmentCriteriaBlock:

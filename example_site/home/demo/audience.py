@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 import time_machine
 
 from wagtail_preferences import services
-from wagtail_preferences.models import Category, ChangePath, ContactStatus, Preference
+from wagtail_preferences.models import Category, ChangePath, Contact, ContactStatus, Preference
 from wagtail_preferences.services import ChannelSettings, Origin
 
 from .people import Person
@@ -61,7 +61,7 @@ IMPORTS = [
     "Import: CRM export",
     "Import: webinar attendees",
 ]
-MANAGE_PAGE = "Manage preferences page"
+MANAGE_PAGE = "manage-preferences page"
 CONSENT_WORDING = (
     "Yes, Example Company may email me about the topics I ticked. "
     "I can change my choices or unsubscribe at any time."
@@ -141,9 +141,16 @@ class Story:
         self.now = min(moment, self.end)
         return self.now
 
-    def form(self, reference: str, wording: str = "") -> Origin:
+    def form(self, reference: str = "", wording: str = "") -> Origin:
+        return self.visitor(ChangePath.FORM, reference, wording)
+
+    def own_page(self) -> Origin:
+        """The contact on their manage-preferences page."""
+        return self.visitor(ChangePath.SELF_SERVICE, MANAGE_PAGE)
+
+    def visitor(self, path: str, reference: str, wording: str = "") -> Origin:
         return Origin(
-            path=ChangePath.FORM,
+            path=path,
             reference=reference,
             ip_address=self.ip,
             user_agent=self.user_agent,
@@ -155,6 +162,25 @@ class Story:
 
     def at(self, moment: datetime):
         return time_machine.travel(moment, tick=False)
+
+
+def _sign_up(story: Story, origin: Origin, details: dict, chosen: list[Preference]) -> None:
+    """A double opt-in form, as a visitor sends it; most confirm the link soon after."""
+    form_details = {k: details[k] for k in services.submissions.FORM_DETAILS}
+    with story.at(story.now):
+        submission = services.record_submission(
+            story.person.email,
+            services.choices_record(details=form_details, preferences=dict.fromkeys(chosen, True)),
+            origin,
+            form_label=origin.reference,
+        )
+        contact = submission.contact
+        services.update_details(
+            contact, {"locale": details["locale"], "data": details["data"]}, origin
+        )
+    if story.rng.random() < 0.9:
+        with story.at(story.later(short=True)):
+            services.confirm_submission(submission, story.form())
 
 
 def tell(story: Story, preferences, categories, stats: Counter) -> bool:
@@ -174,32 +200,24 @@ def tell(story: Story, preferences, categories, stats: Counter) -> bool:
         "locale": person.locale,
         "data": {"company": person.company} if person.company else {},
     }
-    with story.at(story.now):
-        contact, created = services.get_or_create_contact(person.email, origin, **details)
-        if not created:
-            return False
-        chosen = _weighted_sample(rng, POPULARITY, rng.choices([1, 2, 3], [50, 35, 15])[0])
-        services.add_preferences(contact, [preferences[name] for name in chosen], origin)
-    stats[f"created via {kind}"] += 1
-
-    # Double opt-in: most people who used a form click the confirmation link soon after.
+    if Contact.objects.filter(email=person.email).exists():
+        return False
+    chosen = _weighted_sample(rng, POPULARITY, rng.choices([1, 2, 3], [50, 35, 15])[0])
     if kind == "form":
-        if rng.random() < 0.9:
-            with story.at(story.later(short=True)):
-                services.set_status(
-                    contact, ContactStatus.CONFIRMED, story.form("Double opt-in confirmation")
-                )
+        _sign_up(story, origin, details, [preferences[name] for name in chosen])
     else:
         with story.at(story.now):
+            contact, _ = services.get_or_create_contact(person.email, origin, **details)
+            services.add_preferences(contact, [preferences[name] for name in chosen], origin)
             services.set_status(contact, ContactStatus.CONFIRMED, origin)
+    contact = Contact.objects.get(email=person.email)
+    stats[f"created via {kind}"] += 1
 
     if rng.random() < 0.3:
         extra = [n for n in _weighted_sample(rng, POPULARITY, 2) if n not in chosen]
         if extra:
             with story.at(story.later()):
-                services.add_preferences(
-                    contact, [preferences[extra[0]]], story.form(MANAGE_PAGE, CONSENT_WORDING)
-                )
+                services.add_preferences(contact, [preferences[extra[0]]], story.own_page())
                 chosen.append(extra[0])
     if kind != "import" and rng.random() < 0.08:
         with story.at(story.later()):
@@ -211,20 +229,20 @@ def tell(story: Story, preferences, categories, stats: Counter) -> bool:
     if len(chosen) > 1 and rng.random() < 0.12:
         with story.at(story.later()):
             services.remove_preferences(
-                contact, [preferences[rng.choice(chosen)]], story.form(MANAGE_PAGE)
+                contact, [preferences[rng.choice(chosen)]], story.own_page()
             )
 
     if rng.random() < 0.35:
         names = _weighted_sample(rng, OPT_OUTS, rng.choices([1, 2], [70, 30])[0])
         with story.at(story.later()):
             services.set_category_choices(
-                contact, {categories[n]: False for n in names}, story.form(MANAGE_PAGE)
+                contact, {categories[n]: False for n in names}, story.own_page()
             )
         stats["opted out of a category"] += 1
         if rng.random() < 0.1:
             with story.at(story.later()):
                 services.set_category_choices(
-                    contact, {categories[names[0]]: True}, story.form(MANAGE_PAGE)
+                    contact, {categories[names[0]]: True}, story.own_page()
                 )
 
     _channels(story, contact, stats)
@@ -294,4 +312,4 @@ def _channels(story: Story, contact, stats: Counter) -> None:
         wanted["sms"] = ChannelSettings(**sms)
     if wanted:
         with story.at(story.later()):
-            services.update_channels(contact, wanted, story.form(MANAGE_PAGE))
+            services.update_channels(contact, wanted, story.own_page())
