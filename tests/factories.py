@@ -30,7 +30,8 @@ INTEREST_NAMES = ("Products", "Trainings", "Events", "Newsletter", "Webinars", "
 
 
 def _local_part(*names: str) -> str:
-    return ".".join(re.sub(r"[^a-z]", "", name.lower()) for name in names)
+    parts = [re.sub(r"[^a-z]", "", name.lower()) for name in names]
+    return ".".join(part for part in parts if part) or "contact"
 
 
 class UserFactory(DjangoModelFactory):

@@ -57,6 +57,10 @@ def segment(mode: str, other) -> dict:
     return {"type": "segment", "value": {"mode": mode, "segment": _pk(other)}}
 
 
+def form_submitted(*pages, days: int | None = None) -> dict:
+    return {"type": "form_submitted", "value": {"pages": [_pk(p) for p in pages], "days": days}}
+
+
 def ids(*contacts) -> set[int]:
     return {contact.pk for contact in contacts}
 

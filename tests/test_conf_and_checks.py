@@ -15,8 +15,14 @@ from wagtail_preferences.channels import (
     get_channel,
     get_channels,
 )
-from wagtail_preferences.checks import check_required_apps, check_settings, check_urls_included
+from wagtail_preferences.checks import (
+    check_link_host,
+    check_required_apps,
+    check_settings,
+    check_urls_included,
+)
 from wagtail_preferences.conf import DEFAULTS, VALIDATORS, get_setting, parse_rate
+from wagtail_preferences.emails import base_url_of
 from wagtail_preferences.exceptions import ConfigurationError, PreferencesError, UnknownChannel
 
 EMAIL = "wagtail_preferences.channels.EmailChannel"
@@ -396,3 +402,48 @@ class TestVisitorSettings:
         settings.WAGTAIL_PREFERENCES = {"MANAGE_LINK_MAX_AGE": 60}
 
         assert ids(check_settings()) == ["wagtail_preferences.E003"]
+
+
+class TestCheckLinkHost:
+    def test_w001_when_any_host_is_allowed_and_links_follow_it(self, settings):
+        settings.DEBUG, settings.ALLOWED_HOSTS = False, ["*"]
+        settings.WAGTAIL_PREFERENCES = {}
+
+        errors = check_link_host()
+
+        assert ids(errors) == ["wagtail_preferences.W001"]
+        assert errors[0].level == checks.WARNING
+        assert "BASE_URL" in errors[0].hint
+
+    @pytest.mark.parametrize(
+        ("debug", "hosts", "base_url"),
+        [
+            (False, ["www.example.com"], None),
+            (False, ["*"], "https://www.example.com"),
+            (True, ["*"], None),
+        ],
+    )
+    def test_no_warning_when_hosts_are_listed_or_links_have_a_base(
+        self, settings, debug, hosts, base_url
+    ):
+        settings.DEBUG, settings.ALLOWED_HOSTS = debug, hosts
+        settings.WAGTAIL_PREFERENCES = {"BASE_URL": base_url}
+
+        assert check_link_host() == []
+
+    @pytest.mark.parametrize(
+        "value", ["www.example.com", "https://www.example.com/", "https://example.com/x", 5]
+    )
+    def test_base_url_is_a_scheme_and_host(self, settings, value):
+        settings.WAGTAIL_PREFERENCES = {"BASE_URL": value}
+
+        with pytest.raises(ConfigurationError, match="must be None or a scheme and host"):
+            get_setting("BASE_URL")
+
+    def test_emailed_links_use_base_url_over_the_request_host(self, settings, rf):
+        request = rf.get("/", HTTP_HOST="evil.example")
+        settings.ALLOWED_HOSTS = ["*"]
+        assert base_url_of(request) == "http://evil.example"
+
+        settings.WAGTAIL_PREFERENCES = {"BASE_URL": "https://www.example.com"}
+        assert base_url_of(request) == "https://www.example.com"

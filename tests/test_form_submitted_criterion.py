@@ -7,16 +7,13 @@ from django.utils import timezone
 
 from tests.factories import ContactFactory, PreferenceFactory
 from tests.segment_factories import SegmentFactory
+from tests.segment_helpers import form_submitted as submitted
 from tests.segment_helpers import fresh, matching_ids, member_ids
 from tests.visitor_helpers import VisitorForm, form_page, form_value
 from wagtail_preferences import services
 from wagtail_preferences.models import ChangePath, FormSubmission, SubmissionStatus
 
 pytestmark = pytest.mark.django_db
-
-
-def submitted(*pages, days=None) -> dict:
-    return {"type": "form_submitted", "value": {"pages": [p.pk for p in pages], "days": days}}
 
 
 def submission(contact, page, status, *, days_ago=0):

@@ -514,6 +514,7 @@ class TestMatchRule:
                 crit.created("within", days=3),
                 crit.custom_data("plan", "contains", "gold"),
                 crit.segment("not_member", other),
+                crit.form_submitted(days=30),
             ],
         )
         ContactFactory.create_batch(3)

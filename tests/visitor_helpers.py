@@ -11,7 +11,8 @@ import time
 from dataclasses import dataclass, field
 
 from django.urls import reverse
-from wagtail.models import Page, Site
+from wagtail.coreutils import get_supported_content_language_variant
+from wagtail.models import Locale, Page, Site
 
 from tests.testapp.models import FormPage
 from wagtail_preferences.visitor_forms import STARTED_SALT
@@ -60,9 +61,12 @@ def form_value(**options) -> dict:
 
 
 def site_root() -> Page:
+    """The default site's root page, with the tree made first if a transactional test's
+    flush removed what Wagtail's migrations made (the locale, the root, the site)."""
     site = Site.objects.filter(is_default_site=True).select_related("root_page").first()
     if site is None:
-        root = Page.get_first_root_node()
+        Locale.objects.get_or_create(language_code=get_supported_content_language_variant("en"))
+        root = Page.get_first_root_node() or Page.add_root(instance=Page(title="Root", slug="root"))
         home = root.get_children().first() or root.add_child(
             instance=Page(title="Home", slug="home")
         )
@@ -132,8 +136,9 @@ class VisitorForm:
             data[self.name(name)] = value
         return data
 
-    def post(self, **kwargs):
-        return self.client.post(SUBMIT_URL, self.data(**kwargs))
+    def post(self, client_options=None, **kwargs):
+        """Send the form; ``client_options`` go to ``client.post`` (``{"secure": True}``)."""
+        return self.client.post(SUBMIT_URL, self.data(**kwargs), **(client_options or {}))
 
 
 def started_long_ago(seconds: float = 60) -> str:

@@ -15,7 +15,12 @@ class WagtailPreferencesConfig(AppConfig):
 
         from . import signals
         from .channels import forget_channels
-        from .checks import check_required_apps, check_settings, check_urls_included
+        from .checks import (
+            check_link_host,
+            check_required_apps,
+            check_settings,
+            check_urls_included,
+        )
         from .compat import register_permission_policies
         from .models import Category, Preference, Segment
         from .signal_handlers import (
@@ -29,6 +34,7 @@ class WagtailPreferencesConfig(AppConfig):
         checks.register(check_settings, checks.Tags.compatibility)
         checks.register(check_urls_included, checks.Tags.urls)
         checks.register(check_required_apps)
+        checks.register(check_link_host, checks.Tags.security)
         setting_changed.connect(forget_channels, dispatch_uid="wagtail_preferences_channels")
         pre_delete.connect(release_deleted_preference, sender=Preference)
         pre_delete.connect(release_deleted_category, sender=Category)

@@ -1,6 +1,7 @@
 """System checks. Ids are stable: wagtail_preferences.E001 and up."""
 
 from django.apps import apps
+from django.conf import settings
 from django.core import checks
 from django.urls import get_resolver
 
@@ -66,4 +67,20 @@ def check_required_apps(app_configs=None, **kwargs):
         )
         for name in REQUIRED_APPS
         if not apps.is_installed(name)
+    ]
+
+
+def check_link_host(app_configs=None, **kwargs):
+    """Links in emails follow the request's host unless BASE_URL says where they point."""
+    if settings.DEBUG or "*" not in settings.ALLOWED_HOSTS or get_setting("BASE_URL"):
+        return []
+    return [
+        checks.Warning(
+            "ALLOWED_HOSTS accepts any host, and links in the preference center's emails are "
+            "built on the host of the request that asked for them: anyone could have a "
+            "confirmation or manage link sent that points at a host of their choosing.",
+            hint=f'Set {SETTINGS_NAME}["BASE_URL"] (such as "https://www.example.com"), or list '
+            "your hosts in ALLOWED_HOSTS.",
+            id="wagtail_preferences.W001",
+        )
     ]

@@ -62,6 +62,14 @@ def _optional_text(value: Any) -> str | None:
     return None if value is None else _text(value)
 
 
+def _base_url(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not re.match(r"^https?://[^/\s]+$", value):
+        return 'must be None or a scheme and host without a path, such as "https://example.com"'
+    return None
+
+
 RATE = re.compile(r"^(\d+)/(second|minute|hour|day)$")
 PERIOD_SECONDS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
 
@@ -149,6 +157,8 @@ DEFAULTS: dict[str, Any] = {
     "CONFIRMATION_EMAILS_PER_SUBMISSION": 3,
     # The sender of the app's emails; None means DEFAULT_FROM_EMAIL.
     "FROM_EMAIL": None,
+    # Where links in emails point, such as "https://www.example.com"; None: the request's host.
+    "BASE_URL": None,
     # Which parts of the manage-preferences page a site starts with (site settings decide).
     "MANAGE_PAGE": dict.fromkeys(MANAGE_PAGE_PARTS[:-1], True) | {"on_unsubscribe": False},
 }
@@ -171,6 +181,7 @@ VALIDATORS: dict[str, Callable[[Any], str | None]] = {
     "RATE_LIMIT_CACHE": _text,
     "CONFIRMATION_EMAILS_PER_SUBMISSION": _positive_int,
     "FROM_EMAIL": _optional_text,
+    "BASE_URL": _base_url,
     "MANAGE_PAGE": _keyed(dict.fromkeys(MANAGE_PAGE_PARTS, _boolean)),
 }
 

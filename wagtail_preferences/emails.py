@@ -18,8 +18,8 @@ from .tokens import UnsubscribeScope
 
 
 def base_url_of(request) -> str:
-    """``scheme://host`` of a request, which emailed links are built on."""
-    return f"{request.scheme}://{request.get_host()}"
+    """What emailed links are built on: ``BASE_URL``, else ``scheme://host`` of the request."""
+    return get_setting("BASE_URL") or f"{request.scheme}://{request.get_host()}"
 
 
 def manage_url(contact: Contact, base_url: str) -> str:

@@ -41,6 +41,19 @@ def _checkboxes(queryset, label):
     )
 
 
+class ShownField(forms.Field):
+    """The ids of the choices a checkbox field showed, sent back with the form.
+
+    Saving changes only those: a category created, or a segment joined, after the page was
+    opened was not on it, so the visitor did not untick it.
+    """
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value) -> set[int]:
+        return {int(v) for v in value or () if str(v).isdigit()}
+
+
 class ManagePreferencesForm(forms.Form):
     def __init__(self, contact: Contact, shows: dict[str, bool], *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -72,6 +85,7 @@ class ManagePreferencesForm(forms.Form):
                     "pk", flat=True
                 )
             )
+            self._send_back_shown("categories")
         if shows.get("preferences") and Preference.objects.filter(is_public=True).exists():
             self.fields["preferences"] = _checkboxes(
                 Preference.objects.filter(is_public=True), _("What interests you")
@@ -79,6 +93,7 @@ class ManagePreferencesForm(forms.Form):
             self.fields["preferences"].initial = list(
                 contact.preference_holdings.values_list("preference_id", flat=True)
             )
+            self._send_back_shown("preferences")
         if shows.get("segments"):
             opted_out_of = SegmentOptOut.objects.filter(contact=contact).values("segment_id")
             member_of = SegmentMember.objects.filter(contact=contact).values("segment_id")
@@ -90,6 +105,15 @@ class ManagePreferencesForm(forms.Form):
                 self.fields["segments"].initial = list(
                     segments.exclude(pk__in=opted_out_of).values_list("pk", flat=True)
                 )
+                self._send_back_shown("segments")
+
+    def _send_back_shown(self, name: str) -> None:
+        pks = list(self.fields[name].queryset.values_list("pk", flat=True))
+        self.fields[f"{name}_shown"] = ShownField(required=False, initial=pks)
+
+    def _shown(self, name: str):
+        """The choices of ``name`` both offered now and shown on the page that was sent."""
+        return self.fields[name].queryset.filter(pk__in=self.cleaned_data[f"{name}_shown"])
 
     @transaction.atomic
     def save(self, origin: services.Origin) -> None:
@@ -97,16 +121,18 @@ class ManagePreferencesForm(forms.Form):
         if "channels" in data:
             services.update_channels(contact, data["channels"], origin)
         if "categories" in data:
-            wanted = set(data["categories"])
-            was = set(self.fields["categories"].queryset.filter(pk__in=self["categories"].initial))
+            shown = self._shown("categories")
+            wanted = set(data["categories"]) & set(shown)
+            was = set(shown.filter(pk__in=self["categories"].initial))
             services.set_category_choices(contact, {c: c in wanted for c in wanted ^ was}, origin)
         if "preferences" in data:
             services.set_preferences(
-                contact, data["preferences"], origin, offered=self.fields["preferences"].queryset
+                contact, data["preferences"], origin, offered=self._shown("preferences")
             )
         if "segments" in data:
-            stays = set(data["segments"])
-            stayed = set(self.fields["segments"].queryset.filter(pk__in=self["segments"].initial))
+            shown = self._shown("segments")
+            stays = set(data["segments"]) & set(shown)
+            stayed = set(shown.filter(pk__in=self["segments"].initial))
             for segment in stayed - stays:
                 services.opt_out_of_segment(contact, segment, origin)
             for segment in stays - stayed:

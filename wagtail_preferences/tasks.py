@@ -60,11 +60,15 @@ def send_confirmation_email(submission_id: int, base_url: str) -> bool:
     Each submission gets at most ``CONFIRMATION_EMAILS_PER_SUBMISSION`` emails, counted in
     the database, so that resending cannot be used to flood someone's inbox.
     """
-    counted = FormSubmission.objects.filter(
-        pk=submission_id,
-        status=SubmissionStatus.PENDING,
-        confirmation_emails_sent__lt=get_setting("CONFIRMATION_EMAILS_PER_SUBMISSION"),
-    ).update(confirmation_emails_sent=F("confirmation_emails_sent") + 1)
+    counted = (
+        FormSubmission.objects.filter(
+            pk=submission_id,
+            status=SubmissionStatus.PENDING,
+            confirmation_emails_sent__lt=get_setting("CONFIRMATION_EMAILS_PER_SUBMISSION"),
+        )
+        .exclude(contact__status=ContactStatus.BLOCKED)  # blocked since it was sent
+        .update(confirmation_emails_sent=F("confirmation_emails_sent") + 1)
+    )
     if not counted:
         return False
     emails.send_confirmation(

@@ -44,7 +44,7 @@ def _loads(purpose: str, token: str) -> list:
         raise LinkExpired(_loads_unchecked(purpose, token)) from None
     except signing.BadSignature:
         raise InvalidLink() from None
-    if not isinstance(payload, list) or not payload:
+    if not isinstance(payload, list) or len(payload) < 2:
         raise InvalidLink()
     return payload
 

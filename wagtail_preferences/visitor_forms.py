@@ -59,6 +59,9 @@ class StrangerProofForm(forms.Form):
                 cleaned.get("started") or "", salt=STARTED_SALT, max_age=STARTED_MAX_AGE
             )
         except signing.BadSignature:
+            # Shown again with a new fill time: with the refused one, sending again would fail.
+            self.data = self.data.copy()
+            self.data[self.add_prefix("started")] = self.fields["started"].initial
             raise forms.ValidationError(
                 _("This form was open too long or was changed. Please send it again."),
                 code="stale",

@@ -13,7 +13,7 @@ FIELD_CHOICES = [
 
 
 class OfferedPreferenceBlock(blocks.StructBlock):
-    preference = SnippetChooserBlock("wagtail_preferences.Preference")
+    preference = SnippetChooserBlock("wagtail_preferences.Preference", label=_("Preference"))
     selected_by_default = blocks.BooleanBlock(
         required=False, label=_("Selected by default"), help_text=_("Ticked when the form opens.")
     )
@@ -56,13 +56,13 @@ class PreferenceFormBlock(blocks.StructBlock):
         label=_("Preferences offered"),
     )
     categories = blocks.ListBlock(
-        SnippetChooserBlock("wagtail_preferences.Category"),
+        SnippetChooserBlock("wagtail_preferences.Category", label=_("Category")),
         default=[],
         label=_("Categories offered"),
         help_text=_("Each is a box “Send me …”; a new contact who leaves it unticked opts out."),
     )
     segments = blocks.ListBlock(
-        SnippetChooserBlock("wagtail_preferences.Segment"),
+        SnippetChooserBlock("wagtail_preferences.Segment", label=_("Segment")),
         default=[],
         label=_("Add to segments"),
         help_text=_("Contacts who send the form join these segments. Visitors do not see them."),

@@ -75,6 +75,7 @@ class Migration(migrations.Migration):
                 ('double_opt_in', models.BooleanField(default=True, verbose_name='double opt-in')),
                 ('identified', models.BooleanField(default=False, help_text='The visitor was recognised as this contact (signed link, cookie or login).', verbose_name='sent by the contact')),
                 ('created_contact', models.BooleanField(default=False, verbose_name='created the contact')),
+                ('replaces_choices', models.BooleanField(default=False, help_text='What the visitor left unticked is taken away: the submission created the contact, or the contact sent an update form showing their current choices.', verbose_name="replaces the contact's choices")),
                 ('status', models.CharField(choices=[('pending', 'Waiting for confirmation'), ('confirmed', 'Confirmed'), ('applied', 'Applied at once'), ('ignored', 'Ignored (contact blocked)')], default='pending', max_length=16, verbose_name='status')),
                 ('ip_address', models.GenericIPAddressField(blank=True, null=True, verbose_name='IP address')),
                 ('user_agent', models.TextField(blank=True, verbose_name='user agent')),

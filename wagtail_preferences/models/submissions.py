@@ -45,6 +45,14 @@ class FormSubmission(models.Model):
         help_text=_("The visitor was recognised as this contact (signed link, cookie or login)."),
     )
     created_contact = models.BooleanField(_("created the contact"), default=False)
+    replaces_choices = models.BooleanField(
+        _("replaces the contact's choices"),
+        default=False,
+        help_text=_(
+            "What the visitor left unticked is taken away: the submission created the contact, "
+            "or the contact sent an update form showing their current choices."
+        ),
+    )
     status = models.CharField(
         _("status"),
         max_length=16,
@@ -76,7 +84,22 @@ class FormSubmission(models.Model):
     def reference(self) -> str:
         """How consent events name this submission."""
         where = f" on page “{self.page_title}”" if self.page_title else ""
-        return f"form “{self.form_label}”{where}, submission {self.pk}"
+        number = f", submission {self.pk}" if self.pk else ""
+        return f"form “{self.form_label}”{where}{number}"
+
+    def get_choices_display(self) -> str:
+        """The choices as an editor reads them (the admin's inspect view shows this)."""
+        lines = []
+        for kind, label in (("preferences", _("Preferences")), ("categories", _("Categories"))):
+            offered = self.choices.get(kind, [])
+            if offered:
+                marks = [f"{i['name']} {'✓' if i['chosen'] else '✗'}" for i in offered]
+                lines.append(f"{label}: {', '.join(marks)}")
+        if segments := self.choices.get("segments"):
+            lines.append(f"{_('Added to segments')}: {', '.join(s['name'] for s in segments)}")
+        if details := {k: v for k, v in self.choices.get("details", {}).items() if v}:
+            lines.append(f"{_('Details')}: {', '.join(details.values())}")
+        return "; ".join(lines) or "—"
 
     def chosen(self, kind: str) -> list[str]:
         """Names of the ``preferences`` or ``categories`` the visitor chose."""

@@ -144,22 +144,36 @@ def in_refresh_order(segments: Iterable[Segment]) -> list[Segment]:
 def refresh_contacts(contact_ids: Iterable[int]) -> None:
     """Refresh every valid segment's membership for these contacts, cascades included.
 
-    A segment's preferences-on-join or membership may make the contact match another
-    segment, so this repeats until nothing changes (at most once per segment).
+    Each segment is refreshed after the segments its criteria refer to, so one pass settles
+    memberships. Preferences given on joining may make the contacts match a segment refreshed
+    earlier, and so may a membership if the order has a cycle: then this repeats until
+    nothing changes (at most once per segment).
     """
     ids = list(contact_ids)
     segments = in_refresh_order(Segment.objects.prefetch_related("preferences_on_join"))
+    settles = _follows_references(segments)
     token = _refreshing.set(True)
     try:
         for _ in range(max(len(segments), 1)):
             changed = False
             for segment in segments:
                 joined, left = refresh_segment(segment, contacts=ids)
-                changed = changed or bool(joined or left)
+                gave = joined and segment.preferences_on_join.all()
+                changed = changed or bool(gave or (not settles and (joined or left)))
             if not changed:
                 return
     finally:
         _refreshing.reset(token)
+
+
+def _follows_references(segments: list[Segment]) -> bool:
+    """Whether each segment comes after every segment (of these) its criteria refer to."""
+    later = {segment.pk for segment in segments}
+    for segment in segments:
+        if segment.referenced_segment_ids() & later:
+            return False
+        later.discard(segment.pk)
+    return True
 
 
 def refreshing() -> bool:

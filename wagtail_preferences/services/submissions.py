@@ -10,7 +10,7 @@ keeps what the visitor agreed to. Who may change what:
 - anyone else only adds: preferences, category opt-ins, segments, and blank details;
 - with double opt-in, an unrecognised visitor's choices wait for the confirmation link; a
   contact who unsubscribed comes back only through a confirmed submission, whoever sends it;
-- a blocked contact is never changed by a visitor.
+- a blocked contact is never changed by a form submission.
 """
 
 import logging
@@ -81,11 +81,7 @@ def record_submission(
     address is new. Returns the submission: ``PENDING`` means a confirmation link must be
     sent; the caller sends it, so that the answer to the visitor is the same either way.
     """
-    details = choices.get("details", {})
-    contact, created = get_or_create_contact(email, origin, status=ContactStatus.PENDING, **details)
-    identified = identified_as is not None and identified_as.pk == contact.pk
-    submission = FormSubmission.objects.create(
-        contact=contact,
+    submission = FormSubmission(
         form_label=form_label[:255],
         page=page,
         page_title=(page.title if page else "")[:255],
@@ -93,11 +89,20 @@ def record_submission(
         choices=choices,
         consent_text=origin.wording,
         double_opt_in=double_opt_in,
-        identified=identified,
-        created_contact=created,
         ip_address=origin.ip_address,
         user_agent=origin.user_agent,
     )
+    # Created holding nothing, not even the names: they are choices too, and wait with the
+    # others until the submission is applied (and logged then).
+    contact, created = get_or_create_contact(
+        email, replace(origin, reference=submission.reference), status=ContactStatus.PENDING
+    )
+    identified = identified_as is not None and identified_as.pk == contact.pk
+    submission.contact = contact
+    submission.identified = identified
+    submission.created_contact = created
+    submission.replaces_choices = created or (identified and update)
+    submission.save()
     origin = replace(origin, reference=submission.reference)
     must_confirm = contact.status == ContactStatus.UNSUBSCRIBED or (
         double_opt_in and not identified
@@ -105,7 +110,7 @@ def record_submission(
     if contact.status == ContactStatus.BLOCKED:
         _mark(submission, SubmissionStatus.IGNORED)
     elif not must_confirm:
-        _apply(submission, origin, exact=created or (identified and update))
+        _apply(submission, origin)
         _mark(submission, SubmissionStatus.APPLIED)
     return submission
 
@@ -129,7 +134,7 @@ def confirm_submission(submission: FormSubmission, origin: Origin) -> bool:
         reference=f"{submission.reference}, confirmed",
         wording=submission.consent_text,
     )
-    _apply(submission, origin, exact=submission.created_contact)
+    _apply(submission, origin)
     FormSubmission.objects.filter(pk=submission.pk).update(
         status=SubmissionStatus.CONFIRMED,
         confirmed_at=timezone.now(),
@@ -144,8 +149,9 @@ def _mark(submission: FormSubmission, status: str) -> None:
     submission.status = status
 
 
-def _apply(submission: FormSubmission, origin: Origin, *, exact: bool) -> None:
-    """Make the submission's choices; with ``exact``, unticked ones are taken away too."""
+def _apply(submission: FormSubmission, origin: Origin) -> None:
+    """Make the submission's choices; unticked ones are taken away if it replaces choices."""
+    exact = submission.replaces_choices
     contact = Contact.objects.get(pk=submission.contact_id)
     choices = submission.choices
     details = choices.get("details", {})

@@ -51,6 +51,7 @@ class FormSubmissionViewSet(OffersViewPermission, ReadOnlyViewSet, ModelViewSet)
         "double_opt_in",
         "identified",
         "created_contact",
+        "replaces_choices",
         "status",
         "ip_address",
         "user_agent",

@@ -25,10 +25,11 @@ def confirm(request, token):
     except InvalidLink:
         return invalid_link(request)
     if request.method == "POST":
-        if services.confirm_submission(
+        services.confirm_submission(
             submission, services.Origin.from_request(request, path=ChangePath.FORM)
-        ):
-            submission.refresh_from_db()
+        )
+        # Confirming may have marked it ignored (the contact was blocked meanwhile).
+        submission.refresh_from_db()
         if submission.status == SubmissionStatus.IGNORED:
             return visitor_page(request, "confirmed.html")
         contact = submission.contact

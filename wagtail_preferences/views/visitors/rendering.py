@@ -30,7 +30,9 @@ def visitor_page(request, template: str, context: dict | None = None, status: in
 def private(response):
     add_never_cache_headers(response)
     patch_cache_control(response, private=True)
-    response["Referrer-Policy"] = "no-referrer"
+    # Not "no-referrer": browsers then send "Origin: null" with the page's own forms, and
+    # Django's CSRF check refuses every POST (confirm, save, forget).
+    response["Referrer-Policy"] = "same-origin"
     return response
 
 

@@ -1,0 +1,423 @@
+"""The emails the app sends, through a real SMTP server, and the List-Unsubscribe headers."""
+
+import email
+import email.policy
+import re
+import socket
+
+import pytest
+from aiosmtpd.controller import Controller
+from django.conf import settings as django_settings
+from django.core.mail import EmailMessage
+from django.test import Client
+
+from tests.factories import CategoryFactory, ContactFactory, PreferenceFactory
+from tests.link_fixtures import (
+    clear_cache,  # noqa: F401 (autouse)
+    link_request_data,
+)
+from tests.visitor_helpers import SUBMIT_URL, VisitorForm, confirmation_path, form_page
+from wagtail_preferences import emails, tasks, tokens
+from wagtail_preferences.models import Contact, ContactStatus, FormSubmission
+
+pytestmark = pytest.mark.django_db
+
+URL = re.compile(r"https?://[^\s\"<>]+")
+
+
+class StoringHandler:
+    """An aiosmtpd handler that keeps every message it receives."""
+
+    def __init__(self):
+        self.envelopes = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.envelopes.append(envelope)
+        return "250 Message accepted for delivery"
+
+    @property
+    def messages(self):
+        return [
+            email.message_from_bytes(envelope.content, policy=email.policy.default)
+            for envelope in self.envelopes
+        ]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def smtp(settings):
+    """A real SMTP server on 127.0.0.1, and Django's SMTP backend sending to it."""
+    handler = StoringHandler()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = controller.port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    yield handler
+    controller.stop()
+
+
+@pytest.fixture
+def products():
+    return PreferenceFactory(name="Products")
+
+
+@pytest.fixture
+def page(products):
+    return form_page(preferences=[products])
+
+
+@pytest.fixture
+def subscribe(page, django_capture_on_commit_callbacks):
+    """Send the page's double opt-in form over HTTPS, as a visitor's browser would."""
+
+    def subscribe(email_address="ann@example.com", **choices):
+        client = Client()
+        form = VisitorForm.of(client, page)
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(
+                SUBMIT_URL, form.data(email=email_address, **choices), secure=True
+            )
+        assert response.status_code == 303
+        return response
+
+    return subscribe
+
+
+@pytest.fixture
+def ask_for_link(django_capture_on_commit_callbacks):
+    def ask_for_link(email_address, **kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            return Client().post("/preferences/link/", link_request_data(email_address), **kwargs)
+
+    return ask_for_link
+
+
+def parts(message):
+    """The text and HTML bodies of a received message."""
+    assert message.get_content_type() == "multipart/alternative"
+    text = message.get_body(preferencelist=("plain",))
+    html = message.get_body(preferencelist=("html",))
+    assert text is not None and html is not None
+    return text.get_content(), html.get_content()
+
+
+def path_of(url: str) -> str:
+    return re.sub(r"^https?://[^/]+", "", url)
+
+
+def list_unsubscribe_url(message) -> str:
+    # A long header is folded: the value may start with the folding white space.
+    value = str(message["List-Unsubscribe"]).strip()
+    found = re.fullmatch(r"<(https://testserver/preferences/unsubscribe/[^/>]+/)>", value)
+    assert found, value
+    return found.group(1)
+
+
+class TestConfirmationEmail:
+    def test_one_message_to_the_address_with_text_and_html(self, smtp, subscribe, products):
+        subscribe(preferences=[products])
+
+        assert len(smtp.envelopes) == 1
+        assert smtp.envelopes[0].rcpt_tos == ["ann@example.com"]
+        message = smtp.messages[0]
+        assert message["To"] == "ann@example.com"
+        assert message["Subject"] == "Please confirm your subscription to wagtail-preferences tests"
+        text, html = parts(message)
+        assert "Products" in text
+        assert "<li>Products</li>" in html
+        assert "The link works for 7 days." in text
+
+    def test_the_confirmation_link_works(self, smtp, subscribe, products):
+        subscribe(preferences=[products])
+        text, html = parts(smtp.messages[0])
+
+        (link,) = [url for url in URL.findall(text) if "/confirm/" in url]
+        assert link.startswith("https://testserver/preferences/confirm/")
+        assert f'href="{link}"' in html
+        browser = Client()
+        opened = browser.get(path_of(link), secure=True)
+        assert opened.status_code == 200
+        assert "Confirm</button>" in opened.content.decode()
+        confirmed = browser.post(path_of(link), secure=True)
+
+        assert confirmed.status_code == 302
+        contact = Contact.objects.get()
+        assert contact.status == ContactStatus.CONFIRMED
+        assert set(contact.preferences.all()) == {products}
+        assert confirmed.cookies["wagtail_preferences"]["secure"] is True
+
+    def test_the_list_unsubscribe_headers_point_at_the_unsubscribe_link(self, smtp, subscribe):
+        subscribe()
+        message = smtp.messages[0]
+
+        url = list_unsubscribe_url(message)
+        assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        contact = Contact.objects.get()
+        token = url.rstrip("/").rsplit("/", 1)[1]
+        assert tokens.unsubscribe_from_token(token) == (contact, tokens.UnsubscribeScope())
+
+        response = Client(enforce_csrf_checks=True).post(
+            path_of(url),
+            "List-Unsubscribe=One-Click",
+            content_type="application/x-www-form-urlencoded",
+            secure=True,
+        )
+
+        assert response.status_code == 200
+        contact.refresh_from_db()
+        assert contact.status == ContactStatus.UNSUBSCRIBED
+
+    def test_the_sender_is_the_default_from_email(self, smtp, subscribe, settings):
+        settings.DEFAULT_FROM_EMAIL = "Site <site@example.com>"
+
+        subscribe()
+
+        assert smtp.messages[0]["From"] == "Site <site@example.com>"
+        assert smtp.envelopes[0].mail_from == "site@example.com"
+
+    def test_the_sender_is_from_email_when_set(self, smtp, subscribe, settings):
+        settings.DEFAULT_FROM_EMAIL = "site@example.com"
+        settings.WAGTAIL_PREFERENCES = {"FROM_EMAIL": "News <news@example.com>"}
+
+        subscribe()
+
+        assert smtp.messages[0]["From"] == "News <news@example.com>"
+        assert smtp.envelopes[0].mail_from == "news@example.com"
+
+    def test_links_follow_the_scheme_of_the_request(
+        self, smtp, page, django_capture_on_commit_callbacks
+    ):
+        client = Client()
+        form = VisitorForm.of(client, page)
+
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(SUBMIT_URL, form.data())
+
+        text, _ = parts(smtp.messages[0])
+        assert "http://testserver/preferences/confirm/" in text
+        assert "<http://testserver/preferences/unsubscribe/" in smtp.messages[0]["List-Unsubscribe"]
+
+    def test_a_resent_confirmation_arrives_too(
+        self, smtp, subscribe, django_capture_on_commit_callbacks
+    ):
+        subscribe()
+        first, _ = parts(smtp.messages[0])
+        path = path_of(next(url for url in URL.findall(first) if "/confirm/" in url))
+
+        with django_capture_on_commit_callbacks(execute=True):
+            Client().post(path + "resend/", secure=True)
+
+        assert len(smtp.envelopes) == 2
+        assert smtp.envelopes[1].rcpt_tos == ["ann@example.com"]
+
+    def test_nothing_is_sent_before_the_submission_commits(
+        self, smtp, page, django_capture_on_commit_callbacks
+    ):
+        client = Client()
+        form = VisitorForm.of(client, page)
+
+        with django_capture_on_commit_callbacks(execute=False) as callbacks:
+            client.post(SUBMIT_URL, form.data())
+
+        assert callbacks
+        assert smtp.envelopes == []
+
+
+class TestManageLinkEmail:
+    def test_a_known_address_receives_a_working_manage_link(self, smtp, ask_for_link):
+        contact = ContactFactory(email="ann@example.com", confirmed=True)
+
+        ask_for_link("ann@example.com", secure=True)
+
+        assert len(smtp.envelopes) == 1
+        assert smtp.envelopes[0].rcpt_tos == ["ann@example.com"]
+        message = smtp.messages[0]
+        assert message["Subject"] == (
+            "Your link to manage your preferences at wagtail-preferences tests"
+        )
+        text, html = parts(message)
+        (link,) = [url for url in URL.findall(text) if "/manage/" in url]
+        assert link.startswith("https://testserver/preferences/manage/")
+        assert f'href="{link}"' in html
+        assert "The link works for 60 days." in text
+        assert list_unsubscribe_url(message)
+        assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        page = Client().get(path_of(link), secure=True)
+        assert page.status_code == 200
+        assert "For <strong>ann@example.com</strong>." in page.content.decode()
+        assert tokens.contact_from_token(path_of(link).split("/")[-2]) == contact
+
+    def test_an_unknown_or_blocked_address_receives_nothing(self, smtp, ask_for_link):
+        ContactFactory(email="blocked@example.com", blocked=True)
+
+        ask_for_link("nobody@example.com")
+        ask_for_link("blocked@example.com")
+
+        assert smtp.envelopes == []
+
+    def test_the_manage_link_email_has_the_configured_sender(self, smtp, ask_for_link, settings):
+        settings.WAGTAIL_PREFERENCES = {"FROM_EMAIL": "prefs@example.com"}
+        ContactFactory(email="ann@example.com")
+
+        ask_for_link("ann@example.com")
+
+        assert smtp.messages[0]["From"] == "prefs@example.com"
+
+
+class TestTasks:
+    def test_the_manage_link_task_says_whether_it_sent(self, mailoutbox):
+        ContactFactory(email="ann@example.com", unsubscribed=True)
+        ContactFactory(email="blocked@example.com", blocked=True)
+        send = tasks.send_manage_link_email.enqueue
+
+        assert send("ANN@example.com", "https://x.example").return_value is True
+        assert send("blocked@example.com", "https://x.example").return_value is False
+        assert send("nobody@example.com", "https://x.example").return_value is False
+        assert [m.to for m in mailoutbox] == [["ann@example.com"]]
+
+    def test_the_confirmation_task_sends_only_for_a_pending_submission(self, subscribe, mailoutbox):
+        subscribe()
+        submission = FormSubmission.objects.get()
+        Client().post(confirmation_path(mailoutbox[0]))
+        send = tasks.send_confirmation_email.enqueue
+
+        assert send(submission.pk, "https://x.example").return_value is False
+        assert len(mailoutbox) == 1
+
+
+class TestUnsubscribeHeaders:
+    def test_unsubscribe_headers_for_everything(self):
+        contact = ContactFactory()
+
+        headers = emails.unsubscribe_headers(contact, "https://www.example.com")
+
+        assert set(headers) == {"List-Unsubscribe", "List-Unsubscribe-Post"}
+        assert headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        url = re.fullmatch(
+            r"<https://www\.example\.com(/preferences/unsubscribe/[^/]+/)>",
+            headers["List-Unsubscribe"],
+        )
+        assert url
+        token = url.group(1).rstrip("/").rsplit("/", 1)[1]
+        assert tokens.unsubscribe_from_token(token) == (contact, tokens.UnsubscribeScope())
+
+    def test_add_unsubscribe_headers_to_any_email_message(self, smtp):
+        contact = ContactFactory(email="ann@example.com")
+        category = CategoryFactory(name="Promotions")
+        message = EmailMessage(
+            "Our news",
+            "Hello!",
+            "news@example.com",
+            ["ann@example.com"],
+            headers={"X-Campaign": "june"},
+        )
+
+        returned = emails.add_unsubscribe_headers(
+            message, contact, "https://www.example.com", tokens.UnsubscribeScope.of(category)
+        )
+        returned.send()
+
+        assert returned is message
+        received = smtp.messages[0]
+        assert received["X-Campaign"] == "june"
+        assert received["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        url = re.fullmatch(
+            r"<https://www\.example\.com(/preferences/unsubscribe/[^/]+/)>",
+            str(received["List-Unsubscribe"]).strip(),
+        )
+        assert url
+        token = url.group(1).rstrip("/").rsplit("/", 1)[1]
+        assert tokens.unsubscribe_from_token(token) == (
+            contact,
+            tokens.UnsubscribeScope("category", category.pk),
+        )
+        Client(enforce_csrf_checks=True).post(url.group(1), {"List-Unsubscribe": "One-Click"})
+        assert contact.category_choices.get(category=category).subscribed is False
+
+    def test_the_headers_of_a_message_are_replaced_not_doubled(self):
+        contact = ContactFactory()
+        message = EmailMessage("Hi", "Body", "a@example.com", ["b@example.com"])
+
+        emails.add_unsubscribe_headers(message, contact, "https://one.example")
+        emails.add_unsubscribe_headers(message, contact, "https://two.example")
+
+        rendered = message.message()
+        assert len(rendered.get_all("List-Unsubscribe")) == 1
+        assert "https://two.example/" in rendered["List-Unsubscribe"]
+
+
+class TestEscaping:
+    NAME = "<script>alert('hi')</script>"
+
+    def test_a_name_with_markup_is_escaped_in_the_html_part(self, smtp, ask_for_link):
+        ContactFactory(email="ann@example.com", first_name=self.NAME)
+
+        ask_for_link("ann@example.com")
+
+        text, html = parts(smtp.messages[0])
+        assert "<script>" not in html
+        assert "&lt;script&gt;alert(&#x27;hi&#x27;)&lt;/script&gt;" in html
+        assert f"Hello {self.NAME}," in text
+
+    def test_markup_in_the_confirmation_email_is_escaped(
+        self, smtp, django_capture_on_commit_callbacks
+    ):
+        ContactFactory(email="ann@example.com", first_name=self.NAME, confirmed=True)
+        tricky = PreferenceFactory(name="<b>Bold</b> news")
+        page = form_page(title="Tricky", preferences=[tricky])
+        client = Client()
+        form = VisitorForm.of(client, page)
+        form_data = form.data(email="ann@example.com", preferences=[tricky])
+
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(SUBMIT_URL, form_data)
+
+        _, html = parts(smtp.messages[-1])
+        assert "<script>" not in html and "<b>" not in html
+        assert "&lt;b&gt;Bold&lt;/b&gt; news" in html
+        assert "&lt;script&gt;" in html
+
+
+class TestOverriding:
+    @pytest.fixture
+    def templates(self, tmp_path, settings):
+        folder = tmp_path / "wagtail_preferences" / "emails"
+        folder.mkdir(parents=True)
+        settings.TEMPLATES = [
+            {**django_settings.TEMPLATES[0], "DIRS": [str(tmp_path)]},
+        ]
+        return folder
+
+    def test_the_confirmation_email_templates_can_be_overridden(self, templates, smtp, subscribe):
+        (templates / "confirm_subject.txt").write_text("Welcome aboard,\n{{ contact.email }}")
+        (templates / "confirm.txt").write_text("Press here: {{ confirmation_url }}")
+        (templates / "confirm.html").write_text('<a href="{{ confirmation_url }}">Yes!</a>')
+
+        subscribe()
+
+        message = smtp.messages[0]
+        assert message["Subject"] == "Welcome aboard, ann@example.com"
+        text, html = parts(message)
+        assert text.startswith("Press here: https://testserver/preferences/confirm/")
+        assert html.startswith('<a href="https://testserver/preferences/confirm/')
+        link = next(url for url in URL.findall(text) if "/confirm/" in url)
+        assert Client().post(path_of(link)).status_code == 302
+
+    def test_one_template_can_be_overridden_alone(self, templates, smtp, ask_for_link):
+        (templates / "manage_link_subject.txt").write_text("Your {{ site_name }} link")
+        ContactFactory(email="ann@example.com")
+
+        ask_for_link("ann@example.com")
+
+        message = smtp.messages[0]
+        assert message["Subject"] == "Your wagtail-preferences tests link"
+        text, _ = parts(message)
+        assert "Here is the link you asked for." in text
