@@ -1,6 +1,6 @@
 import pytest
 
-from tests.factories import UserFactory
+from tests.factories import CategoryFactory, PreferenceFactory, UserFactory
 from wagtail_preferences import signals
 from wagtail_preferences.models import ChangePath
 from wagtail_preferences.services import Origin
@@ -19,6 +19,26 @@ SIGNAL_NAMES = (
 @pytest.fixture
 def origin():
     return Origin(path=ChangePath.SYSTEM)
+
+
+@pytest.fixture
+def products(db):
+    return PreferenceFactory(name="Products")
+
+
+@pytest.fixture
+def events(db):
+    return PreferenceFactory(name="Events")
+
+
+@pytest.fixture
+def trainings(db):
+    return PreferenceFactory(name="Trainings")
+
+
+@pytest.fixture
+def promotions(db):
+    return CategoryFactory(name="Promotions")
 
 
 @pytest.fixture

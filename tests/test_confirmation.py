@@ -11,9 +11,7 @@ from django.utils import timezone
 
 from tests.factories import (
     CategoryChoiceFactory,
-    CategoryFactory,
     ContactFactory,
-    PreferenceFactory,
 )
 from tests.link_fixtures import (
     PRIVATE_REFERRER_POLICIES,
@@ -36,21 +34,6 @@ pytestmark = pytest.mark.django_db
 COOKIE = "wagtail_preferences"
 CONFIRM_BUTTON = '<button type="submit" class="wp-button">Confirm</button>'
 RESEND_BUTTON = "Send me a new confirmation link"
-
-
-@pytest.fixture
-def products():
-    return PreferenceFactory(name="Products")
-
-
-@pytest.fixture
-def events():
-    return PreferenceFactory(name="Events")
-
-
-@pytest.fixture
-def promotions():
-    return CategoryFactory(name="Promotions")
 
 
 @pytest.fixture

@@ -64,23 +64,8 @@ PART_INPUTS = {
 
 
 @pytest.fixture
-def products():
-    return PreferenceFactory(name="Products")
-
-
-@pytest.fixture
-def trainings():
-    return PreferenceFactory(name="Trainings")
-
-
-@pytest.fixture
 def vip():
     return PreferenceFactory(name="VIP customers", internal=True)
-
-
-@pytest.fixture
-def promotions():
-    return CategoryFactory(name="Promotions")
 
 
 @pytest.fixture

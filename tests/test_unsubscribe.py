@@ -11,7 +11,6 @@ from tests.factories import (
     CategoryChoiceFactory,
     CategoryFactory,
     ContactFactory,
-    PreferenceFactory,
 )
 from tests.link_fixtures import (
     PRIVATE_REFERRER_POLICIES,
@@ -37,21 +36,6 @@ pytestmark = pytest.mark.django_db
 
 ONE_CLICK = "List-Unsubscribe=One-Click"
 EVERYTHING_BUTTON = "Unsubscribe from everything"
-
-
-@pytest.fixture
-def products():
-    return PreferenceFactory(name="Products")
-
-
-@pytest.fixture
-def events():
-    return PreferenceFactory(name="Events")
-
-
-@pytest.fixture
-def promotions():
-    return CategoryFactory(name="Promotions")
 
 
 @pytest.fixture

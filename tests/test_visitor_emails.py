@@ -65,11 +65,6 @@ def smtp(settings):
 
 
 @pytest.fixture
-def products():
-    return PreferenceFactory(name="Products")
-
-
-@pytest.fixture
 def page(products):
     return form_page(preferences=[products])
 

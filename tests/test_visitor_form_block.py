@@ -411,7 +411,7 @@ class TestUpdateForm:
         assert "value=" not in email
         assert "grace@example.com" not in form.html
         assert is_checked(form.html, form.name(f"preference-{unheld_choice.pk}"))
-        assert "Already subscribed?" in form.html
+        assert "This browser does not know you yet." in form.html
         assert (
             '<a href="/preferences/link/">Email me a link to manage my preferences</a>' in form.html
         )

@@ -36,3 +36,8 @@ def listing_menu_item(label, url, *, icon: str, priority: int):
 
         return ListingButton(label, url=url, icon_name=icon, priority=priority)
     return MenuItem(label, url=url, icon_name=icon, priority=priority)
+
+
+def pk_path_converter(viewset) -> str:
+    """The path converter of a model viewset's object URLs (a setting from Wagtail 7.1 on)."""
+    return getattr(viewset, "pk_path_converter", "str")

@@ -3,7 +3,17 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.admin.filters import WagtailFilterSet
 
 from .channels import channel_choices
-from .models import Category, Contact, ContactStatus, Preference, Segment
+from .models import Category, Contact, ContactStatus, Preference, Segment, normalise_email
+
+
+class ContactEmailFilter(django_filters.CharFilter):
+    """Rows about one contact, found by the whole address in any case."""
+
+    def __init__(self, **kwargs):
+        super().__init__(label=_("Contact email"), **kwargs)
+
+    def filter(self, queryset, value):
+        return queryset.filter(contact__email=normalise_email(value)) if value else queryset
 
 
 class ContactFilterSet(WagtailFilterSet):

@@ -4,17 +4,17 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
 from wagtail.admin.ui.tables import Column, DateColumn, TitleColumn
-from wagtail.admin.views import generic
 from wagtail.admin.viewsets.model import ModelViewSet
 
-from ..models import ChangePath, ConsentEvent, ConsentSubject, normalise_email
+from ..filters import ContactEmailFilter
+from ..models import ChangePath, ConsentEvent, ConsentSubject
 from .contacts import ContactViewSet
-from .mixins import OffersViewPermission, ReadOnlyViewSet, WithoutGenericExport
+from .mixins import ContactRowsIndexView, OffersViewPermission, ReadOnlyViewSet
 
 
 class ConsentEventFilterSet(WagtailFilterSet):
     contact = django_filters.NumberFilter(widget=forms.HiddenInput)
-    email = django_filters.CharFilter(label=_("Contact email"), method="filter_email")
+    email = ContactEmailFilter()
     subject = django_filters.ChoiceFilter(label=_("About"), choices=ConsentSubject.choices)
     path = django_filters.ChoiceFilter(label=_("Path"), choices=ChangePath.choices)
     created_at = django_filters.DateFromToRangeFilter(label=_("When"), widget=DateRangePickerWidget)
@@ -23,15 +23,9 @@ class ConsentEventFilterSet(WagtailFilterSet):
         model = ConsentEvent
         fields = ["contact", "subject", "path", "created_at"]
 
-    def filter_email(self, queryset, name, value):
-        return queryset.filter(contact__email=normalise_email(value))
 
-
-class ConsentEventIndexView(WithoutGenericExport, generic.IndexView):
+class ConsentEventIndexView(ContactRowsIndexView):
     page_title = _("Consent log")
-
-    def get_base_queryset(self):
-        return super().get_base_queryset().select_related("contact")
 
 
 class ConsentEventViewSet(OffersViewPermission, ReadOnlyViewSet, ModelViewSet):

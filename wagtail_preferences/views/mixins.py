@@ -1,6 +1,9 @@
 from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
 from django.urls import path
+from wagtail.admin.views import generic
+
+from ..compat import pk_path_converter
 
 
 class WithoutGenericExport:
@@ -13,6 +16,13 @@ class WithoutGenericExport:
     def setup(self, request, *args, **kwargs):
         super().setup(request, *args, **kwargs)
         self.is_export = False
+
+
+class ContactRowsIndexView(WithoutGenericExport, generic.IndexView):
+    """The list of rows that each belong to a contact, shown with the contact's address."""
+
+    def get_base_queryset(self):
+        return super().get_base_queryset().select_related("contact")
 
 
 class OffersViewPermission:
@@ -51,6 +61,6 @@ class ReadOnlyViewSet:
         ]
         if self.inspect_view_enabled:
             patterns.append(
-                path(f"inspect/<{self.pk_path_converter}:pk>/", self.inspect_view, name="inspect")
+                path(f"inspect/<{pk_path_converter(self)}:pk>/", self.inspect_view, name="inspect")
             )
         return patterns

@@ -3,30 +3,22 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
 from wagtail.admin.ui.tables import Column, DateColumn, TitleColumn
-from wagtail.admin.views import generic
 from wagtail.admin.viewsets.model import ModelViewSet
 
-from ..models import FormSubmission, SubmissionStatus, normalise_email
+from ..filters import ContactEmailFilter
+from ..models import FormSubmission, SubmissionStatus
 from .contacts import ContactViewSet
-from .mixins import OffersViewPermission, ReadOnlyViewSet, WithoutGenericExport
+from .mixins import ContactRowsIndexView, OffersViewPermission, ReadOnlyViewSet
 
 
 class FormSubmissionFilterSet(WagtailFilterSet):
-    email = django_filters.CharFilter(label=_("Contact email"), method="filter_email")
+    email = ContactEmailFilter()
     status = django_filters.ChoiceFilter(label=_("Status"), choices=SubmissionStatus.choices)
     created_at = django_filters.DateFromToRangeFilter(label=_("Sent"), widget=DateRangePickerWidget)
 
     class Meta:
         model = FormSubmission
         fields = ["status", "created_at"]
-
-    def filter_email(self, queryset, name, value):
-        return queryset.filter(contact__email=normalise_email(value))
-
-
-class FormSubmissionIndexView(WithoutGenericExport, generic.IndexView):
-    def get_base_queryset(self):
-        return super().get_base_queryset().select_related("contact")
 
 
 class FormSubmissionViewSet(OffersViewPermission, ReadOnlyViewSet, ModelViewSet):
@@ -37,7 +29,7 @@ class FormSubmissionViewSet(OffersViewPermission, ReadOnlyViewSet, ModelViewSet)
     url_prefix = "preference-center/form-submissions"
     icon = "form"
     menu_label = _("Form submissions")
-    index_view_class = FormSubmissionIndexView
+    index_view_class = ContactRowsIndexView
     filterset_class = FormSubmissionFilterSet
     default_ordering = "-created_at"
     inspect_view_enabled = True
