@@ -797,8 +797,7 @@ class TestQueries:
     def test_contacts_memberships_across_five_segments(
         self, five_segments, products, count, changes, most, django_assert_max_num_queries
     ):
-        """A few queries per segment (two passes when something changed), however many
-        contacts are refreshed."""
+        """A few queries per segment, however many contacts are refreshed."""
         contacts = ContactFactory.create_batch(
             count, locale="nl", data={"plan": "gold"}, preferences=[products]
         )

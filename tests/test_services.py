@@ -316,10 +316,11 @@ class TestAddPreferences:
         preferences = PreferenceFactory.create_batch(3)
         given = as_kind(contacts, contacts_kind)
         rows = size * 3
-        # SAVEPOINT, preferences, the contact ids (a queryset) or a check that they exist,
-        # current holdings, RELEASE; then the bulk inserts.
+        # SAVEPOINT, the contact ids (a queryset) or a check that they exist, current
+        # holdings, RELEASE; then the bulk inserts. Preferences given as instances are not
+        # read again.
         expected = (
-            5 + insert_statements(ContactPreference, rows) + insert_statements(ConsentEvent, rows)
+            4 + insert_statements(ContactPreference, rows) + insert_statements(ConsentEvent, rows)
         )
 
         with django_assert_num_queries(expected):
@@ -328,7 +329,7 @@ class TestAddPreferences:
         assert len(added) == rows
         assert ConsentEvent.objects.count() == rows
         if connection.vendor == "postgresql":
-            assert expected == 7
+            assert expected == 6
 
 
 class TestRemovePreferences:
@@ -411,8 +412,8 @@ class TestRemovePreferences:
         services.add_preferences(Contact.objects.all(), preferences, origin)
         ConsentEvent.objects.all().delete()
 
-        # SAVEPOINT, preferences, contact ids, holdings, DELETE, RELEASE
-        with django_assert_num_queries(6 + insert_statements(ConsentEvent, 1500)):
+        # SAVEPOINT, contact ids, holdings, DELETE, RELEASE (instances: no preferences query)
+        with django_assert_num_queries(5 + insert_statements(ConsentEvent, 1500)):
             removed = services.remove_preferences(Contact.objects.all(), preferences, origin)
 
         assert len(removed) == 1500

@@ -22,10 +22,12 @@ def batched(items: Iterable, size: int) -> Iterator[tuple]:
 def contact_id_batches(contacts, *, must_exist: bool = False) -> Iterator[list[int]]:
     """Contact ids in batches, from a contact, a queryset, or an iterable of contacts or ids.
 
-    With ``must_exist``, ids given directly that are not a contact's raise ``InvalidChange``.
+    With ``must_exist``, ids given directly that are not a contact's raise ``InvalidChange``
+    (a contact instance or a queryset needs no such check).
     """
     if isinstance(contacts, models.Model):
-        contacts = [contacts]
+        # A contact instance was read from the table: no need to look it up again.
+        contacts, must_exist = [contacts], False
     elif isinstance(contacts, models.QuerySet):
         if not contacts.query.is_sliced:
             contacts = contacts.order_by()

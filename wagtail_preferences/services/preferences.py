@@ -9,6 +9,10 @@ from .origin import Origin
 def _preferences(preferences) -> list[Preference]:
     if isinstance(preferences, Preference):
         return [preferences]
+    if isinstance(preferences, list | tuple) and all(
+        isinstance(p, Preference) for p in preferences
+    ):
+        return list({p.pk: p for p in preferences}.values())
     return list(Preference.objects.filter(pk__in=[getattr(p, "pk", p) for p in preferences]))
 
 

@@ -3,7 +3,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q
 from django.utils import timezone
 
 from .. import signals
@@ -58,7 +58,6 @@ def members(segment: Segment):
     return Contact.objects.filter(_related(SegmentMember, segment))
 
 
-@transaction.atomic
 def refresh_segment(
     segment: Segment, *, contacts=None, origin: Origin | None = None
 ) -> tuple[frozenset[int], frozenset[int]]:
@@ -69,57 +68,79 @@ def refresh_segment(
     the signals go once, and joiners receive the segment's preferences to add on joining.
     Returns the ids of the contacts who joined and who left.
     """
-    origin = origin or segment_origin(segment)
-    belongs = Contact.objects.filter(target_condition(segment))
     if contacts is not None:
-        # Given contacts: who belongs and who is a member, compared here. Compiling the
-        # criteria once instead of twice is most of the cost of a live refresh.
         ids = contact_ids(contacts)
-        matching = set(belongs.filter(pk__in=ids).order_by().values_list("pk", flat=True))
         stored = set(
             SegmentMember.objects.filter(segment=segment, contact_id__in=ids).values_list(
                 "contact_id", flat=True
             )
         )
-        joined, left = list(matching - stored), list(stored - matching)
-    else:
-        # Unordered, and NOT EXISTS rather than NOT IN: PostgreSQL hashes a NOT IN subquery
-        # only while it fits in work_mem, and otherwise runs it once per member.
-        joined = list(
-            belongs.exclude(_related(SegmentMember, segment))
-            .order_by()
-            .values_list("pk", flat=True)
-        )
-        left = list(
-            members(segment)
-            .exclude(Exists(belongs.filter(pk=OuterRef("pk"))))
-            .order_by()
-            .values_list("pk", flat=True)
-        )
+        return _refresh_for(segment, ids, stored, origin)
+    with transaction.atomic():
+        return _refresh_whole(segment, origin or segment_origin(segment))
+
+
+def _refresh_whole(segment: Segment, origin: Origin) -> tuple[frozenset[int], frozenset[int]]:
+    belongs = Contact.objects.filter(target_condition(segment))
+    # Unordered, and NOT EXISTS rather than NOT IN: PostgreSQL hashes a NOT IN subquery only
+    # while it fits in work_mem, and otherwise runs it once per member.
+    joined = list(
+        belongs.exclude(_related(SegmentMember, segment)).order_by().values_list("pk", flat=True)
+    )
+    left = list(
+        members(segment)
+        .exclude(Exists(belongs.filter(pk=OuterRef("pk"))))
+        .order_by()
+        .values_list("pk", flat=True)
+    )
+    _change_members(segment, joined, left, origin)
+    Segment.objects.filter(pk=segment.pk).update(refreshed_at=timezone.now())
+    return frozenset(joined), frozenset(left)
+
+
+def _refresh_for(segment, ids: list[int], stored: set[int], origin=None):
+    """Refresh ``segment`` for the contacts ``ids``, of whom ``stored`` are members now.
+
+    Who matches and who is stored are compared here: compiling the criteria once is most of
+    the cost of a live refresh, and a segment nobody joins or leaves writes nothing.
+    """
+    belongs = Contact.objects.filter(target_condition(segment), pk__in=ids)
+    return _store_changes(
+        segment, set(belongs.order_by().values_list("pk", flat=True)), stored, origin
+    )
+
+
+def _store_changes(segment, matching: set[int], stored: set[int], origin=None):
+    """Contacts who match and are not stored join, stored ones who do not match leave."""
+    joined, left = list(matching - stored), list(stored - matching)
+    if joined or left:
+        with transaction.atomic(savepoint=False):
+            _change_members(segment, joined, left, origin or segment_origin(segment))
+    return frozenset(joined), frozenset(left)
+
+
+def _change_members(segment, joined: list[int], left: list[int], origin: Origin) -> None:
+    """Store who joined and left ``segment``: rows, consent events, signals, preferences."""
     insert_rows(SegmentMember, {"contact_id": joined}, segment_id=segment.pk, ignore_conflicts=True)
     for batch in batched(left, BATCH_SIZE):
         SegmentMember.objects.filter(segment=segment, contact_id__in=batch).delete()
     analyze_on_commit(SegmentMember, len(joined) + len(left))
     _log(segment, joined, "member", False, True, origin)
     _log(segment, left, "member", True, False, origin)
-    if contacts is None:
-        Segment.objects.filter(pk=segment.pk).update(refreshed_at=timezone.now())
     if joined:
         signals.segment_entered.send(
             sender=Segment, segment=segment, contact_ids=frozenset(joined), origin=origin
         )
-        # Whoever added the contact, the segment is what gives the preferences.
-        on_join = segment_origin(segment)
-        add_preferences(
-            joined,
-            segment.preferences_on_join.all(),
-            replace(origin, path=on_join.path, reference=on_join.reference),
-        )
+        if on_join := list(segment.preferences_on_join.all()):
+            # Whoever added the contact, the segment is what gives the preferences.
+            given = segment_origin(segment)
+            add_preferences(
+                joined, on_join, replace(origin, path=given.path, reference=given.reference)
+            )
     if left:
         signals.segment_left.send(
             sender=Segment, segment=segment, contact_ids=frozenset(left), origin=origin
         )
-    return frozenset(joined), frozenset(left)
 
 
 def _log(segment, contact_ids, field, old, new, origin: Origin) -> None:
@@ -164,18 +185,67 @@ def refresh_contacts(contact_ids: Iterable[int]) -> None:
     ids = list(contact_ids)
     segments = in_refresh_order(Segment.objects.prefetch_related("preferences_on_join"))
     settles = _follows_references(segments)
+    stored: dict[int, set[int]] = {segment.pk: set() for segment in segments}
+    for segment_id, contact_id in SegmentMember.objects.filter(
+        segment__in=segments, contact_id__in=ids
+    ).values_list("segment_id", "contact_id"):
+        stored[segment_id].add(contact_id)
     token = _refreshing.set(True)
     try:
-        for _ in range(max(len(segments), 1)):
-            changed = False
-            for segment in segments:
-                joined, left = refresh_segment(segment, contacts=ids)
-                gave = joined and segment.preferences_on_join.all()
-                changed = changed or bool(gave or (not settles and (joined or left)))
-            if not changed:
-                return
+        # One transaction for the whole refresh: one commit, not one per segment changed.
+        with transaction.atomic():
+            _settle(_independent_groups(segments), ids, stored, settles)
     finally:
         _refreshing.reset(token)
+
+
+def _settle(groups, ids: list[int], stored: dict[int, set[int]], settles: bool) -> None:
+    """Pass over ``groups`` until nothing changes that an earlier segment could depend on."""
+    for _ in range(max(sum(map(len, groups)), 1)):
+        changed = False
+        for group in groups:
+            matching = _matching(group, ids)
+            for segment in group:
+                joined, left = _store_changes(segment, matching[segment.pk], stored[segment.pk])
+                stored[segment.pk] = (stored[segment.pk] | joined) - left
+                gave = joined and segment.preferences_on_join.all()
+                changed = changed or bool(gave or (not settles and (joined or left)))
+        if not changed:
+            return
+
+
+def _independent_groups(segments: list[Segment]) -> list[list[Segment]]:
+    """``segments`` cut, in order, into runs in which no segment refers to another of its run.
+
+    A run's memberships can be evaluated in one query: the segments it refers to were
+    refreshed, and stored, by the runs before it.
+    """
+    groups: list[list[Segment]] = []
+    for segment in segments:
+        if not groups or segment.referenced_segment_ids() & {s.pk for s in groups[-1]}:
+            groups.append([])
+        groups[-1].append(segment)
+    return groups
+
+
+def _matching(segments: list[Segment], ids: list[int]) -> dict[int, set[int]]:
+    """Which of the contacts ``ids`` belong in each of ``segments``: one query for them all."""
+    columns = {
+        f"in_{segment.pk}": ExpressionWrapper(target_condition(segment), BooleanField())
+        for segment in segments
+    }
+    rows = (
+        Contact.objects.filter(pk__in=ids)
+        .order_by()
+        .annotate(**columns)
+        .values_list("pk", *columns)
+    )
+    matching: dict[int, set[int]] = {segment.pk: set() for segment in segments}
+    for pk, *belongs in rows:
+        for segment, member in zip(segments, belongs, strict=True):
+            if member:
+                matching[segment.pk].add(pk)
+    return matching
 
 
 def _follows_references(segments: list[Segment]) -> bool:

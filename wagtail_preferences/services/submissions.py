@@ -122,7 +122,9 @@ def confirm_submission(submission: FormSubmission, origin: Origin) -> bool:
     Records when and from where; the contact becomes confirmed. Returns False, changing
     nothing, if the submission was no longer pending (confirmed already, or ignored).
     """
-    submission = FormSubmission.objects.select_for_update().get(pk=submission.pk)
+    submission = (
+        FormSubmission.objects.select_for_update().select_related("contact").get(pk=submission.pk)
+    )
     if submission.status != SubmissionStatus.PENDING:
         return False
     contact = submission.contact
@@ -152,24 +154,24 @@ def _mark(submission: FormSubmission, status: str) -> None:
 def _apply(submission: FormSubmission, origin: Origin) -> None:
     """Make the submission's choices; unticked ones are taken away if it replaces choices."""
     exact = submission.replaces_choices
-    contact = Contact.objects.get(pk=submission.contact_id)
+    contact = submission.contact
     choices = submission.choices
     details = choices.get("details", {})
     if not exact:
         details = {k: v for k, v in details.items() if v and not getattr(contact, k)}
-    update_details(contact, details, origin)
+    # Each service call is a savepoint of its own: only the calls with something to do.
+    if details:
+        update_details(contact, details, origin)
 
     preferences = _chosen(Preference, choices.get("preferences", []))
-    add_preferences(contact, [p for p, chosen in preferences.items() if chosen], origin)
-    if exact:
-        remove_preferences(contact, [p for p, chosen in preferences.items() if not chosen], origin)
+    if chosen := [p for p, ticked in preferences.items() if ticked]:
+        add_preferences(contact, chosen, origin)
+    if exact and (unticked := [p for p, ticked in preferences.items() if not ticked]):
+        remove_preferences(contact, unticked, origin)
 
     categories = _chosen(Category, choices.get("categories", []))
-    set_category_choices(
-        contact,
-        {c: chosen for c, chosen in categories.items() if chosen or exact},
-        origin,
-    )
+    if wanted := {c: ticked for c, ticked in categories.items() if ticked or exact}:
+        set_category_choices(contact, wanted, origin)
     for segment in Segment.objects.filter(pk__in=[s["id"] for s in choices.get("segments", [])]):
         if problems := segment.criteria_problems():
             logger.warning(
