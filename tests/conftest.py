@@ -1,4 +1,5 @@
 import pytest
+from django.core.cache import cache
 
 from tests.factories import CategoryFactory, PreferenceFactory, UserFactory
 from wagtail_preferences import signals
@@ -14,6 +15,14 @@ SIGNAL_NAMES = (
     "categories_changed",
     "channels_changed",
 )
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """Rate limits count in the cache: every test starts and ends with none counted."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture

@@ -1,78 +1,26 @@
 """Shared fixtures and helpers of the tests of signed links: confirm, manage, unsubscribe.
 
-Import the fixtures a module uses by name (``from tests.link_fixtures import clear_cache``);
-``clear_cache`` is autouse once imported, since rate limits count in the cache.
+Import the fixtures a module uses by name (``from tests.link_fixtures import pending_submission``).
 """
 
 import re
 from html.parser import HTMLParser
 
-import pytest
-from django.core.cache import cache
 from django.urls import reverse
 from wagtail.models import Site
 
 from tests.visitor_helpers import site_root, started_long_ago
 from wagtail_preferences import services, tokens
 from wagtail_preferences.models import (
-    CategoryChoice,
     ChangePath,
     ConsentEvent,
-    Contact,
-    ContactChannel,
-    ContactPreference,
-    FormSubmission,
     PreferencePageSettings,
-    SegmentMember,
-    SegmentOptOut,
 )
 
 #: Policies that never send a visitor page's address (and its token) to other sites.
 PRIVATE_REFERRER_POLICIES = ("same-origin", "no-referrer")
 
 CSRF_INPUT = re.compile(r'<input type="hidden" name="csrfmiddlewaretoken" value="[^"]*">')
-
-
-@pytest.fixture(autouse=True)
-def clear_cache():
-    cache.clear()
-    yield
-    cache.clear()
-
-
-def db_state() -> dict:
-    """Everything a visitor's link could change, to compare before and after."""
-    return {
-        "contacts": list(
-            Contact.objects.order_by("pk").values_list(
-                "pk", "email", "first_name", "last_name", "phone", "status", "user_id", "secret"
-            )
-        ),
-        "preferences": sorted(ContactPreference.objects.values_list("contact_id", "preference_id")),
-        "categories": sorted(
-            CategoryChoice.objects.values_list("contact_id", "category_id", "subscribed")
-        ),
-        "channels": sorted(
-            ContactChannel.objects.values_list(
-                "contact_id",
-                "channel",
-                "enabled",
-                "frequency_count",
-                "frequency_period",
-                "pause_from",
-                "pause_to",
-                "is_preferred",
-            )
-        ),
-        "members": sorted(SegmentMember.objects.values_list("segment_id", "contact_id")),
-        "opt_outs": sorted(SegmentOptOut.objects.values_list("segment_id", "contact_id")),
-        "submissions": sorted(
-            FormSubmission.objects.values_list(
-                "pk", "status", "confirmed_at", "confirmation_ip", "confirmation_emails_sent"
-            )
-        ),
-        "events": ConsentEvent.objects.count(),
-    }
 
 
 def default_site() -> Site:

@@ -1,53 +1,17 @@
-"""Shared pieces of the form-submission tests: a clean rate-limit cache, a snapshot of
-everything a submission may write, and posting a form with its on-commit work run.
+"""Shared pieces of the form-submission tests: a snapshot of everything a submission may
+write, and posting a form with its on-commit work run."""
 
-Import the autouse fixture into a test module to use it:
-``from tests.submission_fixtures import fresh_cache  # noqa: F401``.
-"""
-
-import pytest
-from django.core.cache import cache
 from django.test import TestCase
 
 from wagtail_preferences.models import (
     CategoryChoice,
     ChangePath,
-    ConsentEvent,
-    Contact,
-    ContactPreference,
-    FormSubmission,
-    SegmentInclusion,
-    SegmentMember,
 )
 from wagtail_preferences.services import Origin
 
 CONSENT_TEXT = "I agree to receive the emails I chose."
 VISITOR_IP = "203.0.113.7"
 VISITOR_AGENT = "Mozilla/5.0 (visitor tests)"
-
-
-@pytest.fixture(autouse=True)
-def fresh_cache():
-    """Rate limits count in the cache: every test starts and ends with none counted."""
-    cache.clear()
-    yield
-    cache.clear()
-
-
-def stored() -> dict[str, int]:
-    """How many rows of each kind a submission may write; compare before and after."""
-    return {
-        model.__name__: model.objects.count()
-        for model in (
-            Contact,
-            FormSubmission,
-            ConsentEvent,
-            ContactPreference,
-            CategoryChoice,
-            SegmentInclusion,
-            SegmentMember,
-        )
-    }
 
 
 def send(form, **data):

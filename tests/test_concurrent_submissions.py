@@ -8,7 +8,6 @@ from django.db import connection
 from django.test import Client
 
 from tests.factories import CategoryFactory, PreferenceFactory
-from tests.submission_fixtures import fresh_cache  # noqa: F401
 from tests.visitor_helpers import SUBMIT_URL, VisitorForm, form_page, form_value
 from wagtail_preferences import signals
 from wagtail_preferences.models import (

@@ -15,11 +15,9 @@ from tests.factories import (
 )
 from tests.link_fixtures import (
     PRIVATE_REFERRER_POLICIES,
-    clear_cache,  # noqa: F401 (autouse)
-    db_state,
     events_of,
 )
-from tests.visitor_helpers import VisitorForm, confirmation_path, form_page
+from tests.visitor_helpers import VisitorForm, confirmation_path, db_state, form_page
 from wagtail_preferences import services, tokens
 from wagtail_preferences.models import (
     ChangePath,

@@ -8,7 +8,6 @@ from django.test import RequestFactory
 from django.utils import timezone
 
 from tests.factories import ContactFactory, UserFactory
-from tests.link_fixtures import clear_cache  # noqa: F401 (autouse)
 from wagtail_preferences import identity, tokens
 
 pytestmark = pytest.mark.django_db

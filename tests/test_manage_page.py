@@ -19,8 +19,6 @@ from tests.factories import (
 )
 from tests.link_fixtures import (
     PRIVATE_REFERRER_POLICIES,
-    clear_cache,  # noqa: F401 (autouse)
-    db_state,
     default_site,
     events_of,
     form_fields,
@@ -29,7 +27,7 @@ from tests.link_fixtures import (
     without_csrf,
 )
 from tests.segment_factories import SegmentFactory
-from tests.visitor_helpers import confirmation_path, manage_path, site_root
+from tests.visitor_helpers import confirmation_path, db_state, manage_path, site_root
 from wagtail_preferences import services, tokens
 from wagtail_preferences.models import (
     CategoryChoice,

@@ -8,7 +8,7 @@ from django.core import signing
 from django.utils import timezone
 
 from tests.factories import CategoryFactory, ContactFactory, PreferenceFactory
-from tests.link_fixtures import clear_cache, pending_submission  # noqa: F401
+from tests.link_fixtures import pending_submission  # noqa: F401
 from wagtail_preferences import tokens
 from wagtail_preferences.exceptions import InvalidLink, LinkExpired
 

@@ -14,14 +14,12 @@ from tests.factories import (
 )
 from tests.link_fixtures import (
     PRIVATE_REFERRER_POLICIES,
-    clear_cache,  # noqa: F401 (autouse)
-    db_state,
     events_of,
     form_fields,
     page_settings,
     unsubscribe_url,
 )
-from tests.visitor_helpers import manage_path
+from tests.visitor_helpers import db_state, manage_path
 from wagtail_preferences import tokens
 from wagtail_preferences.models import (
     CategoryChoice,

@@ -13,7 +13,6 @@ from django.test import Client
 
 from tests.factories import CategoryFactory, ContactFactory, PreferenceFactory
 from tests.link_fixtures import (
-    clear_cache,  # noqa: F401 (autouse)
     link_request_data,
 )
 from tests.visitor_helpers import SUBMIT_URL, VisitorForm, confirmation_path, form_page

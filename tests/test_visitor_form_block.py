@@ -16,7 +16,6 @@ from tests.factories import (
     UserFactory,
 )
 from tests.submission_fixtures import (
-    fresh_cache,  # noqa: F401
     held,
     send,
 )
@@ -318,66 +317,54 @@ class TestSeveralForms:
 
 class TestUpdateForm:
     @pytest.fixture
-    def held_choice(self):
-        return PreferenceFactory(name="Products")
-
-    @pytest.fixture
-    def unheld_choice(self):
-        return PreferenceFactory(name="Trainings")
-
-    @pytest.fixture
-    def opted_out(self):
-        return CategoryFactory(name="Promotions")
-
-    @pytest.fixture
     def subscribed(self):
         return CategoryFactory(name="Tips")
 
     @pytest.fixture
-    def contact(self, held_choice, opted_out):
+    def contact(self, products, promotions):
         contact = ContactFactory(
-            confirmed=True, email="grace@example.com", first_name="Grace", preferences=[held_choice]
+            confirmed=True, email="grace@example.com", first_name="Grace", preferences=[products]
         )
-        CategoryChoiceFactory(contact=contact, category=opted_out, subscribed=False)
+        CategoryChoiceFactory(contact=contact, category=promotions, subscribed=False)
         return contact
 
     @pytest.fixture
-    def page(self, held_choice, unheld_choice, opted_out, subscribed):
+    def page(self, products, trainings, promotions, subscribed):
         return form_page(
             form_value(
                 mode="update",
                 preferences=[
-                    held_choice,
-                    {"preference": unheld_choice, "selected_by_default": True},
+                    products,
+                    {"preference": trainings, "selected_by_default": True},
                 ],
-                categories=[opted_out, subscribed],
+                categories=[promotions, subscribed],
             )
         )
 
-    def assert_prefilled(self, form, held_choice, unheld_choice, opted_out, subscribed):
+    def assert_prefilled(self, form, products, trainings, promotions, subscribed):
         html = form.html
         assert "You are signed up as <strong>grace@example.com</strong>." in html
         email = input_tag(html, form.name("email"))
         assert "disabled" in email
         assert 'value="grace@example.com"' in email
         assert 'value="Grace"' in input_tag(html, form.name("first_name"))
-        assert is_checked(html, form.name(f"preference-{held_choice.pk}"))
-        assert not is_checked(html, form.name(f"preference-{unheld_choice.pk}"))
-        assert not is_checked(html, form.name(f"category-{opted_out.pk}"))
+        assert is_checked(html, form.name(f"preference-{products.pk}"))
+        assert not is_checked(html, form.name(f"preference-{trainings.pk}"))
+        assert not is_checked(html, form.name(f"category-{promotions.pk}"))
         assert is_checked(html, form.name(f"category-{subscribed.pk}"))
         assert "Email me a link to manage my preferences" not in html
 
     def test_a_visitor_recognised_by_the_cookie_sees_their_choices(
-        self, client, page, contact, held_choice, unheld_choice, opted_out, subscribed
+        self, client, page, contact, products, trainings, promotions, subscribed
     ):
         recognise(client, contact)
 
         form = VisitorForm.of(client, page)
 
-        self.assert_prefilled(form, held_choice, unheld_choice, opted_out, subscribed)
+        self.assert_prefilled(form, products, trainings, promotions, subscribed)
 
     def test_a_signed_in_user_linked_to_the_contact_sees_their_choices(
-        self, client, page, contact, held_choice, unheld_choice, opted_out, subscribed
+        self, client, page, contact, products, trainings, promotions, subscribed
     ):
         user = UserFactory()
         Contact.objects.filter(pk=contact.pk).update(user=user)
@@ -385,7 +372,7 @@ class TestUpdateForm:
 
         form = VisitorForm.of(client, page)
 
-        self.assert_prefilled(form, held_choice, unheld_choice, opted_out, subscribed)
+        self.assert_prefilled(form, products, trainings, promotions, subscribed)
 
     def test_a_signed_in_user_without_a_contact_is_not_recognised(self, client, page, contact):
         client.force_login(UserFactory())
@@ -397,7 +384,7 @@ class TestUpdateForm:
 
     @pytest.mark.parametrize("cookie", [None, "forged-token", "wrong-purpose"])
     def test_an_unrecognised_visitor_sees_an_empty_form_and_the_email_me_a_link_hint(
-        self, client, page, contact, unheld_choice, cookie
+        self, client, page, contact, trainings, cookie
     ):
         if cookie == "wrong-purpose":
             cookie = tokens.contact_token(contact, purpose="manage")
@@ -410,22 +397,22 @@ class TestUpdateForm:
         assert "disabled" not in email
         assert "value=" not in email
         assert "grace@example.com" not in form.html
-        assert is_checked(form.html, form.name(f"preference-{unheld_choice.pk}"))
+        assert is_checked(form.html, form.name(f"preference-{trainings.pk}"))
         assert "This browser does not know you yet." in form.html
         assert (
             '<a href="/preferences/link/">Email me a link to manage my preferences</a>' in form.html
         )
 
     def test_an_opt_in_form_offers_no_link_and_ignores_who_the_visitor_is(
-        self, client, contact, held_choice
+        self, client, contact, products
     ):
         recognise(client, contact)
 
-        form = VisitorForm.of(client, form_page(preferences=[held_choice]))
+        form = VisitorForm.of(client, form_page(preferences=[products]))
 
         assert "Email me a link" not in form.html
         assert "You are signed up as" not in form.html
-        assert not is_checked(form.html, form.name(f"preference-{held_choice.pk}"))
+        assert not is_checked(form.html, form.name(f"preference-{products.pk}"))
 
     @pytest.mark.parametrize("recognised", [True, False])
     def test_a_page_with_an_update_form_is_private_and_varies_by_cookie(

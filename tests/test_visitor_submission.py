@@ -25,16 +25,15 @@ from tests.submission_fixtures import (
     VISITOR_AGENT,
     VISITOR_IP,
     category_choices,
-    fresh_cache,  # noqa: F401
     held,
     send,
-    stored,
 )
 from tests.visitor_helpers import (
     SUBMIT_URL,
     VisitorForm,
     block_keys,
     confirmation_path,
+    db_state,
     form_page,
     form_value,
     started_long_ago,
@@ -107,13 +106,13 @@ class TestTampering:
     """A post that does not name a form of a page the visitor may see changes nothing."""
 
     def assert_refused(self, client, data):
-        before = stored()
+        before = db_state()
 
         response = client.post(SUBMIT_URL, data)
 
         assert response.status_code == 400
         assert "This form is not available" in response.content.decode()
-        assert stored() == before
+        assert db_state() == before
 
     @pytest.mark.parametrize("page_id", ["999999", "abc", "", "3.0", "9" * 30])
     def test_a_page_id_that_names_no_page_is_refused(self, client, form, page_id):
@@ -257,7 +256,7 @@ class TestValidation:
         """The page again, status 200, this form showing ``message`` on ``field``."""
         html = response.content.decode()
         assert response.status_code == 200
-        assert stored() == before
+        assert db_state() == before
         assert html.count("There is a problem") == 1
         assert f'<a href="#id_{form.name(field)}">' in html
         assert f"{message}</p>" in html
@@ -271,7 +270,7 @@ class TestValidation:
         self, client, page, preference
     ):
         form = VisitorForm.of(client, page)
-        before = stored()
+        before = db_state()
 
         response = send(form, email="not-an-email", first_name="Ada", preferences=[preference])
 
@@ -284,7 +283,7 @@ class TestValidation:
 
     def test_a_missing_required_first_name_is_an_error(self, client, page, preference):
         form = VisitorForm.of(client, page)
-        before = stored()
+        before = db_state()
 
         response = send(form, email="ada@example.com", preferences=[preference])
 
@@ -295,7 +294,7 @@ class TestValidation:
 
     def test_a_required_preference_left_unticked_is_an_error(self, client, page, preference):
         form = VisitorForm.of(client, page)
-        before = stored()
+        before = db_state()
 
         response = send(form, email="ada@example.com", first_name="Ada")
 
@@ -335,11 +334,11 @@ class TestSpam:
         self, client, page, mailoutbox
     ):
         form = VisitorForm.of(client, page)
-        before = stored()
+        before = db_state()
 
         bot = send(form, email="bot@example.com", website="http://spam.example")
 
-        assert stored() == before
+        assert db_state() == before
         assert mailoutbox == []
         person = send(form, email="person@example.com")
         assert (bot.status_code, bot["Location"]) == (person.status_code, person["Location"])
@@ -349,13 +348,13 @@ class TestSpam:
     def test_a_form_sent_faster_than_a_person_can_is_shown_again(self, client, page, settings):
         settings.WAGTAIL_PREFERENCES = {"MIN_FILL_SECONDS": 30}
         form = VisitorForm.of(client, page)
-        before = stored()
+        before = db_state()
 
         response = send(form, started=started_long_ago(10))
 
         assert response.status_code == 200
         assert "That was quick!" in response.content.decode()
-        assert stored() == before
+        assert db_state() == before
         assert send(form, started=started_long_ago(31)).status_code == 303
 
     @pytest.mark.parametrize(
@@ -363,13 +362,13 @@ class TestSpam:
     )
     def test_a_changed_fill_time_is_refused(self, client, page, started):
         form = VisitorForm.of(client, page)
-        before = stored()
+        before = db_state()
 
         response = send(form, started=started)
 
         assert response.status_code == 200
         assert "This form was open too long or was changed" in response.content.decode()
-        assert stored() == before
+        assert db_state() == before
 
     def test_a_refused_fill_time_is_replaced_so_that_sending_again_succeeds(
         self, client, page, settings
@@ -424,13 +423,13 @@ class TestRateLimits:
             self.post_from(form, "192.0.2.1", f"person{n}@example.com").status_code
             for n in range(2)
         ]
-        before = stored()
+        before = db_state()
         refused = self.post_from(form, "192.0.2.1", "person2@example.com")
 
         assert statuses == [303, 303]
         assert refused.status_code == 429
         assert "Too many attempts" in refused.content.decode()
-        assert stored() == before
+        assert db_state() == before
         assert self.post_from(form, "192.0.2.2", "person3@example.com").status_code == 303
 
     @pytest.mark.parametrize("known", [True, False], ids=["known", "unknown"])
@@ -444,12 +443,12 @@ class TestRateLimits:
             self.post_from(form, f"192.0.2.{n}", email).status_code
             for n, email in enumerate(["target@example.com", "Target@Example.com"])
         ]
-        before = stored()
+        before = db_state()
         refused = self.post_from(form, "192.0.2.9", " TARGET@example.com")
 
         assert statuses == [303, 303]
         assert refused.status_code == 429
-        assert stored() == before
+        assert db_state() == before
         assert self.post_from(form, "192.0.2.9", "other@example.com").status_code == 303
 
     def test_known_and_unknown_addresses_count_alike(self, client, page, settings):

@@ -15,9 +15,56 @@ from wagtail.coreutils import get_supported_content_language_variant
 from wagtail.models import Locale, Page, Site
 
 from tests.testapp.models import FormPage
+from wagtail_preferences.models import (
+    CategoryChoice,
+    ConsentEvent,
+    Contact,
+    ContactChannel,
+    ContactPreference,
+    FormSubmission,
+    SegmentInclusion,
+    SegmentMember,
+    SegmentOptOut,
+)
 from wagtail_preferences.visitor_forms import STARTED_SALT
 
 SUBMIT_URL = "/preferences/forms/submit/"
+
+
+def db_state() -> dict:
+    """Everything a visitor's form or link could change, to compare before and after."""
+    return {
+        "contacts": list(
+            Contact.objects.order_by("pk").values_list(
+                "pk", "email", "first_name", "last_name", "phone", "status", "user_id", "secret"
+            )
+        ),
+        "preferences": sorted(ContactPreference.objects.values_list("contact_id", "preference_id")),
+        "categories": sorted(
+            CategoryChoice.objects.values_list("contact_id", "category_id", "subscribed")
+        ),
+        "channels": sorted(
+            ContactChannel.objects.values_list(
+                "contact_id",
+                "channel",
+                "enabled",
+                "frequency_count",
+                "frequency_period",
+                "pause_from",
+                "pause_to",
+                "is_preferred",
+            )
+        ),
+        "members": sorted(SegmentMember.objects.values_list("segment_id", "contact_id")),
+        "inclusions": sorted(SegmentInclusion.objects.values_list("segment_id", "contact_id")),
+        "opt_outs": sorted(SegmentOptOut.objects.values_list("segment_id", "contact_id")),
+        "submissions": sorted(
+            FormSubmission.objects.values_list(
+                "pk", "status", "confirmed_at", "confirmation_ip", "confirmation_emails_sent"
+            )
+        ),
+        "events": ConsentEvent.objects.count(),
+    }
 
 
 def form_value(**options) -> dict:

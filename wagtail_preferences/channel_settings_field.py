@@ -18,12 +18,13 @@ from .services import ChannelSettings
 
 PREFERRED = "preferred"
 
-#: What a form may show, and the ``ChannelSettings`` fields each shown thing edits.
+#: What a form may show, and the inputs of each channel it takes (the preferred channel is
+#: one choice for all channels, not an input per channel).
 GROUPS = {
     "enabled": ("enabled",),
     "frequency": ("frequency_count", "frequency_period"),
     "pause": ("pause_from", "pause_to"),
-    PREFERRED: ("is_preferred",),
+    PREFERRED: (),
 }
 
 
@@ -45,7 +46,7 @@ PARTS = tuple(_part_fields())
 
 
 def _parts_of(groups) -> tuple[str, ...]:
-    return tuple(part for group in groups if group != PREFERRED for part in GROUPS[group])
+    return tuple(part for group in groups for part in GROUPS[group])
 
 
 class ChannelSettingsWidget(forms.Widget):

@@ -1,6 +1,7 @@
 """Background work, through django_tasks: inline by default, on a worker when configured."""
 
 from django.contrib.auth import get_user_model
+from django.db import transaction
 from django.db.models import F
 from django_tasks import task
 
@@ -75,6 +76,12 @@ def send_confirmation_email(submission_id: int, base_url: str) -> bool:
         FormSubmission.objects.select_related("contact").get(pk=submission_id), base_url
     )
     return True
+
+
+def send_confirmation_on_commit(submission: FormSubmission, base_url: str) -> None:
+    """Email the submission's confirmation link once the current transaction commits."""
+    pk = submission.pk
+    transaction.on_commit(lambda: send_confirmation_email.enqueue(pk, base_url))
 
 
 @task()

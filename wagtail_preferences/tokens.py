@@ -116,17 +116,22 @@ def confirmation_token(submission: FormSubmission) -> str:
     return _dumps("confirm", [submission.pk, fingerprint(submission.contact)])
 
 
-def submission_from_token(token: str) -> FormSubmission:
+def submission_from_token(token: str, *, expired_ok: bool = False) -> FormSubmission:
     """The submission a confirmation token names, if the token is good and in time.
 
-    An expired token raises ``LinkExpired`` whose ``payload`` still names the submission,
-    so that the page can offer to send a new link for it.
+    An authentic token that is too old raises ``LinkExpired``, or with ``expired_ok`` still
+    gives the submission, so that a new link can be sent for it.
     """
-    payload = _loads("confirm", token)
-    return submission_of(payload)
+    try:
+        payload = _loads("confirm", token)
+    except LinkExpired as expired:
+        if not expired_ok:
+            raise
+        payload = expired.payload
+    return _submission(payload)
 
 
-def submission_of(payload: list | None) -> FormSubmission:
+def _submission(payload: list | None) -> FormSubmission:
     try:
         submission = FormSubmission.objects.select_related("contact").get(pk=payload[0])
     except (FormSubmission.DoesNotExist, TypeError, ValueError, IndexError):

@@ -80,6 +80,14 @@ class StrangerProofForm(forms.Form):
         return [self[name] for name in self.honeypot_fields]
 
 
+def email_field() -> forms.EmailField:
+    return forms.EmailField(
+        label=_("Email address"),
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+
+
 def form_prefix(key: str) -> str:
     """A short prefix for a block's inputs, so that several forms on a page stay apart."""
     return "wp" + hashlib.sha256(key.encode()).hexdigest()[:8]
@@ -92,11 +100,7 @@ class SubscriptionForm(StrangerProofForm):
     contact's current choices and the email address is theirs, not an input.
     """
 
-    email = forms.EmailField(
-        label=_("Email address"),
-        max_length=254,
-        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
-    )
+    email = email_field()
 
     def __init__(self, value, *args, contact: Contact | None = None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -187,8 +191,4 @@ class SubscriptionForm(StrangerProofForm):
 class LinkRequestForm(StrangerProofForm):
     """ "Email me a link to manage my preferences"."""
 
-    email = forms.EmailField(
-        label=_("Email address"),
-        max_length=254,
-        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
-    )
+    email = email_field()

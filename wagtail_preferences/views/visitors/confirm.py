@@ -1,6 +1,5 @@
 """The double opt-in link: opening it shows a button; only the button (a POST) confirms."""
 
-from django.db import transaction
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -20,8 +19,8 @@ def invalid_link(request, status=400):
 def confirm(request, token):
     try:
         submission = tokens.submission_from_token(token)
-    except LinkExpired as expired:
-        return _expired(request, token, expired)
+    except LinkExpired:
+        return _expired(request, token)
     except InvalidLink:
         return invalid_link(request)
     if request.method == "POST":
@@ -51,9 +50,9 @@ def confirm(request, token):
     )
 
 
-def _expired(request, token, expired: LinkExpired):
+def _expired(request, token):
     try:
-        submission = tokens.submission_of(expired.payload)
+        submission = tokens.submission_from_token(token, expired_ok=True)
     except InvalidLink:
         return invalid_link(request)
     pending = submission.status == SubmissionStatus.PENDING
@@ -69,12 +68,7 @@ def _expired(request, token, expired: LinkExpired):
 def resend(request, token):
     """Send a new confirmation link for a pending submission, even once the old one expired."""
     try:
-        submission = tokens.submission_from_token(token)
-    except LinkExpired as expired:
-        try:
-            submission = tokens.submission_of(expired.payload)
-        except InvalidLink:
-            return invalid_link(request)
+        submission = tokens.submission_from_token(token, expired_ok=True)
     except InvalidLink:
         return invalid_link(request)
     try:
@@ -83,6 +77,5 @@ def resend(request, token):
     except RateLimited:
         return visitor_page(request, "rate_limited.html", status=429)
     if submission.status == SubmissionStatus.PENDING:
-        pk, base_url = submission.pk, base_url_of(request)
-        transaction.on_commit(lambda: tasks.send_confirmation_email.enqueue(pk, base_url))
+        tasks.send_confirmation_on_commit(submission, base_url_of(request))
     return visitor_page(request, "link_sent.html")

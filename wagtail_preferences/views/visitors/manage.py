@@ -1,6 +1,5 @@
 """The visitor's manage-preferences page, reached by a signed link or as a recognised visitor."""
 
-from django.db import transaction
 from django.shortcuts import redirect
 
 from ... import identity, ratelimit, services, tasks, tokens
@@ -80,6 +79,5 @@ def _resubscribe(request, contact):
     submission = services.request_resubscription(
         contact, services.Origin.from_request(request, path=ChangePath.SELF_SERVICE)
     )
-    pk, base_url = submission.pk, base_url_of(request)
-    transaction.on_commit(lambda: tasks.send_confirmation_email.enqueue(pk, base_url))
+    tasks.send_confirmation_on_commit(submission, base_url_of(request))
     return redirect(f"{request.path}?resubscribe=sent")

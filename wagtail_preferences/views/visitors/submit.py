@@ -2,7 +2,6 @@
 
 from urllib.parse import urlencode
 
-from django.db import transaction
 from django.http import HttpResponseRedirect
 from django.views.decorators.http import require_POST
 from wagtail.models import Page
@@ -76,8 +75,5 @@ def _record(request, page, value, key, form):
         block_key=key,
     )
     if submission.status == SubmissionStatus.PENDING:
-        base_url = base_url_of(request)
-        transaction.on_commit(
-            lambda: tasks.send_confirmation_email.enqueue(submission.pk, base_url)
-        )
+        tasks.send_confirmation_on_commit(submission, base_url_of(request))
     return submission
