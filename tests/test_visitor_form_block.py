@@ -414,17 +414,21 @@ class TestUpdateForm:
         assert "You are signed up as" not in form.html
         assert not is_checked(form.html, form.name(f"preference-{products.pk}"))
 
-    @pytest.mark.parametrize("recognised", [True, False])
     def test_a_page_with_an_update_form_is_private_and_varies_by_cookie(
-        self, client, page, contact, recognised
+        self, client, page, contact
     ):
-        if recognised:
-            recognise(client, contact)
+        recognise(client, contact)
 
         response = client.get(page.url)
 
         assert "private" in response["Cache-Control"]
         assert "Cookie" in response["Vary"]
+
+    def test_an_unknown_visitors_update_form_varies_by_cookie_but_may_be_cached(self, client, page):
+        response = client.get(page.url)
+
+        assert "Cookie" in response["Vary"]
+        assert "private" not in response.get("Cache-Control", "")
 
     def test_a_page_with_only_opt_in_forms_is_not_made_private(self, client, contact):
         recognise(client, contact)

@@ -58,6 +58,12 @@ def _text(value: Any) -> str | None:
     return None if isinstance(value, str) and value else "must be a non-empty string"
 
 
+def _parameter_name(value: Any) -> str | None:
+    if not isinstance(value, str) or not re.match(r"^[A-Za-z_][A-Za-z0-9_-]*$", value):
+        return "must be a query parameter name of letters, digits, '_' and '-'"
+    return None
+
+
 def _optional_text(value: Any) -> str | None:
     return None if value is None else _text(value)
 
@@ -141,9 +147,19 @@ DEFAULTS: dict[str, Any] = {
     "CONFIRMATION_LINK_MAX_AGE": timedelta(days=7),
     "MANAGE_LINK_MAX_AGE": timedelta(days=60),
     "UNSUBSCRIBE_LINK_MAX_AGE": timedelta(days=365),
+    # Who the visitor is: functions taking a request and giving a Contact or None, tried in
+    # order (see identity.py).
+    "IDENTITY_RESOLVERS": [
+        "wagtail_preferences.identity.from_user",
+        "wagtail_preferences.identity.from_link_token",
+        "wagtail_preferences.identity.from_cookie",
+    ],
     # The signed cookie that recognises a visitor after a confirmed or followed link.
     "IDENTITY_COOKIE_NAME": "wagtail_preferences",
     "IDENTITY_COOKIE_MAX_AGE": timedelta(days=180),
+    # The query parameter of links in emails that recognise the reader, and how long they work.
+    "LINK_TOKEN_PARAMETER": "wpt",
+    "LINK_TOKEN_MAX_AGE": timedelta(days=60),
     # Spam protection of the visitor forms.
     "MIN_FILL_SECONDS": 2,
     "RATE_LIMITS": {
@@ -174,8 +190,11 @@ VALIDATORS: dict[str, Callable[[Any], str | None]] = {
     "CONFIRMATION_LINK_MAX_AGE": _duration,
     "MANAGE_LINK_MAX_AGE": _duration,
     "UNSUBSCRIBE_LINK_MAX_AGE": _duration,
+    "IDENTITY_RESOLVERS": _dotted_paths,
     "IDENTITY_COOKIE_NAME": _text,
     "IDENTITY_COOKIE_MAX_AGE": _duration,
+    "LINK_TOKEN_PARAMETER": _parameter_name,
+    "LINK_TOKEN_MAX_AGE": _duration,
     "MIN_FILL_SECONDS": _non_negative_number,
     "RATE_LIMITS": _keyed(dict.fromkeys(RATE_LIMIT_KINDS, _rate)),
     "RATE_LIMIT_CACHE": _text,

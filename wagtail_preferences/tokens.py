@@ -25,6 +25,7 @@ MAX_AGE_SETTINGS = {
     "manage": "MANAGE_LINK_MAX_AGE",
     "unsubscribe": "UNSUBSCRIBE_LINK_MAX_AGE",
     "cookie": "IDENTITY_COOKIE_MAX_AGE",
+    "link": "LINK_TOKEN_MAX_AGE",
 }
 
 
@@ -68,7 +69,8 @@ def _contact(payload: list) -> Contact:
 
 
 def contact_token(contact: Contact, purpose: str = "manage") -> str:
-    """A token that identifies ``contact``: for a manage link, or for the identity cookie."""
+    """A token that identifies ``contact``: for a manage link, a link in an email (``link``)
+    or the identity cookie (``cookie``)."""
     return _dumps(purpose, [contact.pk, fingerprint(contact)])
 
 

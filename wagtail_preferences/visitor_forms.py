@@ -160,8 +160,8 @@ class SubscriptionForm(StrangerProofForm):
     def for_block(cls, value, key: str, request, data=None) -> "SubscriptionForm":
         contact = None
         if value["mode"] == "update":
-            mark_personalised(request)
             contact = identity.current_contact(request)
+            mark_personalised(request, private=contact is not None)
         return cls(value, data=data, prefix=form_prefix(key), contact=contact)
 
     @property

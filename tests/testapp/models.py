@@ -1,11 +1,11 @@
-"""A page type for the tests: a StreamField with the form block at the top and nested."""
+"""A page type for the tests: a StreamField with the app's blocks at the top and nested."""
 
 from wagtail import blocks
 from wagtail.admin.panels import FieldPanel
 from wagtail.fields import StreamField
 from wagtail.models import Page
 
-from wagtail_preferences.blocks import PreferenceFormBlock
+from wagtail_preferences.blocks import DynamicContentBlock, FirstMatchBlock, PreferenceFormBlock
 
 
 class ColumnsBlock(blocks.StructBlock):
@@ -18,10 +18,19 @@ class ColumnsBlock(blocks.StructBlock):
         template = "testapp/blocks/columns.html"
 
 
+class SectionBlock(blocks.StreamBlock):
+    """The site's own content, which dynamic blocks show or hide."""
+
+    paragraph = blocks.RichTextBlock()
+    preference_form = PreferenceFormBlock()
+
+
 class BodyBlock(blocks.StreamBlock):
     paragraph = blocks.RichTextBlock()
     preference_form = PreferenceFormBlock()
     columns = ColumnsBlock()
+    dynamic = DynamicContentBlock(SectionBlock())
+    variants = FirstMatchBlock(SectionBlock())
 
 
 class FormPage(Page):

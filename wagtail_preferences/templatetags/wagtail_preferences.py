@@ -1,4 +1,16 @@
+"""``{% load wagtail_preferences %}``: the current visitor in any template.
+
+``{% current_contact as contact %}`` gives the recognised contact (or None), and the filters
+``request|holds_preference:"products"``, ``request|receives_category:"newsletter"`` and
+``request|in_segment:"customers"`` test the visitor by slug, id or instance. Each use marks
+the response as personalised, so that shared caches keep it per visitor.
+"""
+
 from django import template
+
+from .. import identity
+from ..caching import mark_personalised
+from ..profiles import current_profile
 
 register = template.Library()
 
@@ -19,3 +31,47 @@ def visitor_field(field):
         "widget": field.as_widget(attrs=attrs),
         "is_checkbox": field.widget_type == "checkbox",
     }
+
+
+@register.simple_tag(takes_context=True)
+def current_contact(context):
+    """The contact the visitor is recognised as, or None."""
+    request = context.get("request")
+    if request is None:
+        return None
+    contact = identity.current_contact(request)
+    mark_personalised(request, private=contact is not None)
+    return contact
+
+
+def _profile(request):
+    if request is None or isinstance(request, str):
+        return None
+    profile = current_profile(request)
+    mark_personalised(request, private=profile is not None)
+    return profile
+
+
+@register.filter
+def holds_preference(request, preference) -> bool:
+    profile = _profile(request)
+    return profile is not None and profile.holds(preference)
+
+
+@register.filter
+def receives_category(request, category) -> bool:
+    profile = _profile(request)
+    return profile is not None and profile.subscribed_to(category)
+
+
+@register.filter
+def in_segment(request, segment) -> bool:
+    profile = _profile(request)
+    return profile is not None and profile.in_segment(segment)
+
+
+@register.inclusion_tag("wagtail_preferences/includes/forget_me.html", takes_context=True)
+def forget_me(context, label=None):
+    """A "Not you? Forget me on this browser" button, shown to a recognised visitor only."""
+    contact = current_contact(context)
+    return {"csrf_token": context.get("csrf_token"), "contact": contact, "label": label}

@@ -1,0 +1,223 @@
+"""Page sections shown by what the visitor holds: preferences, categories, segments.
+
+Both blocks wrap the site's own content block, so editors fill them with the blocks they
+already use::
+
+    class BodyBlock(blocks.StreamBlock):
+        paragraph = blocks.RichTextBlock()
+        dynamic = DynamicContentBlock(SectionBlock())
+        variants = FirstMatchBlock(SectionBlock())
+
+The condition is decided from the visitor's profile, read once per request however many
+blocks the page has. Rendering marks the response as personalised, so that caches keep it
+per visitor (see ``caching.py``).
+"""
+
+from django import forms
+from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
+from wagtail import blocks
+from wagtail.admin.staticfiles import versioned_static
+from wagtail.admin.telepath import register
+from wagtail.blocks.struct_block import StructBlockAdapter
+
+from ..caching import mark_personalised
+from ..conditions import Condition, Rule, first_match
+from ..profiles import current_profile
+
+
+def preference_choices():
+    from ..models import Preference
+
+    return [(str(pk), name) for pk, name in Preference.objects.values_list("pk", "name")]
+
+
+def category_choices():
+    from ..models import Category
+
+    return [(str(pk), name) for pk, name in Category.objects.values_list("pk", "name")]
+
+
+def segment_choices():
+    from ..models import Segment
+
+    return [(str(pk), name) for pk, name in Segment.objects.values_list("pk", "name")]
+
+
+class ConditionBlock(blocks.StructBlock):
+    """Who sees the content. Stores ids, so that deciding needs no query for the names."""
+
+    rule = blocks.ChoiceBlock(
+        choices=Rule.CHOICES, default=Rule.ANY, label=_("Preferences rule"), required=True
+    )
+    preferences = blocks.MultipleChoiceBlock(
+        choices=preference_choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label=_("Preferences"),
+        help_text=_("None ticked: the preferences do not matter."),
+    )
+    category = blocks.ChoiceBlock(
+        choices=category_choices,
+        required=False,
+        label=_("And receives the category"),
+    )
+    segment = blocks.ChoiceBlock(
+        choices=segment_choices,
+        required=False,
+        label=_("And is a member of the segment"),
+    )
+
+    class Meta:
+        icon = "user"
+        label = _("Show to visitors who")
+        form_classname = "wagtail-preferences-condition"
+
+    def condition(self, value) -> Condition:
+        return Condition.from_value(value)
+
+
+class ConditionBlockAdapter(StructBlockAdapter):
+    """Gives the collapsed block a readable summary of the condition in the page editor."""
+
+    js_constructor = "wagtail_preferences.blocks.ConditionBlock"
+
+    def js_args(self, block):
+        name, children, meta = super().js_args(block)
+        meta["summary"] = {
+            "everyone": str(_("Every recognised visitor")),
+            "category": str(_("receives %s")),
+            "segment": str(_("in segment %s")),
+        }
+        return [name, children, meta]
+
+    @cached_property
+    def media(self):
+        parent = super().media
+        return forms.Media(
+            js=[*parent._js, versioned_static("wagtail_preferences/js/condition-block.js")],
+            css=parent._css,
+        )
+
+
+register(ConditionBlockAdapter(), ConditionBlock)
+
+
+def _optional(block: blocks.Block) -> blocks.Block:
+    """``block`` built again with the same arguments, except that it may be left empty."""
+    args, kwargs = block._constructor_args
+    return type(block)(*args, **{**kwargs, "required": False})
+
+
+def _request_of(context) -> object | None:
+    return (context or {}).get("request")
+
+
+def _profile(context):
+    request = _request_of(context)
+    if request is None:
+        return None
+    profile = current_profile(request)
+    mark_personalised(request, private=profile is not None)
+    return profile
+
+
+class DynamicContentBlock(blocks.StructBlock):
+    """Content for visitors who meet a condition, and fallback content for everyone else.
+
+    ``content_block`` is the site's own block (usually a StreamBlock) that both parts hold.
+    Unknown visitors see the fallback.
+    """
+
+    def __init__(self, content_block: blocks.Block, **kwargs):
+        super().__init__(
+            [
+                ("condition", ConditionBlock()),
+                ("content", content_block),
+                ("fallback", _optional(content_block)),
+            ],
+            **kwargs,
+        )
+
+    class Meta:
+        icon = "view"
+        label = _("Dynamic content")
+        label_format = "{condition}"
+        help_text = _(
+            "Shows the content to visitors who meet the condition, and the fallback (which may "
+            "be empty) to everyone else, including visitors the site does not recognise."
+        )
+
+    def shown(self, value, context=None) -> str:
+        """Which part the visitor in ``context`` sees: ``"content"`` or ``"fallback"``."""
+        matched = (
+            self.child_blocks["condition"].condition(value["condition"]).matches(_profile(context))
+        )
+        return "content" if matched else "fallback"
+
+    def render(self, value, context=None):
+        if getattr(self.meta, "template", None):
+            return super().render(value, context)
+        part = self.shown(value, context)
+        return self.child_blocks[part].render(value[part], context)
+
+    def get_context(self, value, parent_context=None):
+        context = super().get_context(value, parent_context)
+        context["shown"] = self.shown(value, parent_context)
+        return context
+
+
+class VariantBlock(blocks.StructBlock):
+    class Meta:
+        icon = "user"
+        label = _("Variant")
+        label_format = "{condition}"
+
+
+class FirstMatchBlock(blocks.StructBlock):
+    """Several variants of a section: the visitor sees the first whose condition they meet,
+    or the default."""
+
+    def __init__(self, content_block: blocks.Block, **kwargs):
+        variant = VariantBlock([("condition", ConditionBlock()), ("content", content_block)])
+        super().__init__(
+            [
+                ("variants", blocks.ListBlock(variant, min_num=1, label=_("Variants"))),
+                ("default", _optional(content_block)),
+            ],
+            **kwargs,
+        )
+
+    class Meta:
+        icon = "list-ul"
+        label = _("First matching variant")
+        label_format = "{variants}"
+        help_text = _(
+            "Visitors see the first variant whose condition they meet, in this order; "
+            "everyone else, including visitors the site does not recognise, sees the default."
+        )
+
+    def chosen(self, value, context=None):
+        """(block, value) of the part the visitor in ``context`` sees; the default if none."""
+        variants = list(value["variants"])
+        condition_block = self.child_blocks["variants"].child_block.child_blocks["condition"]
+        index = first_match(
+            [condition_block.condition(variant["condition"]) for variant in variants],
+            _profile(context),
+        )
+        if index is None:
+            return self.child_blocks["default"], value["default"]
+        content_block = self.child_blocks["variants"].child_block.child_blocks["content"]
+        return content_block, variants[index]["content"]
+
+    def render(self, value, context=None):
+        if getattr(self.meta, "template", None):
+            return super().render(value, context)
+        block, chosen = self.chosen(value, context)
+        return block.render(chosen, context)
+
+    def get_context(self, value, parent_context=None):
+        context = super().get_context(value, parent_context)
+        block, context["chosen"] = self.chosen(value, parent_context)
+        context["chosen_block"] = block
+        return context

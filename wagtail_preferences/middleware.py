@@ -1,0 +1,21 @@
+"""For a site's own views: what Wagtail's serve hooks do for pages, on every response."""
+
+from . import identity
+from .caching import protect_when_rendered
+
+
+class PersonalisationMiddleware:
+    """Links from emails recognise their reader on any URL, and responses that used the
+    visitor's profile (through the template tags) are kept out of shared caches.
+
+    Wagtail pages need no middleware: the app's serve hooks do the same for them.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        redirect = identity.redirect_from_link(request)
+        if redirect is not None:
+            return redirect
+        return protect_when_rendered(request, self.get_response(request))
