@@ -14,9 +14,11 @@ def mark_personalised(request, *, private: bool = True) -> None:
     """Say that the response to ``request`` depends on who the visitor is.
 
     ``private`` says it shows something of a recognised visitor; an unknown visitor's
-    version (the fallback content) may be cached, per cookie.
+    version (the fallback content) may be cached, per cookie. Once private, the response
+    stays private.
     """
-    setattr(request, _FLAG, getattr(request, _FLAG, False) or ("private" if private else "vary"))
+    private = private or getattr(request, _FLAG, False) == "private"
+    setattr(request, _FLAG, "private" if private else "vary")
 
 
 def protect(request, response):

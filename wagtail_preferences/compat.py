@@ -41,3 +41,12 @@ def listing_menu_item(label, url, *, icon: str, priority: int):
 def pk_path_converter(viewset) -> str:
     """The path converter of a model viewset's object URLs (a setting from Wagtail 7.1 on)."""
     return getattr(viewset, "pk_path_converter", "str")
+
+
+def register_telepath_adapter(adapter, block_class) -> None:
+    """Register a block's telepath adapter; the module moved in Wagtail 7.1."""
+    try:
+        from wagtail.admin.telepath import register
+    except ImportError:
+        from wagtail.telepath import register
+    register(adapter, block_class)

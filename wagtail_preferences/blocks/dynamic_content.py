@@ -18,10 +18,10 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from wagtail import blocks
 from wagtail.admin.staticfiles import versioned_static
-from wagtail.admin.telepath import register
 from wagtail.blocks.struct_block import StructBlockAdapter
 
 from ..caching import mark_personalised
+from ..compat import register_telepath_adapter
 from ..conditions import Condition, Rule, first_match
 from ..profiles import current_profile
 
@@ -44,25 +44,41 @@ def segment_choices():
     return [(str(pk), name) for pk, name in Segment.objects.values_list("pk", "name")]
 
 
+class IdChoiceBlock(blocks.ChoiceBlock):
+    """A choice of one id, read back as stored text: loading a page asks for no choices."""
+
+    def to_python(self, value):
+        return value if value in (None, "") else str(value)
+
+
+class IdsChoiceBlock(blocks.MultipleChoiceBlock):
+    """A choice of several ids, read back as stored text: loading a page asks for no choices."""
+
+    def to_python(self, value):
+        if value is None:
+            return value
+        return [str(item) for item in (value if isinstance(value, list | tuple) else [value])]
+
+
 class ConditionBlock(blocks.StructBlock):
     """Who sees the content. Stores ids, so that deciding needs no query for the names."""
 
     rule = blocks.ChoiceBlock(
         choices=Rule.CHOICES, default=Rule.ANY, label=_("Preferences rule"), required=True
     )
-    preferences = blocks.MultipleChoiceBlock(
+    preferences = IdsChoiceBlock(
         choices=preference_choices,
         required=False,
         widget=forms.CheckboxSelectMultiple,
         label=_("Preferences"),
         help_text=_("None ticked: the preferences do not matter."),
     )
-    category = blocks.ChoiceBlock(
+    category = IdChoiceBlock(
         choices=category_choices,
         required=False,
         label=_("And receives the category"),
     )
-    segment = blocks.ChoiceBlock(
+    segment = IdChoiceBlock(
         choices=segment_choices,
         required=False,
         label=_("And is a member of the segment"),
@@ -75,6 +91,10 @@ class ConditionBlock(blocks.StructBlock):
 
     def condition(self, value) -> Condition:
         return Condition.from_value(value)
+
+    def get_searchable_content(self, value):
+        # Whom a section is for is not what the page says.
+        return []
 
 
 class ConditionBlockAdapter(StructBlockAdapter):
@@ -100,7 +120,7 @@ class ConditionBlockAdapter(StructBlockAdapter):
         )
 
 
-register(ConditionBlockAdapter(), ConditionBlock)
+register_telepath_adapter(ConditionBlockAdapter(), ConditionBlock)
 
 
 def _optional(block: blocks.Block) -> blocks.Block:

@@ -6,6 +6,7 @@ machinery; the dynamic blocks and template tags see the chosen profile instead o
 
 from django import forms
 from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseForbidden
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
@@ -107,11 +108,18 @@ class PreviewAsVisitorView(WagtailAdminTemplateMixin, TemplateView):
 
 
 def render_as_visitor(request, page_id: int):
-    """The latest revision of the page, rendered for the visitor described in the query."""
-    page = _page_for(request, page_id)
+    """The latest revision of the page, rendered for the visitor described in the query.
+
+    Refusals are a plain 403: the admin's usual redirect to the dashboard would show the
+    dashboard inside the preview frame.
+    """
+    try:
+        page = _page_for(request, page_id)
+    except PermissionDenied:
+        return HttpResponseForbidden()
     form = _form(request)
     if not form.is_valid():
-        raise PermissionDenied
+        return HttpResponseForbidden()
     draft = page.get_latest_revision_as_object()
     response = draft.make_preview_request(
         request, draft.default_preview_mode, {PREVIEW_ATTRIBUTE: form.profile()}
