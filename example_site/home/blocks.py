@@ -3,7 +3,7 @@
 from wagtail import blocks
 from wagtail.images.blocks import ImageBlock
 
-from wagtail_preferences.blocks import PreferenceFormBlock
+from wagtail_preferences.blocks import DynamicContentBlock, FirstMatchBlock, PreferenceFormBlock
 
 
 class FigureBlock(blocks.StructBlock):
@@ -24,7 +24,9 @@ class QuoteBlock(blocks.StructBlock):
         template = "home/blocks/quote.html"
 
 
-class BodyBlock(blocks.StreamBlock):
+class ContentBlocks(blocks.StreamBlock):
+    """The site's own content blocks, defined once: page bodies and sections both have them."""
+
     heading = blocks.CharBlock(
         form_classname="title", icon="title", template="home/blocks/heading.html"
     )
@@ -34,5 +36,16 @@ class BodyBlock(blocks.StreamBlock):
     )
     image = FigureBlock()
     quote = QuoteBlock()
+
+
+class SectionBlock(ContentBlocks):
+    """A section of content, as the dynamic blocks below show or hide it."""
+
+
+class BodyBlock(ContentBlocks):
     # The preference center's opt-in / update form, like any other block of the site.
     preference_form = PreferenceFormBlock()
+    # Sections by the visitor's preferences: the preference center's blocks wrap the site's
+    # own content. This is all a site adds to offer them (then `makemigrations`).
+    dynamic = DynamicContentBlock(SectionBlock())
+    variants = FirstMatchBlock(SectionBlock())

@@ -220,10 +220,10 @@ def ensure_signup_forms(home, preferences, categories, user) -> None:
         return
     raw = list(page.body.raw_data) + signup_forms(preferences, categories)
     page.body = json.dumps([dict(block) for block in raw])
-    _publish(page, user)
+    publish(page, user)
 
 
-def _publish(page, user) -> None:
+def publish(page, user) -> None:
     page.save_revision(user=user, log_action=True).publish(user=user)
 
 
@@ -239,7 +239,7 @@ def ensure_pages(user) -> HomePage:
         ).delete()
         root = Page.get_first_root_node()
         home = root.add_child(instance=HomePage(**{**HOME, "body": _body(HOME["body"], image)}))
-        _publish(home, user)
+        publish(home, user)
     Site.objects.update_or_create(
         is_default_site=True,
         defaults={"hostname": "localhost", "port": 80, "root_page": home, "site_name": SITE_NAME},
@@ -249,5 +249,5 @@ def ensure_pages(user) -> HomePage:
             continue
         page = ContentPage(**{**spec, "body": _body(spec["body"], image), "show_in_menus": True})
         home.add_child(instance=page)
-        _publish(page, user)
+        publish(page, user)
     return home

@@ -12,11 +12,13 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from wagtail_preferences.identity import recognising_link
 from wagtail_preferences.models import ConsentEvent, Contact, ContactStatus
 
 from ...demo.audience import HISTORY_DAYS, Story, ensure_categories, ensure_preferences, tell
 from ...demo.pages import ensure_pages, ensure_signup_forms
 from ...demo.people import make_people
+from ...demo.personalised import demo_visitors, ensure_dynamic_sections
 from ...demo.segments import ensure_segments
 
 ADMIN_USERNAME = "admin"
@@ -52,6 +54,7 @@ class Command(BaseCommand):
             preferences = ensure_preferences()
             categories = ensure_categories()
             ensure_signup_forms(home, preferences, categories, admin)
+            ensure_dynamic_sections(home, preferences, admin)
             stats = self.ensure_contacts(contacts, seed, admin, preferences, categories)
             segments = ensure_segments(preferences, categories, admin)
 
@@ -78,6 +81,30 @@ class Command(BaseCommand):
             )
         )
         self.stdout.write(f"Site:  {url.rstrip('/')}/")
+        self.write_visitors(url, preferences)
+
+    def write_visitors(self, url: str, preferences) -> None:
+        """Links that recognise a demo contact, to see the home page's dynamic sections."""
+        visitors = demo_visitors(preferences)
+        if not visitors:
+            return
+        self.stdout.write("")
+        self.stdout.write(
+            "Dynamic content: the home page shows each visitor other sections. A link "
+            "recognises its contact in the browser that opens it."
+        )
+        home = f"{url.rstrip('/')}/"
+        for description, contact in visitors:
+            held = contact.preferences.filter(is_public=True).values_list("name", flat=True)
+            self.stdout.write(
+                f"  See the site as {contact.first_name} {contact.last_name}, {description} "
+                f"({', '.join(held)}):"
+            )
+            self.stdout.write(f"    {recognising_link(home, contact)}")
+        self.stdout.write(
+            "  See it as an unknown visitor: in a private window, or after "
+            '"Forget me on this browser" at the foot of the page.'
+        )
 
     def ensure_admin(self, password: str):
         User = get_user_model()
