@@ -1,6 +1,7 @@
 """Conditions decided from profiles, and profiles read from the database in one query."""
 
 import pytest
+from django.http import HttpResponse
 from django.test import RequestFactory
 
 from tests.factories import (
@@ -13,8 +14,9 @@ from tests.factories import (
 from tests.segment_factories import SegmentFactory
 from wagtail_preferences import identity, tokens
 from wagtail_preferences.conditions import Condition, Rule, first_match
+from wagtail_preferences.identity import current_profile
 from wagtail_preferences.models import Preference, SegmentMember
-from wagtail_preferences.profiles import Profile, current_profile, profile_of, profiles_of
+from wagtail_preferences.profiles import Profile, contact_with_profile, profile_of, profiles_of
 
 pytestmark = pytest.mark.django_db
 
@@ -319,12 +321,45 @@ class TestCurrentProfile:
             request.COOKIES["wagtail_preferences"] = tokens.contact_token(contact, "cookie")
         return request
 
-    def test_read_once_per_request(self, django_assert_num_queries, products):
+    def test_contact_and_profile_in_one_query_once_per_request(
+        self, django_assert_num_queries, products
+    ):
         contact = ContactFactory(preferences=[products])
         request = self.request(contact)
 
-        with django_assert_num_queries(2):
+        with django_assert_num_queries(1):
             for _ in range(5):
+                assert current_profile(request).holds(products)
+                assert identity.current_contact(request) == contact
+
+    def test_a_signed_in_user_linked_to_a_contact_in_one_query(
+        self, django_assert_num_queries, django_user_model, products, promotions, segment
+    ):
+        user = django_user_model.objects.create_user("reader")
+        contact = ContactFactory(user=user, preferences=[products])
+        SegmentMember.objects.create(segment=segment, contact=contact)
+        request = self.request()
+        request.user = user
+
+        with django_assert_num_queries(1):
+            profile = current_profile(request)
+
+        assert identity.current_contact(request) == contact
+        assert profile == Profile(
+            preferences={products.pk: products.slug},
+            categories={promotions.pk: promotions.slug},
+            segments={segment.pk: segment.slug},
+        )
+
+    def test_a_contact_remembered_during_the_request_is_profiled_once(
+        self, django_assert_num_queries, products
+    ):
+        contact = ContactFactory(preferences=[products])
+        request = self.request()
+        identity.remember(request, HttpResponse(), contact)
+
+        with django_assert_num_queries(1):
+            for _ in range(3):
                 assert current_profile(request).holds(products)
 
     def test_an_unknown_visitor_has_none_and_costs_no_query(self, django_assert_num_queries):
@@ -354,3 +389,40 @@ def test_a_preference_made_after_the_condition_is_not_held_by_accident(products)
     contact = ContactFactory(preferences=[later])
 
     assert not Condition(preferences=ids(products)).matches(profile_of(contact))
+
+
+class TestContactWithProfile:
+    def test_the_contact_and_its_profile_in_one_query(
+        self, django_assert_num_queries, products, promotions, segment
+    ):
+        contact = ContactFactory(preferences=[products])
+        SegmentMember.objects.create(segment=segment, contact=contact)
+
+        with django_assert_num_queries(1):
+            found = contact_with_profile(pk=contact.pk)
+            profile = profile_of(found)
+
+        assert found == contact and found.email == contact.email
+        assert profile == profile_of(ContactFactory.build(pk=contact.pk))
+
+    def test_read_afresh_each_time_though_compiled_once(self, products, events):
+        contact = ContactFactory(preferences=[products])
+        assert not profile_of(contact_with_profile(pk=contact.pk)).holds(events)
+
+        ContactPreferenceFactory(contact=contact, preference=events)
+        news = CategoryFactory(name="News")
+
+        profile = profile_of(contact_with_profile(pk=contact.pk))
+        assert profile.holds(events) and profile.subscribed_to(news)
+
+    def test_no_such_contact(self, django_assert_num_queries):
+        with django_assert_num_queries(1):
+            assert contact_with_profile(pk=10**9) is None
+
+    def test_by_user(self, django_user_model, products):
+        user = django_user_model.objects.create_user("reader")
+        contact = ContactFactory(user=user, preferences=[products])
+        ContactFactory(preferences=[products])
+
+        assert contact_with_profile(user_id=user.pk) == contact
+        assert contact_with_profile(user_id=user.pk + 1) is None

@@ -4,7 +4,8 @@ Resolvers are functions that take a request and give a ``Contact`` or ``None``. 
 tried in the order of ``WAGTAIL_PREFERENCES["IDENTITY_RESOLVERS"]`` and the first contact found
 wins; by default a signed-in user linked to a contact, then a signed token on a link from an
 email, then the signed cookie set when a visitor confirmed a subscription or followed a link.
-The answer is worked out once per request.
+The answer is worked out once per request, and the contact is read with its profile in the
+same query.
 """
 
 from functools import cache
@@ -14,12 +15,13 @@ from django.http import HttpResponseRedirect
 from django.utils.cache import add_never_cache_headers
 from django.utils.module_loading import import_string
 
-from . import tokens
+from . import profiles, tokens
 from .conf import get_setting
 from .exceptions import InvalidLink
 from .models import Contact
 
 _CACHE = "_wagtail_preferences_contact"
+_PROFILE = "_wagtail_preferences_profile"
 #: A request with this attribute is an editor's preview "as a visitor": its value is the
 #: profile to show the page to, and no real contact is recognised.
 PREVIEW_ATTRIBUTE = "wagtail_preferences_preview_profile"
@@ -30,7 +32,7 @@ def from_user(request) -> Contact | None:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return None
-    return Contact.objects.filter(user=user).first()
+    return profiles.contact_with_profile(user_id=user.pk)
 
 
 def from_link_token(request) -> Contact | None:
@@ -47,9 +49,13 @@ def _contact_from(token: str | None, purpose: str) -> Contact | None:
     if not token:
         return None
     try:
-        return tokens.contact_from_token(token, purpose=purpose)
+        return tokens.contact_from_token(token, purpose=purpose, load=_with_profile)
     except InvalidLink:
         return None
+
+
+def _with_profile(pk) -> Contact | None:
+    return profiles.contact_with_profile(pk=int(pk))
 
 
 @cache
@@ -68,6 +74,20 @@ def current_contact(request) -> Contact | None:
     if not hasattr(request, _CACHE):
         setattr(request, _CACHE, _resolve(request))
     return getattr(request, _CACHE)
+
+
+def current_profile(request) -> profiles.Profile | None:
+    """The profile of the visitor (or of the previewed visitor); None for an unknown one."""
+    if hasattr(request, PREVIEW_ATTRIBUTE):
+        return getattr(request, PREVIEW_ATTRIBUTE)
+    contact = current_contact(request)
+    return None if contact is None else _cached_profile(contact)
+
+
+def _cached_profile(contact: Contact) -> profiles.Profile:
+    if not hasattr(contact, _PROFILE):
+        setattr(contact, _PROFILE, profiles.profile_of(contact))
+    return getattr(contact, _PROFILE)
 
 
 def _resolve(request) -> Contact | None:

@@ -23,7 +23,7 @@ from wagtail.blocks.struct_block import StructBlockAdapter
 from ..caching import mark_personalised
 from ..compat import register_telepath_adapter
 from ..conditions import Condition, Rule, first_match
-from ..profiles import current_profile
+from ..identity import current_profile
 
 
 def preference_choices():
@@ -44,15 +44,15 @@ def segment_choices():
     return [(str(pk), name) for pk, name in Segment.objects.values_list("pk", "name")]
 
 
-class IdChoiceBlock(blocks.ChoiceBlock):
-    """A choice of one id, read back as stored text: loading a page asks for no choices."""
+class StoredChoiceBlock(blocks.ChoiceBlock):
+    """A choice read back as stored: loading a page neither queries nor walks the choices."""
 
     def to_python(self, value):
         return value if value in (None, "") else str(value)
 
 
-class IdsChoiceBlock(blocks.MultipleChoiceBlock):
-    """A choice of several ids, read back as stored text: loading a page asks for no choices."""
+class StoredMultipleChoiceBlock(blocks.MultipleChoiceBlock):
+    """Choices read back as stored: loading a page neither queries nor walks the choices."""
 
     def to_python(self, value):
         if value is None:
@@ -63,22 +63,22 @@ class IdsChoiceBlock(blocks.MultipleChoiceBlock):
 class ConditionBlock(blocks.StructBlock):
     """Who sees the content. Stores ids, so that deciding needs no query for the names."""
 
-    rule = blocks.ChoiceBlock(
+    rule = StoredChoiceBlock(
         choices=Rule.CHOICES, default=Rule.ANY, label=_("Preferences rule"), required=True
     )
-    preferences = IdsChoiceBlock(
+    preferences = StoredMultipleChoiceBlock(
         choices=preference_choices,
         required=False,
         widget=forms.CheckboxSelectMultiple,
         label=_("Preferences"),
         help_text=_("None ticked: the preferences do not matter."),
     )
-    category = IdChoiceBlock(
+    category = StoredChoiceBlock(
         choices=category_choices,
         required=False,
         label=_("And receives the category"),
     )
-    segment = IdChoiceBlock(
+    segment = StoredChoiceBlock(
         choices=segment_choices,
         required=False,
         label=_("And is a member of the segment"),

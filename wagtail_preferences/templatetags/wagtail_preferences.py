@@ -10,7 +10,7 @@ from django import template
 
 from .. import identity
 from ..caching import mark_personalised
-from ..profiles import current_profile
+from ..identity import current_profile
 
 register = template.Library()
 

@@ -8,14 +8,20 @@
 
   const chosenLabel = (child) => (child.getValue() ? child.getTextLabel() : '');
 
+  // Read from the ticked boxes: not every Wagtail version labels a list of checkboxes.
+  const tickedLabels = (name) =>
+    Array.from(document.querySelectorAll(`input[name="${name}"]:checked`), (input) =>
+      input.closest('label').textContent.trim(),
+    ).join(', ');
+
   class ConditionBlockDefinition extends StructBlockDefinition {
     render(placeholder, prefix, initialState, initialError) {
       const block = super.render(placeholder, prefix, initialState, initialError);
       const { summary } = this.meta;
       block.getTextLabel = (opts) => {
-        const { rule, preferences, category, segment } = block.childBlocks;
+        const { rule, category, segment } = block.childBlocks;
         const parts = [];
-        const held = preferences.getTextLabel();
+        const held = tickedLabels(`${prefix}-preferences`);
         if (held) parts.push(`${rule.getTextLabel()} ${held}`);
         const categoryName = chosenLabel(category);
         if (categoryName) parts.push(summary.category.replace('%s', categoryName));
