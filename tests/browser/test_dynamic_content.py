@@ -168,10 +168,12 @@ def test_an_editor_builds_a_dynamic_block_and_previews_it_as_visitors(
 
     page.get_by_role("button", name="Save draft").click()
     expect(page.get_by_text("Page 'Offers' has been updated.")).to_be_visible()
-    # The saved blocks come back with the same summary.
-    expect(heading_text(block_of_type(page, "Dynamic content"))).to_have_text(
-        "Holds any of Products"
-    )
+    # The saved blocks come back with the same summary, and so does the condition's own
+    # panel where the Wagtail version gives it one.
+    saved = block_of_type(page, "Dynamic content")
+    expect(heading_text(saved)).to_have_text("Holds any of Products")
+    for title in saved.locator("[data-contentpath=condition] [data-panel-heading-text]").all():
+        expect(title).to_have_text("Holds any of Products")
     [dynamic_block, variants_block] = (
         FormPage.objects.get(pk=offers.pk).get_latest_revision_as_object().body
     )

@@ -29,6 +29,11 @@
         if (segmentName) parts.push(summary.segment.replace('%s', segmentName));
         return truncate(parts.join(' · ') || summary.everyone, opts && opts.maxLength);
       };
+      // From Wagtail 8 the condition's own collapsible panel is titled by its layout.
+      if (block.layout) {
+        block.layout.getTextLabel = block.getTextLabel;
+        if (block.layout.setCollapsedLabelText) block.layout.setCollapsedLabelText();
+      }
       return block;
     }
   }
