@@ -181,6 +181,29 @@ def run(
     return results
 
 
+def report_on_database(
+    name: str, contacts: int, generated: int, load_before: float, outcome: dict, target: str
+) -> None:
+    """Print the run's machine and ``target`` line; write the results to
+    ``bench/results/<name>-<database>-<contacts>.json``."""
+    about = machine()
+    about["load_average"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
+    print(f"\n{contacts:,} contacts ({generated:,} generated) on {about['database']}")
+    print(f"{about['cpu']}, {about['cores']} cores, {about['date']}")
+    print("1-minute load average before and after: {}, {}".format(*about["load_average"]))
+    print(target)
+    vendor = about["database"].split()[0].lower()
+    path = os.path.join(BENCH_DIR, "results", f"{name}-{vendor}-{contacts}.json")
+    with open(path, "w") as out:
+        json.dump(
+            {"contacts": contacts, "generated": generated, "machine": about, **outcome},
+            out,
+            indent=2,
+            default=str,
+        )
+    print(f"Written to {os.path.relpath(path, ROOT_DIR)}")
+
+
 def machine() -> dict:
     from django.db import connection
 

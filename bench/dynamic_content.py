@@ -43,7 +43,6 @@ CASE`` prints the statements of one request of that case. Results are also writt
 """
 
 import argparse
-import json
 import os
 import random
 import re
@@ -517,7 +516,7 @@ def main(argv=None) -> None:
     parser.add_argument("--queries", choices=CASES, default="", help="print this case's SQL")
     args = parser.parse_args(argv)
 
-    from bench.contact_list import machine, prepare_data
+    from bench.contact_list import prepare_data, report_on_database
     from bench.environment import setup
     from bench.form_submission import count_contacts
 
@@ -532,26 +531,16 @@ def main(argv=None) -> None:
         profile=args.profile,
         queries=args.queries,
     )
-    about = machine()
-    about["load_average"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
-    print(f"\n{contacts:,} contacts ({generated:,} generated) on {about['database']}")
-    print(f"{about['cpu']}, {about['cores']} cores, {about['date']}")
-    print("1-minute load average before and after: {}, {}".format(*about["load_average"]))
     missed = [d["case"] for d in outcome["differences"] if not d["met"]]
-    print(
+    report_on_database(
+        "dynamic_content",
+        contacts,
+        generated,
+        load_before,
+        outcome,
         f"Target (at most {TARGET_QUERIES} more queries and under {TARGET_MS} ms more than A): "
-        + (f"missed by {'; '.join(missed)}" if missed else "met by every page and visitor")
+        + (f"missed by {'; '.join(missed)}" if missed else "met by every page and visitor"),
     )
-    vendor = about["database"].split()[0].lower()
-    path = os.path.join(BENCH_DIR, "results", f"dynamic_content-{vendor}-{contacts}.json")
-    with open(path, "w") as out:
-        json.dump(
-            {"contacts": contacts, "generated": generated, "machine": about, **outcome},
-            out,
-            indent=2,
-            default=str,
-        )
-    print(f"Written to {os.path.relpath(path, ROOT_DIR)}")
 
 
 if __name__ == "__main__":

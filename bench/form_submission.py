@@ -38,7 +38,6 @@ Results are also written to ``bench/results/form_submission-<database>-<contacts
 """
 
 import argparse
-import json
 import os
 import random
 import statistics
@@ -499,7 +498,7 @@ def main(argv=None) -> None:
     )
     args = parser.parse_args(argv)
 
-    from bench.contact_list import machine, prepare_data
+    from bench.contact_list import prepare_data, report_on_database
     from bench.environment import setup
 
     setup(args.database_url)
@@ -514,26 +513,16 @@ def main(argv=None) -> None:
         profile=args.profile,
         queries=args.queries,
     )
-    about = machine()
-    about["load_average"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
-    print(f"\n{contacts:,} contacts ({generated:,} generated) on {about['database']}")
-    print(f"{about['cpu']}, {about['cores']} cores, {about['date']}")
-    print("1-minute load average before and after: {}, {}".format(*about["load_average"]))
     slow = [r["scenario"] for r in outcome["results"] if r["median_ms"] > TARGET_MS]
-    print(
+    report_on_database(
+        "form_submission",
+        contacts,
+        generated,
+        load_before,
+        outcome,
         f"Target (median under {TARGET_MS} ms): "
-        + (f"missed by scenario {', '.join(map(str, slow))}" if slow else "met by every scenario")
+        + (f"missed by scenario {', '.join(map(str, slow))}" if slow else "met by every scenario"),
     )
-    vendor = about["database"].split()[0].lower()
-    path = os.path.join(BENCH_DIR, "results", f"form_submission-{vendor}-{contacts}.json")
-    with open(path, "w") as out:
-        json.dump(
-            {"contacts": contacts, "generated": generated, "machine": about, **outcome},
-            out,
-            indent=2,
-            default=str,
-        )
-    print(f"Written to {os.path.relpath(path, ROOT_DIR)}")
 
 
 if __name__ == "__main__":

@@ -135,6 +135,26 @@ def admin_page(page, admin_user, live_server, client):
 
 
 @pytest.fixture
+def new_context(browser, live_server, wagtail_site):
+    """``new_context(**options)``: a page in a browser context of its own, not logged in.
+
+    The window is narrow, as the visitor pages are, so that their screenshots fit the docs.
+    """
+    contexts = []
+
+    def make(**options):
+        options = {"viewport": {"width": 800, "height": 600}, "locale": "en-GB", **options}
+        context = browser.new_context(base_url=live_server.url, **options)
+        context.set_default_timeout(15_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
 def screenshot(request):
     """``screenshot(page, "name")`` saves a full-page PNG in tests/browser/screenshots/."""
 

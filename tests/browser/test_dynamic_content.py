@@ -27,24 +27,6 @@ DEFAULT = "Learn with us: webinars, workshops and a yearly customer day."
 ALL_SECTIONS = [PRODUCT_FANS, SIGN_UP, EVENTS, TRAININGS, DEFAULT]
 
 
-@pytest.fixture
-def new_context(browser, live_server, wagtail_site):
-    """``new_context()``: a page in a browser context of its own, with its own cookies."""
-    contexts = []
-
-    def make():
-        context = browser.new_context(
-            base_url=live_server.url, viewport={"width": 800, "height": 600}, locale="en-GB"
-        )
-        context.set_default_timeout(15_000)
-        contexts.append(context)
-        return context.new_page()
-
-    yield make
-    for context in contexts:
-        context.close()
-
-
 def sections_page():
     products = PreferenceFactory(name="Products")
     events = PreferenceFactory(name="Events")

@@ -35,26 +35,6 @@ def no_minimum_fill_time(settings):
     settings.WAGTAIL_PREFERENCES = {"MIN_FILL_SECONDS": 0}
 
 
-@pytest.fixture
-def new_context(browser, live_server, wagtail_site):
-    """``new_context(**options)``: a page in a browser context of its own, not logged in.
-
-    The window is narrow, as the visitor pages are, so that their screenshots fit the docs.
-    """
-    contexts = []
-
-    def make(**options):
-        options = {"viewport": {"width": 800, "height": 600}, "locale": "en-GB", **options}
-        context = browser.new_context(base_url=live_server.url, **options)
-        context.set_default_timeout(15_000)
-        contexts.append(context)
-        return context.new_page()
-
-    yield make
-    for context in contexts:
-        context.close()
-
-
 def choose_snippet(page, list_block, name):
     """Add an item to a ListBlock of snippet choosers and choose ``name`` in the modal."""
     items = list_block.locator("[data-streamfield-child]")
