@@ -181,6 +181,22 @@ def run(
     return results
 
 
+def request_figures(timings, cpu, queries, sql_ms, *, digits: int = 1) -> dict:
+    """Median, p95 and the rest of timed requests (ms), their CPU time, queries and SQL time."""
+    return {
+        "requests": len(timings),
+        "median_ms": round(statistics.median(timings), digits),
+        "p95_ms": round(percentile(timings, 0.95), digits),
+        "mean_ms": round(statistics.fmean(timings), digits),
+        "min_ms": round(min(timings), digits),
+        "max_ms": round(max(timings), digits),
+        "cpu_median_ms": round(statistics.median(cpu), digits),
+        "queries": statistics.median_low(queries),
+        "queries_range": [min(queries), max(queries)],
+        "sql_ms": round(statistics.median(sql_ms), digits),
+    }
+
+
 def report_on_database(
     name: str, contacts: int, generated: int, load_before: float, outcome: dict, target: str
 ) -> None:

@@ -46,7 +46,6 @@ import argparse
 import os
 import random
 import re
-import statistics
 import sys
 import time
 from collections import Counter
@@ -55,7 +54,7 @@ from dataclasses import dataclass, field
 if __package__ in (None, ""):
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from bench.contact_list import percentile
+from bench.contact_list import request_figures
 from bench.environment import BENCH_DIR, ROOT_DIR
 
 TARGET_QUERIES = 3
@@ -439,22 +438,12 @@ def shapes(statements: list[dict]) -> Counter:
 
 
 def summary(case: Case) -> dict:
-    timings = case.timings
     return {
         "case": case.key,
         "page": case.page,
         "visitor": case.visitor,
         "label": case.label,
-        "requests": len(timings),
-        "median_ms": round(statistics.median(timings), 2),
-        "p95_ms": round(percentile(timings, 0.95), 2),
-        "mean_ms": round(statistics.fmean(timings), 2),
-        "min_ms": round(min(timings), 2),
-        "max_ms": round(max(timings), 2),
-        "cpu_median_ms": round(statistics.median(case.cpu), 2),
-        "queries": statistics.median_low(case.queries),
-        "queries_range": [min(case.queries), max(case.queries)],
-        "sql_ms": round(statistics.median(case.sql_ms), 2),
+        **request_figures(case.timings, case.cpu, case.queries, case.sql_ms, digits=2),
         "shown": case.shown,
         "headers": case.headers,
     }

@@ -40,7 +40,6 @@ Results are also written to ``bench/results/form_submission-<database>-<contacts
 import argparse
 import os
 import random
-import statistics
 import sys
 import time
 from dataclasses import dataclass, field
@@ -48,7 +47,7 @@ from dataclasses import dataclass, field
 if __package__ in (None, ""):
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from bench.contact_list import percentile
+from bench.contact_list import request_figures
 from bench.environment import BENCH_DIR, ROOT_DIR
 
 TARGET_MS = 50
@@ -434,20 +433,10 @@ def run(*, requests: int, warmup: int, seed: int, profile: int | None, queries: 
 
 
 def summary(scenario: Scenario) -> dict:
-    timings = scenario.timings
     return {
         "scenario": scenario.number,
         "label": scenario.label,
-        "requests": len(timings),
-        "median_ms": round(statistics.median(timings), 1),
-        "p95_ms": round(percentile(timings, 0.95), 1),
-        "mean_ms": round(statistics.fmean(timings), 1),
-        "min_ms": round(min(timings), 1),
-        "max_ms": round(max(timings), 1),
-        "cpu_median_ms": round(statistics.median(scenario.cpu), 1),
-        "queries": statistics.median_low(scenario.queries),
-        "queries_range": [min(scenario.queries), max(scenario.queries)],
-        "sql_ms": round(statistics.median(scenario.sql_ms), 1),
+        **request_figures(scenario.timings, scenario.cpu, scenario.queries, scenario.sql_ms),
         "target_ms": TARGET_MS,
     }
 
