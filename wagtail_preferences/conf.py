@@ -108,6 +108,14 @@ def _rate(value: Any) -> str | None:
     return None
 
 
+def _contact_status(value: Any) -> str | None:
+    from .models.contacts import ContactStatus
+
+    if value not in ContactStatus.values:
+        return f"must be one of {', '.join(ContactStatus.values)}"
+    return None
+
+
 def _boolean(value: Any) -> str | None:
     return None if isinstance(value, bool) else "must be True or False"
 
@@ -177,6 +185,18 @@ DEFAULTS: dict[str, Any] = {
     "BASE_URL": None,
     # Which parts of the manage-preferences page a site starts with (site settings decide).
     "MANAGE_PAGE": dict.fromkeys(MANAGE_PAGE_PARTS[:-1], True) | {"on_unsubscribe": False},
+    # The largest import file the admin accepts, in bytes (the command line has no limit).
+    "IMPORT_MAX_UPLOAD_SIZE": 1024**3,
+    # Where import files are kept: an alias of Django's STORAGES. Keep it out of public URLs.
+    "IMPORT_STORAGE": "default",
+    # Rows read, checked and written together; each batch commits on its own.
+    "IMPORT_BATCH_SIZE": 10_000,
+    # Rows shown in the preview of an import.
+    "IMPORT_PREVIEW_ROWS": 10,
+    # The status of contacts an import creates when the file has no status for them.
+    "IMPORT_DEFAULT_STATUS": "confirmed",
+    # Above this many contacts an export offers CSV only: XLSX is built in memory.
+    "EXPORT_XLSX_MAX_ROWS": 100_000,
 }
 
 VALIDATORS: dict[str, Callable[[Any], str | None]] = {
@@ -202,6 +222,12 @@ VALIDATORS: dict[str, Callable[[Any], str | None]] = {
     "FROM_EMAIL": _optional_text,
     "BASE_URL": _base_url,
     "MANAGE_PAGE": _keyed(dict.fromkeys(MANAGE_PAGE_PARTS, _boolean)),
+    "IMPORT_MAX_UPLOAD_SIZE": _positive_int,
+    "IMPORT_STORAGE": _text,
+    "IMPORT_BATCH_SIZE": _positive_int,
+    "IMPORT_PREVIEW_ROWS": _positive_int,
+    "IMPORT_DEFAULT_STATUS": _contact_status,
+    "EXPORT_XLSX_MAX_ROWS": _positive_int,
 }
 
 

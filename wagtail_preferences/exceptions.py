@@ -34,3 +34,7 @@ class LinkExpired(InvalidLink):
 
 class RateLimited(PreferencesError):
     """Too many attempts from one address or for one email address; try again later."""
+
+
+class InvalidFile(PreferencesError, ValueError):
+    """An import file that cannot be read as a table of contacts; the message says why."""

@@ -1,4 +1,5 @@
 import threading
+from contextlib import contextmanager
 
 from django.db import transaction
 
@@ -42,8 +43,30 @@ def refresh_changed_contacts(sender, contact_ids, **kwargs):
     # A rolled-back change leaves its ids for the next commit, where they cost a few queries.
     if getattr(_pending, "ids", None) is None:
         _pending.ids = set()
-    _pending.ids.update(contact_ids)
-    transaction.on_commit(_refresh_pending)
+    if _pending.ids is not EVERYONE:
+        _pending.ids.update(contact_ids)
+        if len(_pending.ids) > get_setting("LIVE_REFRESH_LIMIT"):
+            _pending.ids = EVERYONE
+    if not getattr(_pending, "held", False):
+        transaction.on_commit(_refresh_pending)
+
+
+#: Stands for more changed contacts than a live refresh takes: every segment is refreshed.
+EVERYONE = frozenset([0])
+
+
+@contextmanager
+def refresh_once():
+    """Changes made inside refresh segments once, when the block ends, not at every commit.
+
+    For work that commits in many batches, such as an import.
+    """
+    _pending.held = True
+    try:
+        yield
+    finally:
+        _pending.held = False
+        transaction.on_commit(_refresh_pending)
 
 
 def _refresh_pending():
@@ -52,7 +75,7 @@ def _refresh_pending():
     ids, _pending.ids = getattr(_pending, "ids", None), None
     if not ids:
         return
-    if len(ids) > get_setting("LIVE_REFRESH_LIMIT"):
+    if ids is EVERYONE or len(ids) > get_setting("LIVE_REFRESH_LIMIT"):
         refresh_segments.enqueue()
     else:
         refresh_contacts.enqueue(sorted(ids))

@@ -12,6 +12,7 @@ from .models import (
     Contact,
     ContactStatus,
     FormSubmission,
+    ImportRun,
     Preference,
     Segment,
     SubmissionStatus,
@@ -100,3 +101,19 @@ def send_manage_link_email(email: str, base_url: str) -> bool:
         return False
     emails.send_manage_link(contact, base_url)
     return True
+
+
+@task()
+def check_import(run_id: int) -> str:
+    """Count what an import run would change, row by row; returns the run's status."""
+    from .imports.runner import ImportRunner
+
+    return ImportRunner(ImportRun.objects.get(pk=run_id)).check().status
+
+
+@task()
+def run_import(run_id: int) -> str:
+    """Import a run's file through the service layer; returns the run's status."""
+    from .imports.runner import ImportRunner
+
+    return ImportRunner(ImportRun.objects.get(pk=run_id)).apply().status

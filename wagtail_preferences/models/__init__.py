@@ -13,6 +13,14 @@ from .paths import ChangePath
 from .segments import MatchRule, Segment, SegmentInclusion, SegmentMember, SegmentOptOut
 from .site_settings import PreferencePageSettings
 from .submissions import FormSubmission, SubmissionStatus
+from .transfers import (
+    ContactExport,
+    ImportMode,
+    ImportRowError,
+    ImportRun,
+    ImportStatus,
+    LegalBasis,
+)
 
 __all__ = [
     "Category",
@@ -23,9 +31,15 @@ __all__ = [
     "Contact",
     "ContactChannel",
     "ContactPreference",
+    "ContactExport",
     "ContactStatus",
     "FormSubmission",
     "FrequencyPeriod",
+    "ImportMode",
+    "ImportRowError",
+    "ImportRun",
+    "ImportStatus",
+    "LegalBasis",
     "MatchRule",
     "Preference",
     "PreferencePageSettings",

@@ -6,10 +6,22 @@ transaction; entry points (admin, forms, import, segments, automations) call the
 
 from .categories import set_category_choices
 from .channels import ChannelSettings, channel_settings, update_channels
-from .contacts import get_or_create_contact, set_status, update_details
+from .contacts import (
+    create_contacts,
+    get_or_create_contact,
+    set_status,
+    update_contacts,
+    update_details,
+)
 from .deletion import release_category, release_preference
 from .origin import Origin
-from .preferences import add_preferences, remove_preferences, set_preferences
+from .preferences import (
+    add_preference_pairs,
+    add_preferences,
+    remove_preference_pairs,
+    remove_preferences,
+    set_preferences,
+)
 from .segments import (
     add_to_segment,
     members,
@@ -31,6 +43,7 @@ from .submissions import (
 __all__ = [
     "ChannelSettings",
     "Origin",
+    "add_preference_pairs",
     "add_preferences",
     "add_to_segment",
     "members",
@@ -45,14 +58,17 @@ __all__ = [
     "record_submission",
     "request_resubscription",
     "unsubscribe",
+    "create_contacts",
     "get_or_create_contact",
     "release_category",
     "release_preference",
     "release_segment",
+    "remove_preference_pairs",
     "remove_preferences",
     "set_category_choices",
     "set_preferences",
     "set_status",
     "update_channels",
+    "update_contacts",
     "update_details",
 ]

@@ -1,3 +1,4 @@
+import json
 from collections.abc import Iterable, Iterator
 from itertools import islice
 
@@ -77,10 +78,18 @@ def insert_rows(model, columns: dict[str, list], *, ignore_conflicts: bool = Fal
     the rows go through ``bulk_create``.
     """
     names = list(columns)
+    connection = connections[router.db_for_write(model)]
+    if connection.vendor == "postgresql":
+        # JSON values travel as their text, cast to jsonb[] with the rest.
+        columns = {
+            name: [json.dumps(value, cls=field.encoder) for value in values]
+            if isinstance(field := model._meta.get_field(name), models.JSONField)
+            else values
+            for name, values in columns.items()
+        }
     rows = list(zip(*columns.values(), strict=True))
     if not rows:
         return
-    connection = connections[router.db_for_write(model)]
     if connection.vendor != "postgresql":
         model.objects.bulk_create(
             [model(**same, **dict(zip(names, row, strict=True))) for row in rows],

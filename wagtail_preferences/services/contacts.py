@@ -6,11 +6,14 @@ from django.utils import timezone
 from .. import signals
 from ..exceptions import InvalidChange
 from ..models import ConsentSubject, Contact, ContactStatus, normalise_email
-from .batches import contact_id_batches, record
+from ..models.contacts import new_secret
+from .batches import BATCH_SIZE, batched, contact_id_batches, insert_rows, record, record_rows
 from .origin import Origin
 
 #: Contact fields whose changes the consent log records.
 DETAIL_FIELDS = ("email", "first_name", "last_name", "phone", "locale", "user", "data")
+#: The details ``create_contacts`` and ``update_contacts`` set on many contacts at once.
+BULK_FIELDS = ("first_name", "last_name", "phone", "locale", "data")
 
 
 def _logged(contact: Contact, name: str):
@@ -88,6 +91,82 @@ def update_details(contact: Contact, changes: dict, origin: Origin) -> frozenset
         fields=frozenset(changed),
         origin=origin,
     )
+    return frozenset(changed)
+
+
+@transaction.atomic
+def create_contacts(contacts: list[dict], origin: Origin) -> dict[str, int]:
+    """Create a contact per dict of details (``email`` required, valid and not yet taken).
+
+    Returns each new contact's id by email. A taken address fails the whole batch with the
+    database's integrity error: callers look up existing contacts first.
+    """
+    if not contacts:
+        return {}
+    emails = [normalise_email(c["email"]) for c in contacts]
+    columns: dict[str, list] = {"email": emails, "secret": [new_secret() for _ in emails]}
+    for name in BULK_FIELDS:
+        columns[name] = [c.get(name, {} if name == "data" else "") for c in contacts]
+    columns["status"] = [c.get("status", ContactStatus.PENDING) for c in contacts]
+    insert_rows(Contact, columns)
+    ids: dict[str, int] = {}
+    for batch in batched(emails, BATCH_SIZE):
+        ids.update(Contact.objects.filter(email__in=batch).values_list("email", "pk"))
+    record_rows(
+        origin.event(None, ConsentSubject.CONTACT, field="created"),
+        contact_id=[ids[email] for email in emails],
+        new_value=[
+            {"email": email, "status": status}
+            for email, status in zip(emails, columns["status"], strict=True)
+        ],
+    )
+    signals.contact_created.send(sender=Contact, contact_ids=frozenset(ids.values()), origin=origin)
+    return ids
+
+
+@transaction.atomic
+def update_contacts(changes: dict[int, dict], origin: Origin) -> frozenset[int]:
+    """Change many contacts' details at once: ``{contact_id: {field: value}}``.
+
+    Values equal to the stored ones are left out. Returns the ids of the contacts that changed.
+    ``email`` and ``user`` change one contact at a time, through ``update_details``.
+    """
+    unknown = {name for fields in changes.values() for name in fields} - set(BULK_FIELDS)
+    if unknown:
+        raise InvalidChange(f"Not contact details changed in bulk: {', '.join(sorted(unknown))}")
+    changed: set[int] = set()
+    names: set[str] = set()
+    for ids in batched(changes, BATCH_SIZE):
+        contacts = list(Contact.objects.filter(pk__in=ids).only("pk", *BULK_FIELDS))
+        events, dirty = [], []
+        for contact in contacts:
+            fields = [n for n, v in changes[contact.pk].items() if getattr(contact, n) != v]
+            for name in fields:
+                events.append(
+                    origin.event(
+                        contact.pk,
+                        ConsentSubject.CONTACT,
+                        field=name,
+                        old_value=getattr(contact, name),
+                        new_value=changes[contact.pk][name],
+                    )
+                )
+                setattr(contact, name, changes[contact.pk][name])
+            if fields:
+                dirty.append(contact)
+                names.update(fields)
+        if dirty:
+            now = timezone.now()
+            for contact in dirty:
+                contact.updated_at = now
+            fields = sorted({event.field for event in events})
+            Contact.objects.bulk_update(dirty, [*fields, "updated_at"], batch_size=BATCH_SIZE // 4)
+            record(events)
+            changed.update(c.pk for c in dirty)
+    if changed:
+        signals.contact_details_changed.send(
+            sender=Contact, contact_ids=frozenset(changed), fields=frozenset(names), origin=origin
+        )
     return frozenset(changed)
 
 

@@ -2,7 +2,7 @@ from django.db import transaction
 
 from .. import signals
 from ..models import ConsentSubject, ContactPreference, Preference
-from .batches import contact_id_batches, insert_rows, record_rows
+from .batches import BATCH_SIZE, batched, contact_id_batches, insert_rows, record_rows
 from .origin import Origin
 
 
@@ -34,39 +34,58 @@ def add_preferences(contacts, preferences, origin: Origin) -> frozenset[tuple[in
 
     Returns the (contact_id, preference_id) pairs that were added.
     """
-    preferences = _preferences(preferences)
+    by_id = {p.pk: p for p in _preferences(preferences)}
     added: set[tuple[int, int]] = set()
-    if not preferences:
+    if not by_id:
         return frozenset()
-    wanted = {p.pk for p in preferences}
     for ids in contact_id_batches(contacts, must_exist=True):
-        # By contact only, along the (contact, preference) index: filtered by preference too,
-        # PostgreSQL may walk the preference's index, which grows with every batch added.
-        held = {
-            (c, p)
-            for c, p in ContactPreference.objects.filter(contact_id__in=ids).values_list(
-                "contact_id", "preference_id"
-            )
-            if p in wanted
-        }
-        new = [(c, p) for c in ids for p in preferences if (c, p.pk) not in held]
-        contact_ids, preference_ids = [c for c, _ in new], [p.pk for _, p in new]
-        insert_rows(
-            ContactPreference,
-            {"contact_id": contact_ids, "preference_id": preference_ids},
-            source=origin.path,
-            ignore_conflicts=True,
-        )
-        record_rows(
-            _event(origin, None, preferences[0], held=True),
-            contact_id=contact_ids,
-            subject_id=preference_ids,
-            subject_label=[p.name for _, p in new],
-        )
-        added.update((c, p.pk) for c, p in new)
+        added.update(_add(ids, [(c, p) for c in ids for p in by_id], by_id, origin))
     if added:
         _send(signals.preferences_added, added, origin)
     return frozenset(added)
+
+
+@transaction.atomic
+def add_preference_pairs(pairs, origin: Origin) -> frozenset[tuple[int, int]]:
+    """Give each contact of a (contact_id, preference_id) pair its preference, if not held.
+
+    For changes that differ from contact to contact, such as an import's rows. The contacts
+    must exist (the database's foreign key checks it). Returns the pairs that were added.
+    """
+    pairs = list(dict.fromkeys(pairs))
+    by_id = {p.pk: p for p in _preferences({p for _, p in pairs})}
+    added: set[tuple[int, int]] = set()
+    for batch in batched(pairs, BATCH_SIZE * 4):
+        ids = list(dict.fromkeys(c for c, _ in batch))
+        added.update(_add(ids, [(c, p) for c, p in batch if p in by_id], by_id, origin))
+    if added:
+        _send(signals.preferences_added, added, origin)
+    return frozenset(added)
+
+
+def _add(ids, pairs, by_id: dict[int, Preference], origin: Origin) -> list[tuple[int, int]]:
+    # By contact only, along the (contact, preference) index: filtered by preference too,
+    # PostgreSQL may walk the preference's index, which grows with every batch added.
+    held = set(
+        ContactPreference.objects.filter(contact_id__in=ids).values_list(
+            "contact_id", "preference_id"
+        )
+    )
+    new = [pair for pair in pairs if pair not in held]
+    contact_ids, preference_ids = [c for c, _ in new], [p for _, p in new]
+    insert_rows(
+        ContactPreference,
+        {"contact_id": contact_ids, "preference_id": preference_ids},
+        source=origin.path,
+        ignore_conflicts=True,
+    )
+    record_rows(
+        _event(origin, None, next(iter(by_id.values())), held=True),
+        contact_id=contact_ids,
+        subject_id=preference_ids,
+        subject_label=[by_id[p].name for p in preference_ids],
+    )
+    return new
 
 
 @transaction.atomic
@@ -85,17 +104,46 @@ def remove_preferences(contacts, preferences, origin: Origin) -> frozenset[tuple
                 contact_id__in=ids, preference_id__in=by_id
             ).values_list("pk", "contact_id", "preference_id")
         )
-        ContactPreference.objects.filter(pk__in=[pk for pk, _, _ in rows]).delete()
-        record_rows(
-            _event(origin, None, next(iter(by_id.values())), held=False),
-            contact_id=[c for _, c, _ in rows],
-            subject_id=[p for _, _, p in rows],
-            subject_label=[by_id[p].name for _, _, p in rows],
-        )
-        removed.update((c, p) for _, c, p in rows)
+        removed.update(_remove(rows, by_id, origin))
     if removed:
         _send(signals.preferences_removed, removed, origin)
     return frozenset(removed)
+
+
+@transaction.atomic
+def remove_preference_pairs(pairs, origin: Origin) -> frozenset[tuple[int, int]]:
+    """Take from each contact of a (contact_id, preference_id) pair its preference, if held.
+
+    Returns the pairs that were removed.
+    """
+    pairs = list(dict.fromkeys(pairs))
+    by_id = {p.pk: p for p in _preferences({p for _, p in pairs})}
+    removed: set[tuple[int, int]] = set()
+    for batch in batched(pairs, BATCH_SIZE * 4):
+        wanted = set(batch)
+        rows = [
+            row
+            for row in ContactPreference.objects.filter(
+                contact_id__in={c for c, _ in batch}
+            ).values_list("pk", "contact_id", "preference_id")
+            if (row[1], row[2]) in wanted
+        ]
+        removed.update(_remove(rows, by_id, origin))
+    if removed:
+        _send(signals.preferences_removed, removed, origin)
+    return frozenset(removed)
+
+
+def _remove(rows, by_id: dict[int, Preference], origin: Origin) -> list[tuple[int, int]]:
+    """Delete the holdings ``rows`` (pk, contact_id, preference_id) and log each."""
+    ContactPreference.objects.filter(pk__in=[pk for pk, _, _ in rows]).delete()
+    record_rows(
+        _event(origin, None, next(iter(by_id.values())), held=False),
+        contact_id=[c for _, c, _ in rows],
+        subject_id=[p for _, _, p in rows],
+        subject_label=[by_id[p].name for _, _, p in rows],
+    )
+    return [(c, p) for _, c, p in rows]
 
 
 @transaction.atomic

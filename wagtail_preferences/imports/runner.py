@@ -1,0 +1,418 @@
+"""An import run: reads its file in batches, checks every row, and applies the valid ones.
+
+Every change goes through the service layer with the run as its origin, so each contact's
+consent history names the import that changed it. Each batch commits on its own; progress
+is written between batches, where the admin page reads it.
+"""
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from itertools import islice
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from .. import services, signal_handlers
+from ..conf import get_setting
+from ..exceptions import InvalidFile
+from ..models import (
+    Category,
+    CategoryChoice,
+    ChangePath,
+    Contact,
+    ContactPreference,
+    ContactStatus,
+    ImportMode,
+    ImportRowError,
+    ImportRun,
+    ImportStatus,
+    Preference,
+    Segment,
+    SegmentInclusion,
+)
+from ..spreadsheets import XLSX_MAGIC, Table, open_table
+from .columns import mapping_problems
+from .rows import Row, RowError, RowErrors, RowReader
+
+#: Statuses an import never changes into a subscribed one.
+STAYS_OUT = (ContactStatus.UNSUBSCRIBED, ContactStatus.BLOCKED)
+SUBSCRIBED = (ContactStatus.PENDING, ContactStatus.CONFIRMED)
+
+
+@dataclass
+class Changes:
+    """What one row changes for its contact; empty when it changes nothing."""
+
+    details: dict = field(default_factory=dict)
+    status: str | None = None
+    add_preferences: set = field(default_factory=set)
+    remove_preferences: set = field(default_factory=set)
+    opt_outs: set = field(default_factory=set)
+    joins: set = field(default_factory=set)
+    leaves: set = field(default_factory=set)
+
+    def __bool__(self) -> bool:
+        return any(vars(self).values())
+
+
+@dataclass
+class Counts:
+    processed: int = 0
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+    failed: int = 0
+
+    def as_fields(self) -> dict[str, int]:
+        return {
+            "processed_rows": self.processed,
+            "new_rows": self.new,
+            "updated_rows": self.updated,
+            "unchanged_rows": self.unchanged,
+            "skipped_rows": self.skipped,
+            "failed_rows": self.failed,
+        }
+
+
+@dataclass
+class Current:
+    """A contact as stored, as far as a row can change it."""
+
+    pk: int
+    details: dict
+    status: str
+    data: dict
+    preferences: set = field(default_factory=set)
+    opt_outs: set = field(default_factory=set)
+    segments: set = field(default_factory=set)
+
+
+class ImportRunner:
+    """Checks or applies an ``ImportRun``; ``progress(done, total)`` is told after each batch."""
+
+    def __init__(self, run: ImportRun, progress: Callable[[int, int | None], None] | None = None):
+        self.run = run
+        self.progress = progress
+        self.batch_size = get_setting("IMPORT_BATCH_SIZE")
+        self.default_status = get_setting("IMPORT_DEFAULT_STATUS")
+
+    # Entry points -------------------------------------------------------------------------
+
+    def check(self) -> ImportRun:
+        """Read every row and count what an import would do, changing no contact."""
+        self._start(ImportStatus.CHECKING)
+        if self._pass(apply=False, classify=True):
+            self._finish(ImportStatus.CHECKED, checked_at=timezone.now())
+        return self.run
+
+    def apply(self) -> ImportRun:
+        """Import the file. Unless the run skips invalid rows, only a file without errors."""
+        if not self.run.permission_confirmed or not self.run.legal_basis:
+            raise InvalidFile(
+                "Confirm that the site may contact these people and pick a legal basis."
+            )
+        self._start(ImportStatus.IMPORTING, started_at=timezone.now())
+        if not self.run.skip_invalid:
+            if not self._pass(apply=False, classify=False):
+                return self.run
+            if self.run.failed_rows:
+                return self._finish(
+                    ImportStatus.FAILED,
+                    message=(
+                        f"{self.run.failed_rows} rows have errors, so nothing was imported. "
+                        "Fix them in the file and upload it again, or choose to import the "
+                        "valid rows and skip the rest."
+                    ),
+                )
+        with signal_handlers.refresh_once():
+            if self._pass(apply=True, classify=True):
+                self._finish(ImportStatus.DONE)
+        return self.run
+
+    # Passes -------------------------------------------------------------------------------
+
+    def _start(self, status: str, **fields) -> None:
+        self._save(status=status, message="", **Counts().as_fields(), **fields)
+
+    def _finish(self, status: str, **fields) -> ImportRun:
+        self._save(status=status, finished_at=timezone.now(), **fields)
+        return self.run
+
+    def _save(self, **fields) -> None:
+        for name, value in fields.items():
+            setattr(self.run, name, value)
+        ImportRun.objects.filter(pk=self.run.pk).update(**fields)
+
+    def _pass(self, *, apply: bool, classify: bool) -> bool:
+        """One pass over the file; False if the file itself could not be read."""
+        self.run.row_errors.all().delete()
+        counts = Counts()
+        try:
+            with self.run.file.open("rb") as file:
+                total = self.run.total_rows or estimate_rows(file)
+                table = open_table(file)
+                reader = self._reader(table)
+                seen: dict[str, int] = {}
+                while batch := list(islice(table.rows, self.batch_size)):
+                    rows = self._read(reader, batch, seen, counts)
+                    if classify:
+                        self._classify(reader, rows, counts, apply=apply)
+                    counts.processed += len(batch)
+                    self._save(**counts.as_fields())
+                    if self.progress:
+                        self.progress(counts.processed, total)
+        except InvalidFile as error:
+            self._finish(ImportStatus.FAILED, message=str(error))
+            return False
+        self._save(total_rows=counts.processed)
+        return True
+
+    def _reader(self, table: Table) -> RowReader:
+        if self.run.columns != table.header:
+            raise InvalidFile(
+                "The file's header is not the one read at upload: upload the file again."
+            )
+        problems = mapping_problems(table.header, self.run.mapping)
+        if problems:
+            raise InvalidFile(" ".join(problems))
+        return RowReader(
+            table.header,
+            self.run.mapping,
+            create_missing=self.run.create_missing_preferences,
+        )
+
+    def _read(self, reader: RowReader, batch, seen: dict[str, int], counts: Counts) -> list[Row]:
+        rows, errors = [], []
+        for line, cells in batch:
+            if not any(cell.strip() for cell in cells):
+                counts.skipped += 1
+                continue
+            try:
+                row, problems = reader.read(line, cells), []
+                email = row.email
+            except RowErrors as failure:
+                row, problems, email = None, failure.errors, failure.email
+            if email and email in seen:
+                problems.append(
+                    RowError(
+                        "email",
+                        f"{email} is also on row {seen[email]}: a contact may appear only "
+                        "once in a file.",
+                    )
+                )
+            elif email:
+                seen[email] = line
+            if problems:
+                errors.extend((line, problem) for problem in problems)
+            else:
+                rows.append(row)
+        self._record_errors(errors, counts)
+        return rows
+
+    def _record_errors(self, errors: list[tuple[int, RowError]], counts: Counts) -> None:
+        column_of = {target: name for name, target in self.run.mapping.items()}
+        ImportRowError.objects.bulk_create(
+            [
+                ImportRowError(
+                    run=self.run,
+                    row=line,
+                    column=column_of.get(error.column, error.column),
+                    message=error.message,
+                )
+                for line, error in errors
+            ]
+        )
+        counts.failed += len({line for line, _ in errors})
+
+    # What rows change ---------------------------------------------------------------------
+
+    def _classify(self, reader: RowReader, rows: list[Row], counts: Counts, *, apply: bool):
+        current = self._current(rows)
+        mode = self.run.mode
+        new, changed = [], []
+        for row in rows:
+            stored = current.get(row.email)
+            if (stored is None and mode == ImportMode.UPDATE_ONLY) or (
+                stored is not None and mode == ImportMode.CREATE_ONLY
+            ):
+                counts.skipped += 1
+            elif stored is None:
+                new.append(row)
+            elif changes := self._changes(row, stored):
+                changed.append((stored.pk, changes))
+            else:
+                counts.unchanged += 1
+        counts.new += len(new)
+        counts.updated += len(changed)
+        if apply and (new or changed):
+            with transaction.atomic():
+                self._apply(reader, new, changed)
+
+    def _current(self, rows: list[Row]) -> dict[str, Current]:
+        fields = ("first_name", "last_name", "phone", "locale")
+        contacts = {
+            email: Current(pk, dict(zip(fields, details, strict=True)), status, data)
+            for pk, email, status, data, *details in Contact.objects.filter(
+                email__in=[row.email for row in rows]
+            ).values_list("pk", "email", "status", "data", *fields)
+        }
+        by_id = {c.pk: c for c in contacts.values()}
+        mapped = set(self.run.mapping.values())
+        if by_id and "preferences" in mapped:
+            for c, p in ContactPreference.objects.filter(contact_id__in=by_id).values_list(
+                "contact_id", "preference_id"
+            ):
+                by_id[c].preferences.add(p)
+        if by_id and "categories" in mapped:
+            for c, cat in CategoryChoice.objects.filter(
+                contact_id__in=by_id, subscribed=False
+            ).values_list("contact_id", "category_id"):
+                by_id[c].opt_outs.add(cat)
+        if by_id and "segments" in mapped:
+            for c, s in SegmentInclusion.objects.filter(contact_id__in=by_id).values_list(
+                "contact_id", "segment_id"
+            ):
+                by_id[c].segments.add(s)
+        return contacts
+
+    def _changes(self, row: Row, stored: Current) -> Changes:
+        changes = Changes()
+        changes.details = {n: v for n, v in row.details.items() if stored.details[n] != v}
+        if row.data and {**stored.data, **row.data} != stored.data:
+            changes.details["data"] = {**stored.data, **row.data}
+        # An import never subscribes again someone who left or bounced.
+        leaving_out = stored.status in STAYS_OUT and row.status in SUBSCRIBED
+        if row.status and row.status != stored.status and not leaving_out:
+            changes.status = row.status
+        replace = self.run.mode == ImportMode.REPLACE
+        if row.preferences is not None:
+            wanted = set(self._preference_ids(row.preferences))
+            changes.add_preferences = wanted - stored.preferences
+            if replace:
+                changes.remove_preferences = stored.preferences - wanted
+        if row.categories is not None:
+            # Opt-outs are only ever added: an import does not opt anyone back in.
+            changes.opt_outs = set(row.categories) - stored.opt_outs
+        if row.segments is not None:
+            changes.joins = set(row.segments) - stored.segments
+            if replace:
+                changes.leaves = stored.segments - set(row.segments)
+        return changes
+
+    def _preference_ids(self, names: tuple[str, ...]) -> list:
+        # Names still to be created stand for themselves until the run creates them.
+        return [self._preference_id(name) for name in names]
+
+    def _preference_id(self, name: str):
+        return self._known_preferences().get(name, name)
+
+    def _known_preferences(self) -> dict[str, int]:
+        if not hasattr(self, "_preference_ids_by_name"):
+            self._preference_ids_by_name = dict(Preference.objects.values_list("name", "pk"))
+        return self._preference_ids_by_name
+
+    # Writing ------------------------------------------------------------------------------
+
+    def origin(self) -> services.Origin:
+        run = self.run
+        basis = run.get_legal_basis_display()
+        by = run.created_by_label or "the command line"
+        return services.Origin(
+            path=ChangePath.IMPORT,
+            user=run.created_by,
+            reference=run.reference,
+            wording=f"Imported on the legal basis “{basis}”; {by} confirmed that the site "
+            "may contact these people.",
+        )
+
+    def _apply(self, reader: RowReader, new: list[Row], changed: list[tuple[int, Changes]]):
+        origin = self.origin()
+        self._create_missing_preferences(reader)
+        created = services.create_contacts(
+            [
+                {
+                    "email": row.email,
+                    **row.details,
+                    "data": row.data,
+                    "status": row.status or self.default_status,
+                }
+                for row in new
+            ],
+            origin,
+        )
+        changed += [(created[row.email], self._changes_of_new(row)) for row in new]
+        services.update_contacts(
+            {pk: changes.details for pk, changes in changed if changes.details}, origin
+        )
+        statuses = defaultdict(list)
+        for pk, changes in changed:
+            if changes.status:
+                statuses[changes.status].append(pk)
+        for status, ids in statuses.items():
+            services.set_status(ids, status, origin)
+        ids_of = self._preference_id
+        services.add_preference_pairs(
+            [(pk, ids_of(p)) for pk, changes in changed for p in changes.add_preferences], origin
+        )
+        services.remove_preference_pairs(
+            [(pk, p) for pk, changes in changed for p in changes.remove_preferences], origin
+        )
+        opt_outs = _grouped(changed, "opt_outs")
+        categories = Category.objects.in_bulk(opt_outs)
+        for category, ids in opt_outs.items():
+            services.set_category_choices(ids, {categories[category]: False}, origin)
+        segments = Segment.objects.in_bulk(
+            {s for _, changes in changed for s in changes.joins | changes.leaves}
+        )
+        for segment, ids in _grouped(changed, "joins").items():
+            services.add_to_segment(ids, segments[segment], origin)
+        for segment, ids in _grouped(changed, "leaves").items():
+            services.remove_from_segment(ids, segments[segment], origin)
+
+    def _changes_of_new(self, row: Row) -> Changes:
+        return Changes(
+            add_preferences=set(row.preferences or ()),
+            opt_outs=set(row.categories or ()),
+            joins=set(row.segments or ()),
+        )
+
+    def _create_missing_preferences(self, reader: RowReader) -> None:
+        known = self._known_preferences()
+        missing = sorted(reader.missing_preferences - set(known))
+        for name in missing:
+            preference = Preference(name=name, slug=_free_slug(name), is_public=False)
+            preference.save()
+            known[name] = preference.pk
+        if missing:
+            self._save(created_preferences=[*self.run.created_preferences, *missing])
+
+
+def _grouped(changed: list[tuple[int, Changes]], name: str) -> dict[int, list[int]]:
+    """``{category or segment id: [contact ids]}`` of one kind of change."""
+    groups = defaultdict(list)
+    for pk, changes in changed:
+        for key in getattr(changes, name):
+            groups[key].append(pk)
+    return groups
+
+
+def _free_slug(name: str) -> str:
+    base = slugify(name)[:90] or "preference"
+    slug, n = base, 1
+    while Preference.objects.filter(slug=slug).exists():
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
+
+
+def estimate_rows(file) -> int | None:
+    """About how many rows a CSV file holds (its lines), for progress bars; None for XLSX."""
+    file.seek(0)
+    if file.read(len(XLSX_MAGIC)) == XLSX_MAGIC:
+        return None
+    lines = sum(chunk.count(b"\n") for chunk in iter(lambda: file.read(1 << 20), b""))
+    file.seek(0)
+    return max(lines - 1, 0)

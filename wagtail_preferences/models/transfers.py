@@ -1,0 +1,180 @@
+import secrets
+
+from django.conf import settings
+from django.core.files.storage import storages
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class LegalBasis(models.TextChoices):
+    """The lawful bases for processing of GDPR article 6(1)."""
+
+    CONSENT = "consent", _("Consent")
+    CONTRACT = "contract", _("Contract")
+    LEGAL_OBLIGATION = "legal_obligation", _("Legal obligation")
+    VITAL_INTERESTS = "vital_interests", _("Vital interests")
+    PUBLIC_TASK = "public_task", _("Public task")
+    LEGITIMATE_INTERESTS = "legitimate_interests", _("Legitimate interests")
+
+
+class ImportMode(models.TextChoices):
+    ADD = "add", _("Add to existing preferences")
+    REPLACE = "replace", _("Replace existing preferences and manual segments")
+    CREATE_ONLY = "create_only", _("Create new contacts only")
+    UPDATE_ONLY = "update_only", _("Update existing contacts only")
+
+
+class ImportStatus(models.TextChoices):
+    UPLOADED = "uploaded", _("Uploaded")
+    CHECKING = "checking", _("Checking")
+    CHECKED = "checked", _("Checked")
+    IMPORTING = "importing", _("Importing")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+def import_storage():
+    from ..conf import get_setting
+
+    return storages[get_setting("IMPORT_STORAGE")]
+
+
+def import_file_path(run, filename: str) -> str:
+    # A random folder: the file holds personal data and its name must not be guessable.
+    return f"wagtail_preferences/imports/{secrets.token_urlsafe(24)}/{filename}"
+
+
+class ImportRun(models.Model):
+    """One file of contacts, from upload through check to import, with what it changed."""
+
+    file = models.FileField(_("file"), upload_to=import_file_path, storage=import_storage)
+    file_name = models.CharField(_("file name"), max_length=255)
+    file_size = models.BigIntegerField(_("size"), default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("run by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_by_label = models.CharField(_("run by"), max_length=255, blank=True)
+    created_at = models.DateTimeField(_("uploaded"), auto_now_add=True, db_index=True)
+    mode = models.CharField(
+        _("mode"), max_length=16, choices=ImportMode.choices, default=ImportMode.ADD
+    )
+    skip_invalid = models.BooleanField(
+        _("import the valid rows, skip the rest"),
+        default=False,
+        help_text=_("Off: nothing is imported while any row has an error."),
+    )
+    create_missing_preferences = models.BooleanField(
+        _("create missing preferences"),
+        default=False,
+        help_text=_("Off: a preference name that does not exist is an error on its row."),
+    )
+    legal_basis = models.CharField(
+        _("legal basis"), max_length=24, choices=LegalBasis.choices, blank=True
+    )
+    permission_confirmed = models.BooleanField(
+        _("the site may contact these people"), default=False
+    )
+    columns = models.JSONField(
+        _("columns"),
+        default=list,
+        blank=True,
+        help_text=_("The file's header, in order, as read at upload."),
+    )
+    mapping = models.JSONField(
+        _("column mapping"),
+        default=dict,
+        blank=True,
+        help_text=_("Each header to a contact field, a custom data key (data:key) or nothing."),
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=ImportStatus.choices, default=ImportStatus.UPLOADED
+    )
+    message = models.TextField(_("message"), blank=True)
+    total_rows = models.PositiveIntegerField(_("rows"), null=True, blank=True)
+    processed_rows = models.PositiveIntegerField(_("rows done"), default=0)
+    new_rows = models.PositiveIntegerField(_("new"), default=0)
+    updated_rows = models.PositiveIntegerField(_("updated"), default=0)
+    unchanged_rows = models.PositiveIntegerField(_("unchanged"), default=0)
+    skipped_rows = models.PositiveIntegerField(
+        _("skipped"), default=0, help_text=_("Rows the mode leaves out.")
+    )
+    failed_rows = models.PositiveIntegerField(_("failed"), default=0)
+    created_preferences = models.JSONField(_("preferences created"), default=list, blank=True)
+    checked_at = models.DateTimeField(_("checked"), null=True, blank=True)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("import run")
+        verbose_name_plural = _("import runs")
+        ordering = ["-created_at", "-pk"]
+        default_permissions = ("view", "delete")
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.file_name}"
+
+    @property
+    def reference(self) -> str:
+        """How consent events name this run."""
+        return f"import run #{self.pk} ({self.file_name})"
+
+    @property
+    def is_running(self) -> bool:
+        return self.status in (ImportStatus.CHECKING, ImportStatus.IMPORTING)
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (ImportStatus.DONE, ImportStatus.FAILED)
+
+
+class ImportRowError(models.Model):
+    """What is wrong with one row of an import file."""
+
+    run = models.ForeignKey(ImportRun, on_delete=models.CASCADE, related_name="row_errors")
+    row = models.PositiveIntegerField(_("row"), help_text=_("Line in the file; 1 is the header."))
+    column = models.CharField(_("column"), max_length=255, blank=True)
+    message = models.TextField(_("error"))
+
+    class Meta:
+        verbose_name = _("import error")
+        default_permissions = ()
+        ordering = ["row", "pk"]
+        indexes = [models.Index(fields=["run", "row"])]
+
+    def __str__(self) -> str:
+        return f"row {self.row}: {self.message}"
+
+
+class ContactExport(models.Model):
+    """Who exported which contacts, when, in which format."""
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("exported by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_by_label = models.CharField(_("exported by"), max_length=255, blank=True)
+    created_at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
+    description = models.CharField(
+        _("what"), max_length=500, help_text=_("Which contacts: all, a preference, a segment…")
+    )
+    filters = models.JSONField(_("filters"), default=dict, blank=True)
+    file_format = models.CharField(_("format"), max_length=8)
+    path = models.CharField(_("from"), max_length=16, default="admin")
+
+    class Meta:
+        verbose_name = _("contact export")
+        verbose_name_plural = _("contact exports")
+        ordering = ["-created_at", "-pk"]
+        default_permissions = ("view",)
+
+    def __str__(self) -> str:
+        return f"{self.description} ({self.file_format})"

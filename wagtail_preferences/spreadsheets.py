@@ -1,0 +1,198 @@
+"""Reading and writing contact tables: CSV in the encodings spreadsheets save, and XLSX.
+
+Shared by import and export, so that a file exported can be imported unchanged.
+"""
+
+import codecs
+import csv
+import io
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, time
+
+from .exceptions import InvalidFile
+
+# A spreadsheet reads a cell starting with one of these as a formula.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+SAMPLE_SIZE = 64 * 1024
+XLSX_MAGIC = b"PK\x03\x04"
+DELIMITERS = (",", ";", "\t")
+
+
+def neutralise(value: str) -> str:
+    """``value`` made safe to open in a spreadsheet: a leading apostrophe before a formula.
+
+    Values that already start with apostrophes before such a character get one more, so that
+    ``restore`` gives back exactly what was neutralised.
+    """
+    if value.lstrip("'").startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def restore(value: str) -> str:
+    """The inverse of ``neutralise``."""
+    if value.startswith("'") and value.lstrip("'").startswith(FORMULA_STARTS):
+        return value[1:]
+    return value
+
+
+def join_names(names: Iterable[str]) -> str:
+    """Names in one cell, comma-separated, a name holding a comma or a quote in quotes."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="").writerow(names)
+    return buffer.getvalue().replace(",", ", ")
+
+
+def split_names(cell: str) -> list[str]:
+    """The names of a cell written by ``join_names`` or by hand ("Products, Trainings")."""
+    if '"' not in cell:
+        return [name.strip() for name in cell.split(",") if name.strip()]
+    row = next(csv.reader([cell], skipinitialspace=True), [])
+    return [name.strip() for name in row if name.strip()]
+
+
+@dataclass
+class Table:
+    """A file's header and an iterator of (line number, cells) for the rows below it."""
+
+    header: list[str]
+    rows: Iterator[tuple[int, list[str]]]
+    description: str
+
+
+def open_table(file) -> Table:
+    """Read ``file`` (a binary file object) as XLSX or CSV, whichever it holds.
+
+    Raises ``InvalidFile`` with a message for the person who made the file.
+    """
+    file.seek(0)
+    start = file.read(SAMPLE_SIZE)
+    file.seek(0)
+    if not start.strip():
+        raise InvalidFile("The file is empty.")
+    table = _xlsx(file) if start.startswith(XLSX_MAGIC) else _csv(file, start)
+    header = [cell.strip() for cell in table.header]
+    if not any(header):
+        raise InvalidFile("The file's first row, its header, is empty.")
+    table.header = header
+    return table
+
+
+def _encoding(start: bytes) -> str:
+    if start.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if start.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    try:
+        # The sample may end inside a character: only the end may be cut short.
+        codecs.getincrementaldecoder("utf-8")().decode(start, final=False)
+    except UnicodeDecodeError:
+        return "cp1252"
+    return "utf-8"
+
+
+def _delimiter(first_line: str) -> str:
+    counts = {d: first_line.count(d) for d in DELIMITERS}
+    best = max(counts, key=counts.get)
+    return best if counts[best] else ","
+
+
+def _csv(file, start: bytes) -> Table:
+    encoding = _encoding(start)
+    text = io.TextIOWrapper(file, encoding=encoding, errors="strict", newline="")
+    sample = start.decode(encoding, errors="ignore")
+    delimiter = _delimiter(sample.lstrip("\ufeff").splitlines()[0] if sample else "")
+    reader = csv.reader(text, delimiter=delimiter, strict=True)
+    names = {"utf-8-sig": "UTF-8 with BOM", "utf-8": "UTF-8", "utf-16": "UTF-16"}
+    description = (
+        f"CSV, {names.get(encoding, 'Windows-1252')}, separated by "
+        + ({",": "commas", ";": "semicolons", "\t": "tabs"}[delimiter])
+    )
+
+    def read() -> Iterator[tuple[int, list[str]]]:
+        try:
+            for cells in reader:
+                yield reader.line_num, cells
+        except UnicodeDecodeError as error:
+            raise InvalidFile(
+                f"Line {reader.line_num + 1} is not valid {names.get(encoding, encoding)} "
+                f"(byte 0x{error.object[error.start]:02X}). Save the file as UTF-8 CSV and "
+                "upload it again."
+            ) from None
+        except csv.Error as error:
+            raise InvalidFile(
+                f"Line {reader.line_num}: the file is not valid CSV ({error})."
+            ) from None
+
+    rows = read()
+    first = next(rows, None)
+    if first is None:
+        raise InvalidFile("The file is empty.")
+    return Table(header=first[1], rows=rows, description=description)
+
+
+def _xlsx(file) -> Table:
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(file, read_only=True, data_only=True)
+    except Exception as error:  # openpyxl raises many kinds for a damaged file
+        raise InvalidFile(f"The file looks like XLSX but cannot be read ({error}).") from None
+    sheet = workbook.worksheets[0]
+    lines = enumerate(sheet.iter_rows(values_only=True), start=1)
+
+    def read() -> Iterator[tuple[int, list[str]]]:
+        for number, values in lines:
+            yield number, [_text(value) for value in values]
+        workbook.close()
+
+    rows = read()
+    first = next(rows, None)
+    if first is None:
+        raise InvalidFile("The file is empty.")
+    cells = first[1]
+    while cells and not cells[-1]:
+        cells.pop()
+    return Table(header=cells, rows=rows, description=f"XLSX, sheet “{sheet.title}”")
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    return str(value)
+
+
+class Echo:
+    """A file-like object whose ``write`` returns what it was given, for streaming CSV."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def csv_lines(header: list[str], rows: Iterable[list[str]]) -> Iterator[str]:
+    """The CSV text of ``header`` and ``rows``, neutralised, a line at a time."""
+    writer = csv.writer(Echo())
+    yield "\ufeff" + writer.writerow(header)
+    for row in rows:
+        yield writer.writerow([neutralise(cell) for cell in row])
+
+
+def xlsx_bytes(header: list[str], rows: Iterable[list[str]], title: str = "Contacts") -> bytes:
+    """An XLSX workbook of ``header`` and ``rows``, every cell text, neutralised."""
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title[:31])
+    sheet.append(header)
+    for row in rows:
+        sheet.append([neutralise(cell) for cell in row])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
