@@ -79,6 +79,20 @@ def open_table(file) -> Table:
     return table
 
 
+def read_header(file) -> list[str]:
+    """The header of ``file``, read without closing it (an upload is saved afterwards)."""
+    file.seek(0)
+    start = file.read(SAMPLE_SIZE)
+    if start.startswith(XLSX_MAGIC):
+        # openpyxl leaves open a file object it was given.
+        header = open_table(file).header
+    else:
+        # A text wrapper closes the file it wraps when it goes: it gets a copy of the start.
+        header = open_table(io.BytesIO(start + file.readline())).header
+    file.seek(0)
+    return header
+
+
 def _encoding(start: bytes) -> str:
     if start.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"

@@ -3,6 +3,7 @@ from wagtail.admin.viewsets.base import ViewSetGroup
 
 from .views.consent_log import ConsentEventViewSet
 from .views.contacts import ContactViewSet
+from .views.imports import ImportViewSet
 from .views.interests import CategoryViewSet, PreferenceViewSet
 from .views.overview import OverviewViewSet
 from .views.segments import SegmentViewSet
@@ -22,5 +23,6 @@ class PreferenceCenterGroup(ViewSetGroup):
         CategoryViewSet,
         SegmentViewSet,
         FormSubmissionViewSet,
+        ImportViewSet,
         ConsentEventViewSet,
     )

@@ -36,6 +36,7 @@ from ..spreadsheets import XLSX_MAGIC, Table, open_table
 from .columns import mapping_problems
 from .rows import Row, RowError, RowErrors, RowReader
 
+NEW, UPDATED, UNCHANGED, SKIPPED, FAILED = "new", "updated", "unchanged", "skipped", "failed"
 #: Statuses an import never changes into a subscribed one.
 STAYS_OUT = (ContactStatus.UNSUBSCRIBED, ContactStatus.BLOCKED)
 SUBSCRIBED = (ContactStatus.PENDING, ContactStatus.CONFIRMED)
@@ -184,7 +185,7 @@ class ImportRunner:
             create_missing=self.run.create_missing_preferences,
         )
 
-    def _read(self, reader: RowReader, batch, seen: dict[str, int], counts: Counts) -> list[Row]:
+    def _read(self, reader: RowReader, batch, seen, counts: Counts, store=True) -> list[Row]:
         rows, errors = [], []
         for line, cells in batch:
             if not any(cell.strip() for cell in cells):
@@ -209,7 +210,9 @@ class ImportRunner:
                 errors.extend((line, problem) for problem in problems)
             else:
                 rows.append(row)
-        self._record_errors(errors, counts)
+        self._last_errors = [error for _, error in errors]
+        if store:
+            self._record_errors(errors, counts)
         return rows
 
     def _record_errors(self, errors: list[tuple[int, RowError]], counts: Counts) -> None:
@@ -231,25 +234,49 @@ class ImportRunner:
 
     def _classify(self, reader: RowReader, rows: list[Row], counts: Counts, *, apply: bool):
         current = self._current(rows)
-        mode = self.run.mode
         new, changed = [], []
         for row in rows:
-            stored = current.get(row.email)
-            if (stored is None and mode == ImportMode.UPDATE_ONLY) or (
-                stored is not None and mode == ImportMode.CREATE_ONLY
-            ):
-                counts.skipped += 1
-            elif stored is None:
+            outcome, changes = self._outcome(row, current.get(row.email))
+            setattr(counts, outcome, getattr(counts, outcome) + 1)
+            if outcome == NEW:
                 new.append(row)
-            elif changes := self._changes(row, stored):
-                changed.append((stored.pk, changes))
-            else:
-                counts.unchanged += 1
-        counts.new += len(new)
-        counts.updated += len(changed)
+            elif outcome == UPDATED:
+                changed.append((current[row.email].pk, changes))
         if apply and (new or changed):
             with transaction.atomic():
                 self._apply(reader, new, changed)
+
+    def _outcome(self, row: Row, stored: "Current | None") -> tuple[str, "Changes | None"]:
+        mode = self.run.mode
+        if (stored is None and mode == ImportMode.UPDATE_ONLY) or (
+            stored is not None and mode == ImportMode.CREATE_ONLY
+        ):
+            return SKIPPED, None
+        if stored is None:
+            return NEW, None
+        changes = self._changes(row, stored)
+        return (UPDATED, changes) if changes else (UNCHANGED, None)
+
+    def preview(self, limit: int) -> list[dict]:
+        """The first ``limit`` rows: their cells by column, and what importing each would do."""
+        with self.run.file.open("rb") as file:
+            table = open_table(file)
+            reader = self._reader(table)
+            read, seen = [], {}
+            for line, cells in islice(table.rows, limit):
+                counts = Counts()
+                rows = self._read(reader, [(line, cells)], seen, counts, store=False)
+                read.append((line, cells, rows[0] if rows else None, self._last_errors))
+        current = self._current([row for _, _, row, _ in read if row])
+        return [
+            {
+                "line": line,
+                "cells": dict(zip(table.header, cells, strict=False)),
+                "outcome": self._outcome(row, current.get(row.email))[0] if row else FAILED,
+                "errors": [error.message for error in errors],
+            }
+            for line, cells, row, errors in read
+        ]
 
     def _current(self, rows: list[Row]) -> dict[str, Current]:
         fields = ("first_name", "last_name", "phone", "locale")

@@ -113,7 +113,7 @@ class ImportRun(models.Model):
         verbose_name = _("import run")
         verbose_name_plural = _("import runs")
         ordering = ["-created_at", "-pk"]
-        default_permissions = ("view", "delete")
+        default_permissions = ()
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.file_name}"

@@ -12,7 +12,14 @@ from ..models import Category, ConsentEvent, Contact, Preference
 ANY_CONTACT_PERMISSION = ["add", "change", "delete", "view"]
 
 
-class OverviewView(PermissionCheckedMixin, WagtailAdminTemplateMixin, TemplateView):
+class AdminPage(WagtailAdminTemplateMixin):
+    """A page of the Preference center, under its breadcrumb."""
+
+    def get_breadcrumbs_items(self):
+        return [*self.breadcrumbs_items, {"url": "", "label": self.get_page_title()}]
+
+
+class OverviewView(PermissionCheckedMixin, AdminPage, TemplateView):
     """Who holds what at a glance: preference holders, category opt-outs, recent changes."""
 
     page_title = _("Preference center")
@@ -23,9 +30,6 @@ class OverviewView(PermissionCheckedMixin, WagtailAdminTemplateMixin, TemplateVi
     @property
     def permission_policy(self):
         return permission_policy_for(Contact)
-
-    def get_breadcrumbs_items(self):
-        return [*self.breadcrumbs_items, {"url": "", "label": self.page_title}]
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
