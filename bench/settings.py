@@ -19,3 +19,5 @@ DATABASES = {
     )
 }
 DEBUG = False
+# Files the benchmarks store (import runs' uploads) stay next to their results.
+MEDIA_ROOT = os.path.join(RESULTS_DIR, "media")

@@ -29,7 +29,7 @@ from wagtail_preferences.models import (
     Preference,
 )
 from wagtail_preferences.services import ChannelSettings, Origin
-from wagtail_preferences.services.batches import BATCH_SIZE
+from wagtail_preferences.services.batches import BATCH_SIZE, INSERT_CHUNK
 
 pytestmark = pytest.mark.django_db
 
@@ -80,6 +80,14 @@ def held_pairs():
 
 
 def insert_statements(model, rows):
+    """How many INSERT statements ``services.batches.insert_rows`` needs for ``rows`` rows.
+
+    One per ``INSERT_CHUNK`` rows, on every database: no model instance nor statement per row.
+    """
+    return math.ceil(rows / INSERT_CHUNK)
+
+
+def bulk_create_statements(model, rows):
     """How many INSERT statements ``bulk_create`` of ``rows`` rows needs on this database.
 
     PostgreSQL takes a whole batch (BATCH_SIZE rows) in one statement; SQLite caps the number
@@ -663,7 +671,7 @@ class TestSetCategoryChoices:
 
         # SAVEPOINT, contact ids, current choices, RELEASE
         with django_assert_num_queries(
-            4 + insert_statements(CategoryChoice, 1000) + insert_statements(ConsentEvent, 1000)
+            4 + bulk_create_statements(CategoryChoice, 1000) + insert_statements(ConsentEvent, 1000)
         ):
             changes = services.set_category_choices(
                 Contact.objects.all(), {promotions: False, news: True}, origin
@@ -1208,3 +1216,105 @@ class TestGetOrCreateContact:
 
         assert not Contact.objects.exists()
         assert not ConsentEvent.objects.exists()
+
+
+class TestCreateContacts:
+    def test_creates_each_with_its_details_one_event_each_and_one_signal(
+        self, form_origin, sent_signals
+    ):
+        ids = services.create_contacts(
+            [
+                {"email": " Ann@Example.com ", "first_name": "Ann", "data": {"club": "Ghent"}},
+                {"email": "bob@example.com", "status": ContactStatus.CONFIRMED},
+            ],
+            form_origin,
+        )
+
+        ann, bob = (
+            Contact.objects.get(email="ann@example.com"),
+            Contact.objects.get(email="bob@example.com"),
+        )
+        assert ids == {"ann@example.com": ann.pk, "bob@example.com": bob.pk}
+        assert (ann.first_name, ann.data, ann.status) == ("Ann", {"club": "Ghent"}, "pending")
+        assert (bob.first_name, bob.data, bob.status) == ("", {}, "confirmed")
+        assert ann.secret and bob.secret and ann.secret != bob.secret
+        events = ConsentEvent.objects.order_by("contact__email")
+        assert [(e.contact_id, e.field, e.new_value) for e in events] == [
+            (ann.pk, "created", {"email": "ann@example.com", "status": "pending"}),
+            (bob.pk, "created", {"email": "bob@example.com", "status": "confirmed"}),
+        ]
+        assert_stamped(events, form_origin)
+        assert [(name, kwargs["contact_ids"]) for name, kwargs in sent_signals] == [
+            ("contact_created", frozenset([ann.pk, bob.pk]))
+        ]
+
+    def test_nothing_to_create(self, origin, sent_signals):
+        assert services.create_contacts([], origin) == {}
+        assert sent_signals == []
+
+
+class TestUpdateContacts:
+    def test_changes_only_what_differs_and_logs_each_field(self, form_origin, sent_signals):
+        ann = ContactFactory(first_name="Ann", last_name="Old", data={"a": 1})
+        bob = ContactFactory(first_name="Bob")
+
+        changed = services.update_contacts(
+            {
+                ann.pk: {"first_name": "Ann", "last_name": "New", "data": {"a": 1, "b": 2}},
+                bob.pk: {"first_name": "Bob"},
+            },
+            form_origin,
+        )
+
+        assert changed == frozenset([ann.pk])
+        ann.refresh_from_db()
+        assert (ann.first_name, ann.last_name, ann.data) == ("Ann", "New", {"a": 1, "b": 2})
+        events = ConsentEvent.objects.order_by("field")
+        assert [(e.field, e.old_value, e.new_value) for e in events] == [
+            ("data", {"a": 1}, {"a": 1, "b": 2}),
+            ("last_name", "Old", "New"),
+        ]
+        assert_stamped(events, form_origin)
+        ((name, kwargs),) = sent_signals
+        assert name == "contact_details_changed"
+        assert (kwargs["contact_ids"], kwargs["fields"]) == (
+            frozenset([ann.pk]),
+            frozenset(["last_name", "data"]),
+        )
+
+    def test_refuses_fields_it_does_not_change_in_bulk(self, origin):
+        contact = ContactFactory()
+
+        with pytest.raises(InvalidChange, match="email"):
+            services.update_contacts({contact.pk: {"email": "x@example.com"}}, origin)
+
+
+class TestPreferencePairs:
+    def test_adds_and_removes_per_contact(self, origin, products, events, sent_signals):
+        ann, bob = ContactFactory(preferences=[events]), ContactFactory()
+
+        added = services.add_preference_pairs(
+            [(ann.pk, products.pk), (ann.pk, events.pk), (bob.pk, events.pk)], origin
+        )
+        removed = services.remove_preference_pairs(
+            [(ann.pk, events.pk), (bob.pk, products.pk)], origin
+        )
+
+        assert added == frozenset([(ann.pk, products.pk), (bob.pk, events.pk)])
+        assert removed == frozenset([(ann.pk, events.pk)])
+        assert set(ann.preferences.all()) == {products}
+        assert set(bob.preferences.all()) == {events}
+        assert [name for name, _ in sent_signals] == ["preferences_added", "preferences_removed"]
+        assert ConsentEvent.objects.count() == 3
+
+    def test_pairs_of_a_preference_that_does_not_exist_change_nothing(
+        self, origin, products, sent_signals
+    ):
+        contact = ContactFactory(preferences=[products])
+        gone = PreferenceFactory()
+        gone_pk = gone.pk
+        Preference.objects.filter(pk=gone_pk).delete()
+
+        assert services.add_preference_pairs([(contact.pk, gone_pk)], origin) == frozenset()
+        assert services.remove_preference_pairs([(contact.pk, gone_pk)], origin) == frozenset()
+        assert sent_signals == []

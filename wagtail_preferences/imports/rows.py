@@ -2,9 +2,9 @@
 
 import difflib
 import json
+import re
 from dataclasses import dataclass, field
 
-from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
 from ..models import Category, Contact, ContactStatus, Preference, Segment, normalise_email
@@ -12,7 +12,7 @@ from ..spreadsheets import restore, split_names
 from .columns import DATA_PREFIX, DETAILS, EMAIL, IGNORE
 
 
-@dataclass
+@dataclass(slots=True)
 class Row:
     """What a valid row asks for. ``None`` (or an absent key) leaves a value as it is."""
 
@@ -49,10 +49,39 @@ class Names:
 
 
 MAX_LENGTHS = {name: Contact._meta.get_field(name).max_length for name in DETAILS}
+EMAIL_MAX_LENGTH = Contact._meta.get_field("email").max_length
+NAME_MAX_LENGTH = Preference._meta.get_field("name").max_length
+# Distinct list cells remembered; past it they are parsed again (a file of unique cells).
+LIST_CACHE_SIZE = 10_000
+# Domains whose validity is remembered; most files hold a few thousand at most.
+DOMAIN_CACHE_SIZE = 100_000
 STATUSES = {
     **{value: value for value in ContactStatus.values},
     **{str(label).casefold(): value for value, label in ContactStatus.choices},
 }
+
+
+class EmailCheck:
+    """Django's email validation, its pattern compiled once and each domain checked once."""
+
+    def __init__(self):
+        lazy = validate_email.user_regex
+        self.user = re.compile(lazy.pattern, lazy.flags)
+        self.domains: dict[str, bool] = {}
+
+    def __call__(self, email: str) -> bool:
+        user, at, domain = email.rpartition("@")
+        if not at or not self.user.match(user):
+            return False
+        valid = self.domains.get(domain)
+        if valid is None:
+            valid = bool(
+                domain in validate_email.domain_allowlist
+                or validate_email.validate_domain_part(domain)
+            )
+            if len(self.domains) < DOMAIN_CACHE_SIZE:
+                self.domains[domain] = valid
+        return valid
 
 
 class RowReader:
@@ -71,28 +100,34 @@ class RowReader:
         self.segments = Names(Segment, "segment")
         self.missing_preferences: set[str] = set()
         self._lists: dict[tuple[str, str], tuple] = {}
-        self.email_index = self.targets.index(EMAIL)
+        self._mapped = [(i, target) for i, target in enumerate(self.targets) if target != IGNORE]
+        self._valid_email = EmailCheck()
 
     def read(self, line: int, cells: list[str]) -> Row:
         """The row of ``cells``; raises ``RowErrors`` with every problem found."""
-        if len(cells) > len(self.header) and any(cells[len(self.header) :]):
+        width = len(self.header)
+        if len(cells) > width and any(cells[width:]):
             raise RowErrors(
                 [
                     RowError(
                         "",
-                        f"This row has {len(cells)} cells but the header has "
-                        f"{len(self.header)} columns. A value holding the separator must be "
-                        "in double quotes.",
+                        f"This row has {len(cells)} cells but the header has {width} columns. "
+                        "A value holding the separator must be in double quotes.",
                     )
                 ]
             )
         errors: list[RowError] = []
         row = Row(line=line, email="")
-        for target, cell in zip(self.targets, cells, strict=False):
-            cell = restore(cell.strip())
-            if target == IGNORE or (not cell and target != EMAIL):
+        for index, target in self._mapped:
+            # A row may stop short of the header: its last cells are empty.
+            cell = cells[index].strip() if index < len(cells) else ""
+            if cell.startswith("'"):
+                cell = restore(cell)
+            if not cell and target != EMAIL:
                 continue
             try:
+                if "\x00" in cell:
+                    raise RowError(target, "This cell holds a NUL character, which is not text.")
                 self._set(row, target, cell)
             except RowError as error:
                 errors.append(error)
@@ -126,20 +161,23 @@ class RowReader:
         else:
             row.data[target.removeprefix(DATA_PREFIX)] = cell
 
-    @staticmethod
-    def _email(cell: str) -> str:
+    def _email(self, cell: str) -> str:
         if not cell:
             raise RowError(EMAIL, "The email is missing.")
         email = normalise_email(cell)
-        try:
-            validate_email(email)
-        except ValidationError:
-            raise RowError(EMAIL, f"“{cell}” is not a valid email address.") from None
+        if not self._valid_email(email):
+            raise RowError(EMAIL, f"“{cell}” is not a valid email address.")
+        if len(email) > EMAIL_MAX_LENGTH:
+            raise RowError(
+                EMAIL, f"“{cell}” is longer than an email address may be ({EMAIL_MAX_LENGTH})."
+            )
         return email
 
     def _list(self, target: str, cell: str, resolve) -> tuple:
         key = (target, cell)
         if key not in self._lists:
+            if len(self._lists) >= LIST_CACHE_SIZE:
+                self._lists.clear()
             try:
                 self._lists[key] = resolve(split_names(cell))
             except RowError as error:
@@ -154,6 +192,15 @@ class RowReader:
         if unknown and not self.create_missing:
             raise RowError(
                 "preferences", " ".join(self.preferences.unknown(name) for name in unknown)
+            )
+        if too_long := [name for name in unknown if len(name) > NAME_MAX_LENGTH]:
+            raise RowError(
+                "preferences",
+                " ".join(
+                    f"“{name}” cannot be created: a preference name has at most "
+                    f"{NAME_MAX_LENGTH} characters."
+                    for name in too_long
+                ),
             )
         self.missing_preferences.update(unknown)
         return tuple(dict.fromkeys(names))

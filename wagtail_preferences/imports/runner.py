@@ -7,6 +7,7 @@ is written between batches, where the admin page reads it.
 
 from collections import defaultdict
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import islice
 
@@ -18,7 +19,6 @@ from .. import services, signal_handlers
 from ..conf import get_setting
 from ..exceptions import InvalidFile
 from ..models import (
-    Category,
     CategoryChoice,
     ChangePath,
     Contact,
@@ -32,11 +32,15 @@ from ..models import (
     Segment,
     SegmentInclusion,
 )
+from ..services.batches import BATCH_SIZE, any_of, batched
 from ..spreadsheets import XLSX_MAGIC, Table, open_table
 from .columns import mapping_problems
 from .rows import Row, RowError, RowErrors, RowReader
 
 NEW, UPDATED, UNCHANGED, SKIPPED, FAILED = "new", "updated", "unchanged", "skipped", "failed"
+COLUMN_MAX_LENGTH = ImportRowError._meta.get_field("column").max_length
+# Addresses or ids per lookup: a database without array parameters takes one per value.
+LOOKUP_SIZE = BATCH_SIZE * 10
 #: Statuses an import never changes into a subscribed one.
 STAYS_OUT = (ContactStatus.UNSUBSCRIBED, ContactStatus.BLOCKED)
 SUBSCRIBED = (ContactStatus.PENDING, ContactStatus.CONFIRMED)
@@ -99,14 +103,18 @@ class ImportRunner:
         self.progress = progress
         self.batch_size = get_setting("IMPORT_BATCH_SIZE")
         self.default_status = get_setting("IMPORT_DEFAULT_STATUS")
+        #: The names of the preferences the last pass created, or would create if checking.
+        self.preferences_to_create: set[str] = set()
+        self._applying, self._counts = False, Counts()
 
     # Entry points -------------------------------------------------------------------------
 
     def check(self) -> ImportRun:
         """Read every row and count what an import would do, changing no contact."""
         self._start(ImportStatus.CHECKING)
-        if self._pass(apply=False, classify=True):
-            self._finish(ImportStatus.CHECKED, checked_at=timezone.now())
+        with self._failed_on_error():
+            if self._pass(apply=False, classify=True):
+                self._finish(ImportStatus.CHECKED, checked_at=timezone.now())
         return self.run
 
     def apply(self) -> ImportRun:
@@ -116,22 +124,47 @@ class ImportRunner:
                 "Confirm that the site may contact these people and pick a legal basis."
             )
         self._start(ImportStatus.IMPORTING, started_at=timezone.now())
-        if not self.run.skip_invalid:
-            if not self._pass(apply=False, classify=False):
-                return self.run
-            if self.run.failed_rows:
-                return self._finish(
-                    ImportStatus.FAILED,
-                    message=(
-                        f"{self.run.failed_rows} rows have errors, so nothing was imported. "
-                        "Fix them in the file and upload it again, or choose to import the "
-                        "valid rows and skip the rest."
-                    ),
-                )
-        with signal_handlers.refresh_once():
-            if self._pass(apply=True, classify=True):
-                self._finish(ImportStatus.DONE)
+        with self._failed_on_error():
+            if not self.run.skip_invalid:
+                if not self._pass(apply=False, classify=False):
+                    return self.run
+                if self.run.failed_rows:
+                    return self._finish(
+                        ImportStatus.FAILED,
+                        message=(
+                            f"{self.run.failed_rows} rows have errors, so nothing was imported. "
+                            "Fix them in the file and upload it again, or choose to import the "
+                            "valid rows and skip the rest."
+                        ),
+                    )
+            with signal_handlers.refresh_once():
+                if self._pass(apply=True, classify=True):
+                    self._finish(ImportStatus.DONE)
         return self.run
+
+    @contextmanager
+    def _failed_on_error(self):
+        """An error no row explains ends the run as failed, not forever running."""
+        try:
+            yield
+        except KeyboardInterrupt:  # Ctrl-C at the command line
+            self._finish(
+                ImportStatus.FAILED, message=f"The run was interrupted.{self._imported_before()}"
+            )
+            raise
+        except Exception as error:
+            self._finish(
+                ImportStatus.FAILED,
+                message=f"The run stopped on an unexpected error ({type(error).__name__}: "
+                f"{error}).{self._imported_before()}",
+            )
+            raise
+
+    def _imported_before(self) -> str:
+        """What a run that stops part way through its import leaves imported."""
+        if self._applying and self._counts.processed:
+            return f" The {self._counts.processed} rows read before it had been imported."
+        return ""
 
     # Passes -------------------------------------------------------------------------------
 
@@ -150,7 +183,9 @@ class ImportRunner:
     def _pass(self, *, apply: bool, classify: bool) -> bool:
         """One pass over the file; False if the file itself could not be read."""
         self.run.row_errors.all().delete()
-        counts = Counts()
+        self.preferences_to_create = set()
+        self._applying = apply
+        counts = self._counts = Counts()
         try:
             with self.run.file.open("rb") as file:
                 total = self.run.total_rows or estimate_rows(file)
@@ -166,7 +201,7 @@ class ImportRunner:
                     if self.progress:
                         self.progress(counts.processed, total)
         except InvalidFile as error:
-            self._finish(ImportStatus.FAILED, message=str(error))
+            self._finish(ImportStatus.FAILED, message=f"{error}{self._imported_before()}")
             return False
         self._save(total_rows=counts.processed)
         return True
@@ -216,17 +251,19 @@ class ImportRunner:
         return rows
 
     def _record_errors(self, errors: list[tuple[int, RowError]], counts: Counts) -> None:
-        column_of = {target: name for name, target in self.run.mapping.items()}
+        # Errors name the file's column; those of the whole row (too many cells) none.
+        column_of = {target: name for name, target in self.run.mapping.items() if target}
         ImportRowError.objects.bulk_create(
             [
                 ImportRowError(
                     run=self.run,
                     row=line,
-                    column=column_of.get(error.column, error.column),
+                    column=column_of.get(error.column, error.column)[:COLUMN_MAX_LENGTH],
                     message=error.message,
                 )
                 for line, error in errors
-            ]
+            ],
+            batch_size=BATCH_SIZE,
         )
         counts.failed += len({line for line, _ in errors})
 
@@ -242,9 +279,10 @@ class ImportRunner:
                 new.append(row)
             elif outcome == UPDATED:
                 changed.append((current[row.email].pk, changes))
+        self.preferences_to_create |= self._missing_preferences(new, changed)
         if apply and (new or changed):
             with transaction.atomic():
-                self._apply(reader, new, changed)
+                self._apply(new, changed)
 
     def _outcome(self, row: Row, stored: "Current | None") -> tuple[str, "Changes | None"]:
         mode = self.run.mode
@@ -272,7 +310,10 @@ class ImportRunner:
             {
                 "line": line,
                 "cells": dict(zip(table.header, cells, strict=False)),
-                "outcome": self._outcome(row, current.get(row.email))[0] if row else FAILED,
+                # A row that is not read either has errors or is blank.
+                "outcome": self._outcome(row, current.get(row.email))[0]
+                if row
+                else (FAILED if errors else SKIPPED),
                 "errors": [error.message for error in errors],
             }
             for line, cells, row, errors in read
@@ -280,29 +321,33 @@ class ImportRunner:
 
     def _current(self, rows: list[Row]) -> dict[str, Current]:
         fields = ("first_name", "last_name", "phone", "locale")
+        # In chunks: a batch may hold more addresses than a query takes parameters.
         contacts = {
             email: Current(pk, dict(zip(fields, details, strict=True)), status, data)
+            for emails in batched((row.email for row in rows), LOOKUP_SIZE)
             for pk, email, status, data, *details in Contact.objects.filter(
-                email__in=[row.email for row in rows]
-            ).values_list("pk", "email", "status", "data", *fields)
+                email__in=any_of(Contact, "email", emails)
+            )
+            .order_by()
+            .values_list("pk", "email", "status", "data", *fields)
         }
         by_id = {c.pk: c for c in contacts.values()}
         mapped = set(self.run.mapping.values())
-        if by_id and "preferences" in mapped:
-            for c, p in ContactPreference.objects.filter(contact_id__in=by_id).values_list(
-                "contact_id", "preference_id"
-            ):
-                by_id[c].preferences.add(p)
-        if by_id and "categories" in mapped:
-            for c, cat in CategoryChoice.objects.filter(
-                contact_id__in=by_id, subscribed=False
-            ).values_list("contact_id", "category_id"):
-                by_id[c].opt_outs.add(cat)
-        if by_id and "segments" in mapped:
-            for c, s in SegmentInclusion.objects.filter(contact_id__in=by_id).values_list(
-                "contact_id", "segment_id"
-            ):
-                by_id[c].segments.add(s)
+        opted_out = CategoryChoice.objects.filter(subscribed=False)
+        held = (  # column of the file, attribute of Current, rows, their column
+            ("preferences", "preferences", ContactPreference.objects.all(), "preference_id"),
+            ("categories", "opt_outs", opted_out, "category_id"),
+            ("segments", "segments", SegmentInclusion.objects.all(), "segment_id"),
+        )
+        for column, attribute, holdings, value in held:
+            if column not in mapped:
+                continue
+            for ids in batched(by_id, LOOKUP_SIZE):
+                in_batch = any_of(holdings.model, "contact_id", ids)
+                for c, v in holdings.filter(contact_id__in=in_batch).values_list(
+                    "contact_id", value
+                ):
+                    getattr(by_id[c], attribute).add(v)
         return contacts
 
     def _changes(self, row: Row, stored: Current) -> Changes:
@@ -355,9 +400,9 @@ class ImportRunner:
             "may contact these people.",
         )
 
-    def _apply(self, reader: RowReader, new: list[Row], changed: list[tuple[int, Changes]]):
+    def _apply(self, new: list[Row], changed: list[tuple[int, Changes]]):
         origin = self.origin()
-        self._create_missing_preferences(reader)
+        self._create_missing_preferences(new, changed)
         created = services.create_contacts(
             [
                 {
@@ -370,45 +415,57 @@ class ImportRunner:
             ],
             origin,
         )
-        changed += [(created[row.email], self._changes_of_new(row)) for row in new]
+        new_ids = [(created[row.email], row) for row in new]
         services.update_contacts(
             {pk: changes.details for pk, changes in changed if changes.details}, origin
         )
-        statuses = defaultdict(list)
-        for pk, changes in changed:
-            if changes.status:
-                statuses[changes.status].append(pk)
-        for status, ids in statuses.items():
+        for status, ids in _grouped((pk, c.status) for pk, c in changed if c.status).items():
             services.set_status(ids, status, origin)
         ids_of = self._preference_id
         services.add_preference_pairs(
-            [(pk, ids_of(p)) for pk, changes in changed for p in changes.add_preferences], origin
+            [
+                *((pk, ids_of(p)) for pk, row in new_ids for p in row.preferences or ()),
+                *((pk, ids_of(p)) for pk, changes in changed for p in changes.add_preferences),
+            ],
+            origin,
         )
         services.remove_preference_pairs(
             [(pk, p) for pk, changes in changed for p in changes.remove_preferences], origin
         )
-        opt_outs = _grouped(changed, "opt_outs")
-        categories = Category.objects.in_bulk(opt_outs)
-        for category, ids in opt_outs.items():
-            services.set_category_choices(ids, {categories[category]: False}, origin)
-        segments = Segment.objects.in_bulk(
-            {s for _, changes in changed for s in changes.joins | changes.leaves}
+        services.set_category_choice_pairs(
+            [
+                *((pk, cat, False) for pk, row in new_ids for cat in row.categories or ()),
+                *((pk, cat, False) for pk, changes in changed for cat in changes.opt_outs),
+            ],
+            origin,
         )
-        for segment, ids in _grouped(changed, "joins").items():
+        joins = _grouped(
+            [
+                *((pk, s) for pk, row in new_ids for s in row.segments or ()),
+                *((pk, s) for pk, changes in changed for s in changes.joins),
+            ]
+        )
+        leaves = _grouped((pk, s) for pk, changes in changed for s in changes.leaves)
+        segments = Segment.objects.in_bulk({*joins, *leaves})
+        for segment, ids in joins.items():
             services.add_to_segment(ids, segments[segment], origin)
-        for segment, ids in _grouped(changed, "leaves").items():
+        for segment, ids in leaves.items():
             services.remove_from_segment(ids, segments[segment], origin)
 
-    def _changes_of_new(self, row: Row) -> Changes:
-        return Changes(
-            add_preferences=set(row.preferences or ()),
-            opt_outs=set(row.categories or ()),
-            joins=set(row.segments or ()),
-        )
+    def _missing_preferences(self, new: list[Row], changed: list[tuple[int, Changes]]) -> set:
+        """The preference names these rows give that no preference has (yet).
 
-    def _create_missing_preferences(self, reader: RowReader) -> None:
+        Only rows that are imported count: a row skipped or failed creates nothing.
+        """
+        names = {name for row in new for name in row.preferences or ()}
+        names.update(
+            p for _, changes in changed for p in changes.add_preferences if isinstance(p, str)
+        )
+        return names - self._known_preferences().keys()
+
+    def _create_missing_preferences(self, new: list[Row], changed: list[tuple[int, Changes]]):
         known = self._known_preferences()
-        missing = sorted(reader.missing_preferences - set(known))
+        missing = sorted(self._missing_preferences(new, changed))
         for name in missing:
             preference = Preference(name=name, slug=_free_slug(name), is_public=False)
             preference.save()
@@ -417,12 +474,11 @@ class ImportRunner:
             self._save(created_preferences=[*self.run.created_preferences, *missing])
 
 
-def _grouped(changed: list[tuple[int, Changes]], name: str) -> dict[int, list[int]]:
-    """``{category or segment id: [contact ids]}`` of one kind of change."""
+def _grouped(pairs) -> dict:
+    """``{key: [contact ids]}`` of (contact id, key) pairs."""
     groups = defaultdict(list)
-    for pk, changes in changed:
-        for key in getattr(changes, name):
-            groups[key].append(pk)
+    for pk, key in pairs:
+        groups[key].append(pk)
     return groups
 
 

@@ -120,8 +120,9 @@ class ImportRun(models.Model):
 
     @property
     def reference(self) -> str:
-        """How consent events name this run."""
-        return f"import run #{self.pk} ({self.file_name})"
+        """How consent events name this run (at most 255 characters, as they store it)."""
+        run = f"import run #{self.pk}"
+        return f"{run} ({self.file_name[: 255 - len(run) - 3]})"
 
     @property
     def is_running(self) -> bool:

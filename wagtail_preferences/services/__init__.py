@@ -4,7 +4,7 @@ Every function writes consent events and sends its signal once per batch, inside
 transaction; entry points (admin, forms, import, segments, automations) call these.
 """
 
-from .categories import set_category_choices
+from .categories import set_category_choice_pairs, set_category_choices
 from .channels import ChannelSettings, channel_settings, update_channels
 from .contacts import (
     create_contacts,
@@ -65,6 +65,7 @@ __all__ = [
     "release_segment",
     "remove_preference_pairs",
     "remove_preferences",
+    "set_category_choice_pairs",
     "set_category_choices",
     "set_preferences",
     "set_status",

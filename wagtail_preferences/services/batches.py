@@ -1,8 +1,11 @@
 import json
 from collections.abc import Iterable, Iterator
 from itertools import islice
+from operator import itemgetter
 
 from django.db import connections, models, router, transaction
+from django.db.models.constants import OnConflict
+from django.db.models.expressions import RawSQL
 
 from ..exceptions import InvalidChange
 from ..models import ConsentEvent, Contact
@@ -12,6 +15,25 @@ BATCH_SIZE = 2000
 INSERT_CHUNK = 100_000
 # Past this many rows changed at once, a table's planner statistics are refreshed on commit.
 ANALYZE_AFTER = 10_000
+
+
+def any_of(model, attname: str, values: Iterable):
+    """``values`` for ``model``'s ``attname__in=``, sent as one parameter, not one per value.
+
+    Thousands of values in a list make thousands of parameters, which Django compiles and
+    the database parses one by one: PostgreSQL takes them as one array, SQLite as one JSON
+    text; other databases get the list.
+    """
+    values = list(values)
+    connection = connections[router.db_for_read(model)]
+    if connection.vendor == "postgresql":
+        field = model._meta.get_field(attname)
+        target = field.target_field if isinstance(field, models.ForeignKey) else field
+        kind = "text" if isinstance(target, models.CharField) else target.db_type(connection)
+        return RawSQL(f"SELECT unnest(CAST(%s AS {kind}[]))", [values])  # noqa: S611
+    if connection.vendor == "sqlite":
+        return RawSQL("SELECT value FROM json_each(%s)", [json.dumps(values)])  # noqa: S611
+    return values
 
 
 def batched(items: Iterable, size: int) -> Iterator[tuple]:
@@ -55,7 +77,9 @@ def _require_contacts(ids: list[int]) -> None:
 
 
 def record(events: list[ConsentEvent]) -> None:
-    ConsentEvent.objects.bulk_create(events, batch_size=BATCH_SIZE)
+    """Insert the unsaved ``events`` (any number, with values of their own)."""
+    names = [field.attname for field in _inserted_fields(ConsentEvent)]
+    insert_rows(ConsentEvent, {name: [getattr(e, name) for e in events] for name in names})
 
 
 def record_rows(event: ConsentEvent, **columns: list) -> None:
@@ -68,36 +92,54 @@ def record_rows(event: ConsentEvent, **columns: list) -> None:
     insert_rows(ConsentEvent, columns, **same)
 
 
-def insert_rows(model, columns: dict[str, list], *, ignore_conflicts: bool = False, **same):
+def insert_rows(
+    model, columns: dict[str, list], *, ignore_conflicts=False, returning=(), **same
+) -> list[tuple] | None:
     """Insert one ``model`` row per position in ``columns``, every other column the same.
 
-    ``columns`` maps attribute names (``contact_id``) to equally long lists of plain values
-    (ids, text); ``same`` gives other attributes once. Fields given neither take their
-    default, ``auto_now_add`` ones the current time. On PostgreSQL each chunk of rows is one
-    ``INSERT ... SELECT ... FROM unnest(...)``, with no model instance per row; elsewhere
-    the rows go through ``bulk_create``.
-    """
-    names = list(columns)
-    connection = connections[router.db_for_write(model)]
-    if connection.vendor == "postgresql":
-        # JSON values travel as their text, cast to jsonb[] with the rest.
-        columns = {
-            name: [json.dumps(value, cls=field.encoder) for value in values]
-            if isinstance(field := model._meta.get_field(name), models.JSONField)
-            else values
-            for name, values in columns.items()
-        }
-    rows = list(zip(*columns.values(), strict=True))
-    if not rows:
-        return
-    if connection.vendor != "postgresql":
-        model.objects.bulk_create(
-            [model(**same, **dict(zip(names, row, strict=True))) for row in rows],
-            batch_size=BATCH_SIZE,
-            ignore_conflicts=ignore_conflicts,
-        )
-        return
+    ``columns`` maps attribute names (``contact_id``) to equally long lists of values;
+    ``same`` gives other attributes once. Fields given neither take their default,
+    ``auto_now_add`` ones the current time. No model instance is made per row: on
+    PostgreSQL each chunk of rows is one ``INSERT ... SELECT ... FROM unnest(...)``,
+    elsewhere one ``executemany``.
 
+    With ``returning`` (attribute names), PostgreSQL returns those columns of the rows it
+    inserted; elsewhere the result is ``None`` and the caller reads them back.
+    """
+    connection = connections[router.db_for_write(model)]
+    columns = {
+        name: _prepared(model._meta.get_field(name), values, connection)
+        for name, values in columns.items()
+    }
+    rows = list(zip(*columns.values(), strict=True))
+    if connection.vendor == "postgresql":
+        return _insert_unnest(
+            connection, model, list(columns), rows, ignore_conflicts, returning, same
+        )
+    _insert_many(connection, model, list(columns), rows, ignore_conflicts, same)
+    return None
+
+
+#: Fields whose plain values every database driver takes as they are.
+PLAIN_FIELDS = (models.IntegerField, models.CharField, models.TextField, models.BooleanField)
+
+
+def _prepared(field, values: list, connection) -> list:
+    """``values`` of ``field`` as the driver takes them: JSON as its text (NULL for None)."""
+    if isinstance(field, models.JSONField):
+        return [None if v is None else json.dumps(v, cls=field.encoder) for v in values]
+    if isinstance(field, models.ForeignKey):
+        field = field.target_field
+    if connection.vendor == "postgresql" or isinstance(field, PLAIN_FIELDS):
+        return values
+    return [field.get_db_prep_save(value, connection) for value in values]
+
+
+def _inserted_fields(model):
+    return [field for field in model._meta.concrete_fields if not field.primary_key]
+
+
+def _insert_unnest(connection, model, names, rows, ignore_conflicts, returning, same) -> list:
     def cast_type(field) -> str:
         # Text, not varchar(n): a value too long for the column then fails as in a plain
         # INSERT instead of being cut short by the cast.
@@ -106,11 +148,9 @@ def insert_rows(model, columns: dict[str, list], *, ignore_conflicts: bool = Fal
     template = model(**same)
     qn = connection.ops.quote_name
     inserted, selected, params, arrays = [], [], [], []
-    for field in model._meta.concrete_fields:
-        if field.primary_key:
-            continue
+    for field in _inserted_fields(model):
         inserted.append(qn(field.column))
-        if field.attname in columns:
+        if field.attname in names:
             selected.append(f"r.c{names.index(field.attname)}")
         else:
             selected.append(f"CAST(%s AS {cast_type(field)})")
@@ -126,9 +166,53 @@ def insert_rows(model, columns: dict[str, list], *, ignore_conflicts: bool = Fal
     )
     if ignore_conflicts:
         sql += " ON CONFLICT DO NOTHING"
+    if returning:
+        sql += " RETURNING " + ", ".join(
+            qn(model._meta.get_field(name).column) for name in returning
+        )
+    inserted_rows = []
     with connection.cursor() as cursor:
         for chunk in batched(rows, INSERT_CHUNK):
             cursor.execute(sql, [*params, *(list(values) for values in zip(*chunk, strict=True))])
+            if returning:
+                inserted_rows.extend(cursor.fetchall())
+    return inserted_rows
+
+
+def _insert_many(connection, model, names, rows, ignore_conflicts, same) -> None:
+    if not rows:
+        return
+    template = model(**same)
+    fields = _inserted_fields(model)
+    constants = tuple(
+        field.get_db_prep_save(field.pre_save(template, add=True), connection)
+        for field in fields
+        if field.attname not in names
+    )
+    # Each row is its values followed by the constants; one getter puts them in order.
+    positions, next_constant = [], len(names)
+    for field in fields:
+        if field.attname in names:
+            positions.append(names.index(field.attname))
+        else:
+            positions.append(next_constant)
+            next_constant += 1
+    in_order = itemgetter(*positions)
+    ops, qn = connection.ops, connection.ops.quote_name
+    on_conflict = OnConflict.IGNORE if ignore_conflicts else None
+    sql = " ".join(
+        part
+        for part in (
+            ops.insert_statement(on_conflict=on_conflict),
+            f"{qn(model._meta.db_table)} ({', '.join(qn(f.column) for f in fields)})",
+            f"VALUES ({', '.join(['%s'] * len(fields))})",
+            ops.on_conflict_suffix_sql(fields, on_conflict, None, None),
+        )
+        if part
+    )
+    with connection.cursor() as cursor:
+        for chunk in batched(rows, INSERT_CHUNK):
+            cursor.executemany(sql, [in_order(row + constants) for row in chunk])
 
 
 def analyze_on_commit(model, changed: int) -> None:

@@ -7,7 +7,15 @@ from .. import signals
 from ..exceptions import InvalidChange
 from ..models import ConsentSubject, Contact, ContactStatus, normalise_email
 from ..models.contacts import new_secret
-from .batches import BATCH_SIZE, batched, contact_id_batches, insert_rows, record, record_rows
+from .batches import (
+    BATCH_SIZE,
+    any_of,
+    batched,
+    contact_id_batches,
+    insert_rows,
+    record,
+    record_rows,
+)
 from .origin import Origin
 
 #: Contact fields whose changes the consent log records.
@@ -108,10 +116,15 @@ def create_contacts(contacts: list[dict], origin: Origin) -> dict[str, int]:
     for name in BULK_FIELDS:
         columns[name] = [c.get(name, {} if name == "data" else "") for c in contacts]
     columns["status"] = [c.get("status", ContactStatus.PENDING) for c in contacts]
-    insert_rows(Contact, columns)
-    ids: dict[str, int] = {}
-    for batch in batched(emails, BATCH_SIZE):
-        ids.update(Contact.objects.filter(email__in=batch).values_list("email", "pk"))
+    returned = insert_rows(Contact, columns, returning=("email", "id"))
+    ids: dict[str, int] = dict(returned or ())
+    if returned is None:
+        for batch in batched(emails, BATCH_SIZE * 10):
+            ids.update(
+                Contact.objects.filter(email__in=any_of(Contact, "email", batch))
+                .order_by()
+                .values_list("email", "pk")
+            )
     record_rows(
         origin.event(None, ConsentSubject.CONTACT, field="created"),
         contact_id=[ids[email] for email in emails],

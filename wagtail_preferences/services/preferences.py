@@ -2,7 +2,7 @@ from django.db import transaction
 
 from .. import signals
 from ..models import ConsentSubject, ContactPreference, Preference
-from .batches import BATCH_SIZE, batched, contact_id_batches, insert_rows, record_rows
+from .batches import BATCH_SIZE, any_of, batched, contact_id_batches, insert_rows, record_rows
 from .origin import Origin
 
 
@@ -52,24 +52,30 @@ def add_preference_pairs(pairs, origin: Origin) -> frozenset[tuple[int, int]]:
     For changes that differ from contact to contact, such as an import's rows. The contacts
     must exist (the database's foreign key checks it). Returns the pairs that were added.
     """
-    pairs = list(dict.fromkeys(pairs))
-    by_id = {p.pk: p for p in _preferences({p for _, p in pairs})}
+    pairs, by_id = _existing_pairs(pairs)
     added: set[tuple[int, int]] = set()
     for batch in batched(pairs, BATCH_SIZE * 4):
         ids = list(dict.fromkeys(c for c, _ in batch))
-        added.update(_add(ids, [(c, p) for c, p in batch if p in by_id], by_id, origin))
+        added.update(_add(ids, list(batch), by_id, origin))
     if added:
         _send(signals.preferences_added, added, origin)
     return frozenset(added)
+
+
+def _existing_pairs(pairs) -> tuple[list[tuple[int, int]], dict[int, Preference]]:
+    """The distinct ``pairs`` whose preference exists, and those preferences by id."""
+    pairs = list(dict.fromkeys(pairs))
+    by_id = {p.pk: p for p in _preferences({p for _, p in pairs})}
+    return [pair for pair in pairs if pair[1] in by_id], by_id
 
 
 def _add(ids, pairs, by_id: dict[int, Preference], origin: Origin) -> list[tuple[int, int]]:
     # By contact only, along the (contact, preference) index: filtered by preference too,
     # PostgreSQL may walk the preference's index, which grows with every batch added.
     held = set(
-        ContactPreference.objects.filter(contact_id__in=ids).values_list(
-            "contact_id", "preference_id"
-        )
+        ContactPreference.objects.filter(
+            contact_id__in=any_of(ContactPreference, "contact_id", ids)
+        ).values_list("contact_id", "preference_id")
     )
     new = [pair for pair in pairs if pair not in held]
     contact_ids, preference_ids = [c for c, _ in new], [p for _, p in new]
@@ -116,15 +122,14 @@ def remove_preference_pairs(pairs, origin: Origin) -> frozenset[tuple[int, int]]
 
     Returns the pairs that were removed.
     """
-    pairs = list(dict.fromkeys(pairs))
-    by_id = {p.pk: p for p in _preferences({p for _, p in pairs})}
+    pairs, by_id = _existing_pairs(pairs)
     removed: set[tuple[int, int]] = set()
     for batch in batched(pairs, BATCH_SIZE * 4):
         wanted = set(batch)
         rows = [
             row
             for row in ContactPreference.objects.filter(
-                contact_id__in={c for c, _ in batch}
+                contact_id__in=any_of(ContactPreference, "contact_id", {c for c, _ in batch})
             ).values_list("pk", "contact_id", "preference_id")
             if (row[1], row[2]) in wanted
         ]
