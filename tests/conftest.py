@@ -2,7 +2,7 @@ import pytest
 from django.core.cache import cache
 
 from tests.factories import CategoryFactory, PreferenceFactory, UserFactory
-from wagtail_preferences import signals
+from wagtail_preferences import signal_handlers, signals
 from wagtail_preferences.models import ChangePath
 from wagtail_preferences.services import Origin
 
@@ -23,6 +23,19 @@ def fresh_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    """Uploaded files (import runs') go to a folder of the test's own."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+
+
+@pytest.fixture(autouse=True)
+def no_pending_refresh():
+    """Changes rolled back with a test leave no contacts waiting for the next test's commit."""
+    yield
+    signal_handlers._pending.ids = None
 
 
 @pytest.fixture

@@ -23,11 +23,6 @@ FILE = (
 )
 
 
-@pytest.fixture(autouse=True)
-def private_media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-
-
 @pytest.fixture
 def preferences():
     return PreferenceFactory(name="Products"), PreferenceFactory(name="Trainings")
@@ -164,3 +159,28 @@ class TestPermissions:
         ContactFactory()
         html = client.get(reverse("wagtailadmin_home")).content.decode()
         assert reverse(f"{IMPORTS}:index") in html
+
+
+class TestRunSafety:
+    def test_a_second_confirmation_does_not_start_the_run_again(
+        self, client, importer, preferences
+    ):
+        upload(client)
+        run = ImportRun.objects.get()
+        map_columns(client, run)
+        detail = reverse(f"{IMPORTS}:detail", args=[run.pk])
+        client.post(detail, {"legal_basis": "consent", "permission_confirmed": "on"})
+        events = ConsentEvent.objects.count()
+        client.post(detail, {"legal_basis": "consent", "permission_confirmed": "on"})
+        assert ConsentEvent.objects.count() == events
+
+    def test_deleting_a_run_deletes_its_file(
+        self, client, importer, preferences, django_capture_on_commit_callbacks
+    ):
+        upload(client)
+        run = ImportRun.objects.get()
+        storage, name = run.file.storage, run.file.name
+        assert storage.exists(name)
+        with django_capture_on_commit_callbacks(execute=True):
+            run.delete()
+        assert not storage.exists(name)

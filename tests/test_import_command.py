@@ -9,7 +9,6 @@ from django.core.management import CommandError, ManagementUtility, call_command
 
 from tests.factories import ContactFactory
 from tests.import_helpers import csv_text
-from wagtail_preferences import signal_handlers
 from wagtail_preferences.models import (
     ChangePath,
     ConsentEvent,
@@ -20,17 +19,6 @@ from wagtail_preferences.models import (
 )
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = str(tmp_path / "media")
-
-
-@pytest.fixture(autouse=True)
-def no_pending_refresh():
-    yield
-    signal_handlers._pending.ids = None
 
 
 @pytest.fixture

@@ -127,8 +127,8 @@ def test_quoted_values_hold_separators_quotes_and_line_breaks():
 
     header, rows, _ = read(data)
 
-    # A row is numbered by the line it ends on, as the csv module counts.
-    assert rows == [(3, ["a@example.com", 'one, "two"\r\nthree']), (4, ["b@example.com", "x"])]
+    # A row is numbered by the line it starts on, where a person finds it in the file.
+    assert rows == [(2, ["a@example.com", 'one, "two"\r\nthree']), (4, ["b@example.com", "x"])]
 
 
 def test_header_cells_are_stripped():

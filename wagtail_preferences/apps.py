@@ -11,7 +11,7 @@ class WagtailPreferencesConfig(AppConfig):
     def ready(self):
         from django.core import checks
         from django.core.signals import setting_changed
-        from django.db.models.signals import post_save, pre_delete
+        from django.db.models.signals import post_delete, post_save, pre_delete
 
         from . import signals
         from .channels import forget_channels
@@ -22,8 +22,9 @@ class WagtailPreferencesConfig(AppConfig):
             check_urls_included,
         )
         from .compat import register_permission_policies
-        from .models import Category, Preference, Segment
+        from .models import Category, ImportRun, Preference, Segment
         from .signal_handlers import (
+            delete_import_file,
             refresh_changed_contacts,
             refresh_saved_segment,
             release_deleted_category,
@@ -40,6 +41,7 @@ class WagtailPreferencesConfig(AppConfig):
         pre_delete.connect(release_deleted_category, sender=Category)
         pre_delete.connect(release_deleted_segment, sender=Segment)
         post_save.connect(refresh_saved_segment, sender=Segment)
+        post_delete.connect(delete_import_file, sender=ImportRun)
         for signal in signals.CONTACT_CHANGES:
             signal.connect(refresh_changed_contacts, dispatch_uid="wagtail_preferences_segments")
         register_permission_policies()

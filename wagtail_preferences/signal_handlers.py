@@ -23,6 +23,12 @@ def release_deleted_segment(sender, instance, **kwargs):
     services.release_segment(instance, _deletion_origin(instance))
 
 
+def delete_import_file(sender, instance, **kwargs):
+    """An import run's file holds personal data: it goes with the run, once that commits."""
+    if instance.file:
+        transaction.on_commit(lambda: instance.file.delete(save=False))
+
+
 def _deletion_origin(instance) -> services.Origin:
     return services.Origin(
         path=ChangePath.SYSTEM,

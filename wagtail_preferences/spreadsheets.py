@@ -168,7 +168,8 @@ def _csv(file, start: bytes) -> Table:
         starts = 1  # the line the next row starts on
         try:
             for cells in reader:
-                yield reader.line_num, cells
+                # Rows are numbered by the line they start on, as people find them.
+                yield starts, cells
                 starts = reader.line_num + 1
         except UnicodeDecodeError as error:
             # Text is decoded ahead of the rows read: find the line of the first bad byte.

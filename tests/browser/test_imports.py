@@ -16,11 +16,6 @@ FILE = (
 )
 
 
-@pytest.fixture(autouse=True)
-def private_media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-
-
 def test_upload_map_check_fix_and_import(admin_page, screenshot, tmp_path):
     PreferenceFactory(name="Products")
     PreferenceFactory(name="Trainings")

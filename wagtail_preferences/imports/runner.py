@@ -356,8 +356,11 @@ class ImportRunner:
         if row.data and {**stored.data, **row.data} != stored.data:
             changes.details["data"] = {**stored.data, **row.data}
         # An import never subscribes again someone who left or bounced.
-        leaving_out = stored.status in STAYS_OUT and row.status in SUBSCRIBED
-        if row.status and row.status != stored.status and not leaving_out:
+        # nor changes a blocked contact (it would unblock them).
+        kept = stored.status == ContactStatus.BLOCKED or (
+            stored.status in STAYS_OUT and row.status in SUBSCRIBED
+        )
+        if row.status and row.status != stored.status and not kept:
             changes.status = row.status
         replace = self.run.mode == ImportMode.REPLACE
         if row.preferences is not None:

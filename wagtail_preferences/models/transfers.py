@@ -101,7 +101,7 @@ class ImportRun(models.Model):
     updated_rows = models.PositiveIntegerField(_("updated"), default=0)
     unchanged_rows = models.PositiveIntegerField(_("unchanged"), default=0)
     skipped_rows = models.PositiveIntegerField(
-        _("skipped"), default=0, help_text=_("Rows the mode leaves out.")
+        _("skipped"), default=0, help_text=_("Rows the mode leaves out, and empty rows.")
     )
     failed_rows = models.PositiveIntegerField(_("failed"), default=0)
     created_preferences = models.JSONField(_("preferences created"), default=list, blank=True)

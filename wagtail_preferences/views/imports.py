@@ -141,14 +141,14 @@ class ImportDetailView(RunMixin, ImportPage, FormView):
         return {**super().get_form_kwargs(), "instance": self.run}
 
     def form_valid(self, form):
-        if self.run.status != ImportStatus.CHECKED:
-            return redirect(url("detail", self.run.pk))
-        ImportRun.objects.filter(pk=self.run.pk).update(
+        # Only the first of two posts (a double click, two tabs) starts the run.
+        started = ImportRun.objects.filter(pk=self.run.pk, status=ImportStatus.CHECKED).update(
             legal_basis=form.cleaned_data["legal_basis"],
             permission_confirmed=True,
             status=ImportStatus.IMPORTING,
         )
-        run_import.enqueue(self.run.pk)
+        if started:
+            run_import.enqueue(self.run.pk)
         return redirect(url("detail", self.run.pk))
 
     def get_context_data(self, **kwargs):
