@@ -29,7 +29,7 @@ from wagtail_preferences.models import (
     Preference,
 )
 from wagtail_preferences.services import ChannelSettings, Origin
-from wagtail_preferences.services.batches import BATCH_SIZE, INSERT_CHUNK
+from wagtail_preferences.services.batches import BATCH_SIZE, COPY_AFTER, INSERT_CHUNK
 
 pytestmark = pytest.mark.django_db
 
@@ -79,11 +79,15 @@ def held_pairs():
     return set(ContactPreference.objects.values_list("contact_id", "preference_id"))
 
 
-def insert_statements(model, rows):
-    """How many INSERT statements ``services.batches.insert_rows`` needs for ``rows`` rows.
+def insert_statements(model, rows, *, ignore_conflicts=False):
+    """How many statements ``services.batches.insert_rows`` makes for ``rows`` rows.
 
-    One per ``INSERT_CHUNK`` rows, on every database: no model instance nor statement per row.
+    One per ``INSERT_CHUNK`` rows: no model instance nor statement per row. PostgreSQL takes
+    many rows by COPY, which Django does not count; what is counted is its savepoint and, to
+    ignore conflicts, the temporary table it goes through.
     """
+    if connection.vendor == "postgresql" and rows >= COPY_AFTER:
+        return 4 if ignore_conflicts else 2
     return math.ceil(rows / INSERT_CHUNK)
 
 
@@ -328,7 +332,9 @@ class TestAddPreferences:
         # holdings, RELEASE; then the bulk inserts. Preferences given as instances are not
         # read again.
         expected = (
-            4 + insert_statements(ContactPreference, rows) + insert_statements(ConsentEvent, rows)
+            4
+            + insert_statements(ContactPreference, rows, ignore_conflicts=True)
+            + insert_statements(ConsentEvent, rows)
         )
 
         with django_assert_num_queries(expected):
@@ -336,7 +342,7 @@ class TestAddPreferences:
 
         assert len(added) == rows
         assert ConsentEvent.objects.count() == rows
-        if connection.vendor == "postgresql":
+        if connection.vendor == "postgresql" and rows < COPY_AFTER:
             assert expected == 6
 
 

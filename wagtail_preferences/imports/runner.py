@@ -187,7 +187,8 @@ class ImportRunner:
         self._applying = apply
         counts = self._counts = Counts()
         try:
-            with self.run.file.open("rb") as file:
+            with self.run.file.open("rb") as stored:
+                file = stored.file  # the file itself: FieldFile checks itself on every read
                 total = self.run.total_rows or estimate_rows(file)
                 table = open_table(file)
                 reader = self._reader(table)

@@ -1,3 +1,4 @@
+import datetime
 import json
 from collections.abc import Iterable, Iterator
 from itertools import islice
@@ -7,12 +8,20 @@ from django.db import connections, models, router, transaction
 from django.db.models.constants import OnConflict
 from django.db.models.expressions import RawSQL
 
+try:
+    from django.db.backends.postgresql.psycopg_any import is_psycopg3
+except ImportError:  # no PostgreSQL driver installed
+    is_psycopg3 = False
+
 from ..exceptions import InvalidChange
 from ..models import ConsentEvent, Contact
 
 BATCH_SIZE = 2000
 # Ids per INSERT ... SELECT on PostgreSQL: the ids go as one array parameter.
 INSERT_CHUNK = 100_000
+# From this many rows on, PostgreSQL takes them by COPY, so many rows of text at a time.
+COPY_AFTER = 1000
+COPY_CHUNK = 10_000
 # Past this many rows changed at once, a table's planner statistics are refreshed on commit.
 ANALYZE_AFTER = 10_000
 
@@ -93,31 +102,48 @@ def record_rows(event: ConsentEvent, **columns: list) -> None:
 
 
 def insert_rows(
-    model, columns: dict[str, list], *, ignore_conflicts=False, returning=(), **same
-) -> list[tuple] | None:
+    model, columns: dict[str, list], *, ignore_conflicts=False, with_ids=False, **same
+) -> list[int] | None:
     """Insert one ``model`` row per position in ``columns``, every other column the same.
 
     ``columns`` maps attribute names (``contact_id``) to equally long lists of values;
     ``same`` gives other attributes once. Fields given neither take their default,
     ``auto_now_add`` ones the current time. No model instance is made per row: on
-    PostgreSQL each chunk of rows is one ``INSERT ... SELECT ... FROM unnest(...)``,
-    elsewhere one ``executemany``.
+    PostgreSQL many rows go in by ``COPY``, a few by one ``INSERT ... SELECT ... FROM
+    unnest(...)``; elsewhere by one ``executemany``.
 
-    With ``returning`` (attribute names), PostgreSQL returns those columns of the rows it
-    inserted; elsewhere the result is ``None`` and the caller reads them back.
+    With ``with_ids``, PostgreSQL takes the new rows' ids from the table's sequence first and
+    returns them in row order; elsewhere the result is ``None`` and the caller reads them back.
     """
     connection = connections[router.db_for_write(model)]
     columns = {
         name: _prepared(model._meta.get_field(name), values, connection)
         for name, values in columns.items()
     }
-    rows = list(zip(*columns.values(), strict=True))
-    if connection.vendor == "postgresql":
-        return _insert_unnest(
-            connection, model, list(columns), rows, ignore_conflicts, returning, same
+    count = len(next(iter(columns.values()), ()))
+    if connection.vendor != "postgresql":
+        rows = list(zip(*columns.values(), strict=True))
+        _insert_many(connection, model, list(columns), rows, ignore_conflicts, same)
+        return None
+    ids = _new_ids(connection, model, count) if with_ids else None
+    if ids is not None:
+        columns[model._meta.pk.attname] = ids
+    if count >= COPY_AFTER and is_psycopg3:
+        _insert_copy(connection, model, columns, ignore_conflicts, same)
+    else:
+        rows = list(zip(*columns.values(), strict=True))
+        _insert_unnest(connection, model, list(columns), rows, ignore_conflicts, same)
+    return ids
+
+
+def _new_ids(connection, model, count: int) -> list[int]:
+    """``count`` ids taken from the sequence of ``model``'s table (PostgreSQL)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [model._meta.db_table, model._meta.pk.column, count],
         )
-    _insert_many(connection, model, list(columns), rows, ignore_conflicts, same)
-    return None
+        return [pk for (pk,) in cursor.fetchall()]
 
 
 #: Fields whose plain values every database driver takes as they are.
@@ -135,27 +161,55 @@ def _prepared(field, values: list, connection) -> list:
     return [field.get_db_prep_save(value, connection) for value in values]
 
 
-def _inserted_fields(model):
-    return [field for field in model._meta.concrete_fields if not field.primary_key]
+def _inserted_fields(model, names=()):
+    """The fields an insert writes: all but the primary key, unless ``names`` holds it."""
+    return [
+        field
+        for field in model._meta.concrete_fields
+        if not field.primary_key or field.attname in names
+    ]
 
 
-def _insert_unnest(connection, model, names, rows, ignore_conflicts, returning, same) -> list:
+def _constants(connection, model, names, same) -> list[tuple]:
+    """(field, value as the database takes it) of the fields not among ``names``."""
+    template = model(**same)
+    return [
+        (field, field.get_db_prep_save(field.pre_save(template, add=True), connection))
+        for field in _inserted_fields(model, names)
+        if field.attname not in names
+    ]
+
+
+def _in_field_order(model, names):
+    """A function of (row values + constant values) that gives the values in field order."""
+    positions, next_constant = [], len(names)
+    for field in _inserted_fields(model, names):
+        if field.attname in names:
+            positions.append(names.index(field.attname))
+        else:
+            positions.append(next_constant)
+            next_constant += 1
+    return itemgetter(*positions)
+
+
+def _insert_unnest(connection, model, names, rows, ignore_conflicts, same) -> None:
     def cast_type(field) -> str:
         # Text, not varchar(n): a value too long for the column then fails as in a plain
         # INSERT instead of being cut short by the cast.
         return "text" if isinstance(field, models.CharField) else field.db_type(connection)
 
-    template = model(**same)
+    if not rows:
+        return
     qn = connection.ops.quote_name
+    constants = dict(_constants(connection, model, names, same))
     inserted, selected, params, arrays = [], [], [], []
-    for field in _inserted_fields(model):
+    for field in _inserted_fields(model, names):
         inserted.append(qn(field.column))
         if field.attname in names:
             selected.append(f"r.c{names.index(field.attname)}")
         else:
             selected.append(f"CAST(%s AS {cast_type(field)})")
-            value = field.pre_save(template, add=True)
-            params.append(field.get_db_prep_save(value, connection))
+            params.append(constants[field])
     for name in names:
         arrays.append(f"CAST(%s AS {cast_type(model._meta.get_field(name))}[])")
     aliases = ", ".join(f"c{i}" for i in range(len(names)))
@@ -166,38 +220,79 @@ def _insert_unnest(connection, model, names, rows, ignore_conflicts, returning, 
     )
     if ignore_conflicts:
         sql += " ON CONFLICT DO NOTHING"
-    if returning:
-        sql += " RETURNING " + ", ".join(
-            qn(model._meta.get_field(name).column) for name in returning
-        )
-    inserted_rows = []
     with connection.cursor() as cursor:
         for chunk in batched(rows, INSERT_CHUNK):
             cursor.execute(sql, [*params, *(list(values) for values in zip(*chunk, strict=True))])
-            if returning:
-                inserted_rows.extend(cursor.fetchall())
-    return inserted_rows
+
+
+def _insert_copy(connection, model, columns: dict[str, list], ignore_conflicts, same) -> None:
+    """``COPY`` the rows in; with ``ignore_conflicts``, through a temporary table."""
+    qn = connection.ops.quote_name
+    names = list(columns)
+    fields = _inserted_fields(model, names)
+    constants = tuple(_copy_text(value) for _, value in _constants(connection, model, names, same))
+    in_order = _in_field_order(model, names)
+    # Column by column, each with the fastest conversion its type allows.
+    texts = [_copy_column(model._meta.get_field(name), values) for name, values in columns.items()]
+    table = qn(model._meta.db_table)
+    column_names = ", ".join(qn(field.column) for field in fields)
+    with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+        target = table
+        if ignore_conflicts:
+            target = qn(f"{model._meta.db_table}_copy")
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE {target} ON COMMIT DROP AS "  # noqa: S608
+                f"SELECT {column_names} FROM {table} WITH NO DATA"
+            )
+        # Names from the model only; the rows travel as COPY data, in its text format.
+        with cursor.cursor.copy(f"COPY {target} ({column_names}) FROM STDIN") as copy:
+            for chunk in batched(zip(*texts, strict=True), COPY_CHUNK):
+                text = "\n".join("\t".join(in_order(row + constants)) for row in chunk)
+                copy.write(text.encode() + b"\n")
+        if ignore_conflicts:
+            cursor.execute(
+                f"INSERT INTO {table} ({column_names}) "  # noqa: S608
+                f"SELECT {column_names} FROM {target} ON CONFLICT DO NOTHING; DROP TABLE {target}"
+            )
+
+
+COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+COPY_NULL = "\\N"
+
+
+def _copy_text(value) -> str:
+    """``value`` as a field of COPY's text format."""
+    if value is None:
+        return COPY_NULL
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, datetime.datetime | datetime.date):
+        return value.isoformat()
+    if isinstance(value, int | float):
+        return str(value)
+    if hasattr(value, "obj") and hasattr(value, "dumps"):  # psycopg's Json and Jsonb
+        return value.dumps(value.obj).translate(COPY_ESCAPES)
+    return str(value).translate(COPY_ESCAPES)
+
+
+def _copy_column(field, values: list) -> list[str]:
+    """``values`` of ``field`` in COPY's text format."""
+    if isinstance(field, models.ForeignKey):
+        field = field.target_field
+    if None not in values:
+        if isinstance(field, models.IntegerField):
+            return list(map(str, values))
+        if isinstance(field, models.CharField | models.TextField | models.JSONField):
+            return [value.translate(COPY_ESCAPES) for value in values]
+    return list(map(_copy_text, values))
 
 
 def _insert_many(connection, model, names, rows, ignore_conflicts, same) -> None:
     if not rows:
         return
-    template = model(**same)
-    fields = _inserted_fields(model)
-    constants = tuple(
-        field.get_db_prep_save(field.pre_save(template, add=True), connection)
-        for field in fields
-        if field.attname not in names
-    )
-    # Each row is its values followed by the constants; one getter puts them in order.
-    positions, next_constant = [], len(names)
-    for field in fields:
-        if field.attname in names:
-            positions.append(names.index(field.attname))
-        else:
-            positions.append(next_constant)
-            next_constant += 1
-    in_order = itemgetter(*positions)
+    fields = _inserted_fields(model, names)
+    constants = tuple(value for _, value in _constants(connection, model, names, same))
+    in_order = _in_field_order(model, names)
     ops, qn = connection.ops, connection.ops.quote_name
     on_conflict = OnConflict.IGNORE if ignore_conflicts else None
     sql = " ".join(

@@ -116,9 +116,9 @@ def create_contacts(contacts: list[dict], origin: Origin) -> dict[str, int]:
     for name in BULK_FIELDS:
         columns[name] = [c.get(name, {} if name == "data" else "") for c in contacts]
     columns["status"] = [c.get("status", ContactStatus.PENDING) for c in contacts]
-    returned = insert_rows(Contact, columns, returning=("email", "id"))
-    ids: dict[str, int] = dict(returned or ())
-    if returned is None:
+    new_ids = insert_rows(Contact, columns, with_ids=True)
+    ids: dict[str, int] = dict(zip(emails, new_ids or (), strict=False))
+    if new_ids is None:
         for batch in batched(emails, BATCH_SIZE * 10):
             ids.update(
                 Contact.objects.filter(email__in=any_of(Contact, "email", batch))
