@@ -138,7 +138,9 @@ class ImportRunner:
                         ),
                     )
             with signal_handlers.refresh_once():
-                if self._pass(apply=True, classify=True):
+                # A file the first pass found clean has no address twice: no need to look.
+                duplicates = self.run.skip_invalid
+                if self._pass(apply=True, classify=True, find_duplicates=duplicates):
                     self._finish(ImportStatus.DONE)
         return self.run
 
@@ -180,8 +182,13 @@ class ImportRunner:
             setattr(self.run, name, value)
         ImportRun.objects.filter(pk=self.run.pk).update(**fields)
 
-    def _pass(self, *, apply: bool, classify: bool) -> bool:
-        """One pass over the file; False if the file itself could not be read."""
+    def _pass(self, *, apply: bool, classify: bool, find_duplicates=True) -> bool:
+        """One pass over the file; False if the file itself could not be read.
+
+        Finding addresses given twice takes an entry per row in memory: a pass after a clean
+        check goes without.
+        """
+        seen = {} if find_duplicates else None
         self.run.row_errors.all().delete()
         self.preferences_to_create = set()
         self._applying = apply
@@ -192,7 +199,6 @@ class ImportRunner:
                 total = self.run.total_rows or estimate_rows(file)
                 table = open_table(file)
                 reader = self._reader(table)
-                seen: dict[str, int] = {}
                 while batch := list(islice(table.rows, self.batch_size)):
                     rows = self._read(reader, batch, seen, counts)
                     if classify:
@@ -232,16 +238,17 @@ class ImportRunner:
                 email = row.email
             except RowErrors as failure:
                 row, problems, email = None, failure.errors, failure.email
-            if email and email in seen:
-                problems.append(
-                    RowError(
-                        "email",
-                        f"{email} is also on row {seen[email]}: a contact may appear only "
-                        "once in a file.",
+            if seen is not None and email:
+                if email in seen:
+                    problems.append(
+                        RowError(
+                            "email",
+                            f"{email} is also on row {seen[email]}: a contact may appear "
+                            "only once in a file.",
+                        )
                     )
-                )
-            elif email:
-                seen[email] = line
+                else:
+                    seen[email] = line
             if problems:
                 errors.extend((line, problem) for problem in problems)
             else:
