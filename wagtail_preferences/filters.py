@@ -29,6 +29,11 @@ class ContactFilterSet(WagtailFilterSet):
         queryset=Category.objects.all(),
         method="filter_category_opt_out",
     )
+    category_subscribed = django_filters.ModelChoiceFilter(
+        label=_("Subscribed to category"),
+        queryset=Category.objects.all(),
+        method="filter_category_subscribed",
+    )
     segment = django_filters.ModelChoiceFilter(
         label=_("Member of segment"),
         queryset=Segment.objects.all(),
@@ -56,6 +61,9 @@ class ContactFilterSet(WagtailFilterSet):
 
     def filter_category_opt_out(self, queryset, name, value):
         return queryset.opted_out_of(value)
+
+    def filter_category_subscribed(self, queryset, name, value):
+        return queryset.subscribed_to(value)
 
     def filter_channel(self, queryset, name, value):
         return queryset.with_channel(value, enabled=name == "channel_enabled")

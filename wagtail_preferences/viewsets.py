@@ -3,6 +3,7 @@ from wagtail.admin.viewsets.base import ViewSetGroup
 
 from .views.consent_log import ConsentEventViewSet
 from .views.contacts import ContactViewSet
+from .views.exports import ContactExportViewSet
 from .views.imports import ImportViewSet
 from .views.interests import CategoryViewSet, PreferenceViewSet
 from .views.overview import OverviewViewSet
@@ -24,5 +25,6 @@ class PreferenceCenterGroup(ViewSetGroup):
         SegmentViewSet,
         FormSubmissionViewSet,
         ImportViewSet,
+        ContactExportViewSet,
         ConsentEventViewSet,
     )

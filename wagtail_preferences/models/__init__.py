@@ -15,6 +15,7 @@ from .site_settings import PreferencePageSettings
 from .submissions import FormSubmission, SubmissionStatus
 from .transfers import (
     ContactExport,
+    ExportPath,
     ImportMode,
     ImportRowError,
     ImportRun,
@@ -33,6 +34,7 @@ __all__ = [
     "ContactPreference",
     "ContactExport",
     "ContactStatus",
+    "ExportPath",
     "FormSubmission",
     "FrequencyPeriod",
     "ImportMode",

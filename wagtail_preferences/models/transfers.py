@@ -17,6 +17,11 @@ class LegalBasis(models.TextChoices):
     LEGITIMATE_INTERESTS = "legitimate_interests", _("Legitimate interests")
 
 
+class ExportPath(models.TextChoices):
+    ADMIN = "admin", _("Admin")
+    COMMAND = "command", _("Command line")
+
+
 class ImportMode(models.TextChoices):
     ADD = "add", _("Add to existing preferences")
     REPLACE = "replace", _("Replace existing preferences and manual segments")
@@ -169,7 +174,9 @@ class ContactExport(models.Model):
     )
     filters = models.JSONField(_("filters"), default=dict, blank=True)
     file_format = models.CharField(_("format"), max_length=8)
-    path = models.CharField(_("from"), max_length=16, default="admin")
+    path = models.CharField(
+        _("from"), max_length=16, choices=ExportPath.choices, default=ExportPath.ADMIN
+    )
 
     class Meta:
         verbose_name = _("contact export")

@@ -1,4 +1,6 @@
 from django.db.models import Prefetch
+from django.urls import path
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel, ObjectList, TabbedInterface
 from wagtail.admin.ui.tables import Column, DateColumn, RelatedObjectsColumn
@@ -12,10 +14,11 @@ from ..models import Contact, Preference
 from ..paginators import CappedCountPaginator
 from ..panels import ConsentHistoryPanel, SegmentMembershipPanel
 from ..services import Origin
+from .exports import ContactExportView, ExportsContacts
 from .mixins import OffersViewPermission, WithoutGenericExport
 
 
-class ContactIndexView(WithoutGenericExport, generic.IndexView):
+class ContactIndexView(ExportsContacts, WithoutGenericExport, generic.IndexView):
     default_ordering = "email"
     paginator_class = CappedCountPaginator
     results_template_name = "wagtail_preferences/admin/contacts/index_results.html"
@@ -32,6 +35,10 @@ class ContactIndexView(WithoutGenericExport, generic.IndexView):
 
     def get_paginate_by(self, queryset):
         return get_setting("CONTACTS_PER_PAGE")
+
+    @cached_property
+    def header_more_buttons(self):
+        return [*super().header_more_buttons, *self.export_buttons]
 
 
 class OriginFromRequestMixin:
@@ -126,3 +133,13 @@ class ContactViewSet(OffersViewPermission, ModelViewSet):
         ],
         base_form_class=ContactForm,
     )
+
+    def get_index_view_kwargs(self, **kwargs):
+        return super().get_index_view_kwargs(export_url_name=self.get_url_name("export"), **kwargs)
+
+    def get_urlpatterns(self):
+        export_view = self.construct_view(ContactExportView, **self.get_index_view_kwargs())
+        return [
+            *super().get_urlpatterns(),
+            path("export/<str:file_format>/", export_view, name="export"),
+        ]

@@ -6,9 +6,17 @@ from wagtail.admin.ui.tables import BooleanColumn, Column
 from wagtail.snippets.views.snippets import DeleteView, IndexView, SnippetViewSet
 
 from .. import services
+from ..compat import listing_menu_item
+from ..exports import FORMATS
 from ..models import Category, Contact, Preference
 from .contacts import ContactViewSet
 from .mixins import OffersViewPermission, WithoutGenericExport
+
+
+def contacts_export_url(file_format: str, **filters) -> str:
+    """The export of the contact list with ``filters`` (its filter parameters)."""
+    url = reverse(f"{ContactViewSet.name}:export", args=[file_format])
+    return f"{url}?{urlencode(filters)}"
 
 
 class ContactsLinksColumn(Column):
@@ -26,16 +34,50 @@ class ContactsLinksColumn(Column):
         url = reverse(f"{ContactViewSet.name}:index")
         context["contacts_url"] = f"{url}?{urlencode({self.filter_param: instance.pk})}"
         context["count"] = self.get_value(instance)
-        context["can_export"] = user.has_perm("wagtail_preferences.export_contact")
+        if user.has_perm("wagtail_preferences.export_contact"):
+            context["export_url"] = contacts_export_url("csv", **{self.filter_param: instance.pk})
         return context
 
 
-class PreferenceIndexView(WithoutGenericExport, IndexView):
+class ExportMenuMixin:
+    """Index views whose rows offer to export the contacts they concern.
+
+    ``export_items`` holds (label, filter parameter) pairs; each label, with ``%(format)s``,
+    becomes an item per file format.
+    """
+
+    export_items = ()
+
+    def get_list_more_buttons(self, instance):
+        buttons = super().get_list_more_buttons(instance)
+        if self.request.user.has_perm("wagtail_preferences.export_contact"):
+            items = [(label, param, f) for label, param in self.export_items for f in FORMATS]
+            # Between Wagtail's "Inspect" (20) and "Delete" (30).
+            for priority, (label, param, file_format) in enumerate(items, start=21):
+                buttons.append(
+                    listing_menu_item(
+                        label % {"format": file_format.upper()},
+                        contacts_export_url(file_format, **{param: instance.pk}),
+                        icon="download",
+                        priority=priority,
+                    )
+                )
+        return buttons
+
+
+class PreferenceIndexView(ExportMenuMixin, WithoutGenericExport, IndexView):
+    export_items = [(_("Export holders as %(format)s"), "preference")]
+
     def get_base_queryset(self):
         return super().get_base_queryset().with_contact_count()
 
 
-class CategoryIndexView(WithoutGenericExport, IndexView):
+class CategoryIndexView(ExportMenuMixin, WithoutGenericExport, IndexView):
+    export_items = [
+        (_("Export subscribed contacts as %(format)s"), "category_subscribed"),
+        (_("Export opted-out contacts as %(format)s"), "category_opt_out"),
+    ]
+
     def get_base_queryset(self):
         return super().get_base_queryset().with_opt_out_count()
 

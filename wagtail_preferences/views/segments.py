@@ -17,11 +17,13 @@ from .. import services
 from ..compat import listing_menu_item
 from ..models import Preference, Segment
 from ..tasks import change_preference_for_segment
-from .interests import ContactsLinksColumn, InterestDeleteView, InterestViewSet
+from .interests import ContactsLinksColumn, ExportMenuMixin, InterestDeleteView, InterestViewSet
 from .mixins import WithoutGenericExport
 
 
-class SegmentIndexView(WithoutGenericExport, IndexView):
+class SegmentIndexView(ExportMenuMixin, WithoutGenericExport, IndexView):
+    export_items = [(_("Export members as %(format)s"), "segment")]
+
     def get_base_queryset(self):
         return super().get_base_queryset().with_member_count()
 
