@@ -12,12 +12,13 @@ import json
 import math
 from collections.abc import Iterator
 
-from django.db.models import Aggregate, TextField
+from django.db.models import TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from .aggregates import JoinedText
 from .conf import get_setting
 from .imports.columns import COLUMNS
 from .models import (
@@ -42,22 +43,6 @@ DETAILS = ("email", "first_name", "last_name", "phone", "locale", "status")
 END = (math.inf, None)
 
 
-class JoinedIds(Aggregate):
-    """The aggregated ids as one text, comma-separated, in no particular order."""
-
-    function = "GROUP_CONCAT"
-    output_field = TextField()
-
-    def as_postgresql(self, compiler, connection, **extra_context):
-        return self.as_sql(
-            compiler,
-            connection,
-            function="STRING_AGG",
-            template="%(function)s((%(expressions)s)::text, ',')",
-            **extra_context,
-        )
-
-
 def ids_by_contact(rows, field: str, contacts) -> Iterator[tuple[int, str]]:
     """(contact id, its ``field`` ids as text) for each of ``contacts`` in ``rows``, by id."""
     if contacts.query.has_filters():
@@ -65,7 +50,7 @@ def ids_by_contact(rows, field: str, contacts) -> Iterator[tuple[int, str]]:
     return (
         rows.order_by("contact")
         .values("contact")
-        .annotate(ids=JoinedIds(field))
+        .annotate(ids=JoinedText(field))
         .values_list("contact", "ids")
         .iterator(chunk_size=CHUNK_SIZE)
     )

@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from functools import cache
 
 from django.db import router
-from django.db.models import Aggregate, CharField, OuterRef, Subquery, TextField, Value
+from django.db.models import CharField, OuterRef, Subquery, TextField, Value
 from django.db.models.functions import Cast, Concat
 
+from .aggregates import JoinedText
 from .models import (
     Category,
     CategoryChoice,
@@ -148,22 +149,6 @@ def _joined(queryset, interest: str | None) -> Subquery:
         queryset.order_by()
         .annotate(_all=Value(1))
         .values("_all")
-        .annotate(_pairs=_JoinedText(pair))
+        .annotate(_pairs=JoinedText(pair))
         .values("_pairs")
     )
-
-
-class _JoinedText(Aggregate):
-    """Text values joined by commas: ``GROUP_CONCAT`` (SQLite, MySQL), ``STRING_AGG``."""
-
-    function = "GROUP_CONCAT"
-    output_field = TextField()
-
-    def as_postgresql(self, compiler, connection, **extra_context):
-        return self.as_sql(
-            compiler,
-            connection,
-            function="STRING_AGG",
-            template="%(function)s(%(distinct)s%(expressions)s, ',')",
-            **extra_context,
-        )
