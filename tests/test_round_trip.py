@@ -58,12 +58,9 @@ def generated():
 
 
 def snapshot() -> dict:
+    """Everything a file can change, by id, and how many consent events there are."""
     return {
-        "contacts": sorted(
-            Contact.objects.values_list(
-                "email", "first_name", "last_name", "phone", "locale", "status", "data"
-            )
-        ),
+        "contacts": stored_contacts(),
         "holdings": set(ContactPreference.objects.values_list("contact_id", "preference_id")),
         "choices": set(
             CategoryChoice.objects.values_list("contact_id", "category_id", "subscribed")
@@ -71,6 +68,14 @@ def snapshot() -> dict:
         "inclusions": set(SegmentInclusion.objects.values_list("contact_id", "segment_id")),
         "events": ConsentEvent.objects.count(),
     }
+
+
+def stored_contacts() -> list[tuple]:
+    return sorted(
+        Contact.objects.values_list(
+            "email", "first_name", "last_name", "phone", "locale", "status", "data"
+        )
+    )
 
 
 @pytest.mark.parametrize("mode", [ImportMode.ADD, ImportMode.REPLACE])
@@ -94,11 +99,7 @@ def test_export_then_import_changes_nothing(generated, mode, file_format):
 def by_name() -> dict:
     """What the contacts hold, by address and names: ids change when contacts are made again."""
     return {
-        "contacts": sorted(
-            Contact.objects.values_list(
-                "email", "first_name", "last_name", "phone", "locale", "status", "data"
-            )
-        ),
+        "contacts": stored_contacts(),
         "holdings": set(
             ContactPreference.objects.values_list("contact__email", "preference__name")
         ),

@@ -98,7 +98,6 @@ class RowReader:
         self.preferences = Names(Preference, "preference")
         self.categories = Names(Category, "category")
         self.segments = Names(Segment, "segment")
-        self.missing_preferences: set[str] = set()
         self._lists: dict[tuple[str, str], tuple] = {}
         self._mapped = [(i, target) for i, target in enumerate(self.targets) if target != IGNORE]
         self._valid_email = EmailCheck()
@@ -202,7 +201,6 @@ class RowReader:
                     for name in too_long
                 ),
             )
-        self.missing_preferences.update(unknown)
         return tuple(dict.fromkeys(names))
 
     @staticmethod

@@ -200,7 +200,8 @@ class ImportRunner:
                 table = open_table(file)
                 reader = self._reader(table)
                 while batch := list(islice(table.rows, self.batch_size)):
-                    rows = self._read(reader, batch, seen, counts)
+                    rows, errors = self._read(reader, batch, seen, counts)
+                    self._record_errors(errors, counts)
                     if classify:
                         self._classify(reader, rows, counts, apply=apply)
                     counts.processed += len(batch)
@@ -227,7 +228,8 @@ class ImportRunner:
             create_missing=self.run.create_missing_preferences,
         )
 
-    def _read(self, reader: RowReader, batch, seen, counts: Counts, store=True) -> list[Row]:
+    def _read(self, reader: RowReader, batch, seen, counts: Counts):
+        """The valid rows of ``batch``, and the (line, error) of the others."""
         rows, errors = [], []
         for line, cells in batch:
             if not any(cell.strip() for cell in cells):
@@ -253,10 +255,7 @@ class ImportRunner:
                 errors.extend((line, problem) for problem in problems)
             else:
                 rows.append(row)
-        self._last_errors = [error for _, error in errors]
-        if store:
-            self._record_errors(errors, counts)
-        return rows
+        return rows, errors
 
     def _record_errors(self, errors: list[tuple[int, RowError]], counts: Counts) -> None:
         # Errors name the file's column; those of the whole row (too many cells) none.
@@ -311,8 +310,8 @@ class ImportRunner:
             read, seen = [], {}
             for line, cells in islice(table.rows, limit):
                 counts = Counts()
-                rows = self._read(reader, [(line, cells)], seen, counts, store=False)
-                read.append((line, cells, rows[0] if rows else None, self._last_errors))
+                rows, errors = self._read(reader, [(line, cells)], seen, counts)
+                read.append((line, cells, rows[0] if rows else None, [e for _, e in errors]))
         current = self._current([row for _, _, row, _ in read if row])
         return [
             {
