@@ -40,22 +40,15 @@ if __package__ in (None, ""):
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from bench.environment import BENCH_DIR, ROOT_DIR
+from wagtail_preferences.imports.columns import COLUMNS
 
 RESULTS_DIR = os.path.join(BENCH_DIR, "results")
 # The import runs' files live in the storage of bench.settings (MEDIA_ROOT).
 MEDIA_DIR = os.path.join(RESULTS_DIR, "media")
 FILES = "bench/imports_exports"
 
-HEADER = [
-    "email",
-    "first_name",
-    "last_name",
-    "phone",
-    "locale",
-    "status",
-    "preferences",
-    "categories",
-]
+# The import format's columns up to the opted-out categories: what the generated file holds.
+HEADER = list(COLUMNS[: COLUMNS.index("categories") + 1])
 # Preferences a row may hold (by weight), 1-3 of them; opted-out categories for some rows.
 PREFERENCES = [
     ("Newsletter", 40),
