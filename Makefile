@@ -1,4 +1,4 @@
-# make demo   example site on http://127.0.0.1:8000 with demo data; prints the admin login
+# make demo   example site on http://127.0.0.1:8000 (PORT=... for another) with demo data; prints the admin login
 # make test   ruff, migrations check, the whole suite on SQLite (and PostgreSQL with DATABASE_URL)
 # make matrix the tox version matrix (TOX_ENVS=... to choose; all of setup.cfg's by default)
 
@@ -9,6 +9,11 @@ PY := $(BIN)/python
 CHROMIUM := /usr/bin/chromium
 MANAGE := $(PY) example_site/manage.py
 TOX_ENVS ?= ALL
+PORT ?= 8000
+DEMO_URL := http://127.0.0.1:$(PORT)
+# tox looks for each environment's Python (python3.11, python3.13, ...) on PATH; pyenv's
+# interpreters are offered to it too, since pyenv's shims answer only for the active version.
+PYENV_PYTHONS := $(wildcard $(shell pyenv root 2>/dev/null)/versions/3.1[1-9]*/bin/python3)
 
 .PHONY: demo test ci-guard lint migrations-check matrix install clean
 
@@ -28,17 +33,20 @@ install: $(VENV)/.installed
 
 demo: $(VENV)/.installed
 	$(MANAGE) migrate --noinput
-	$(MANAGE) preferences_demo
-	$(MANAGE) runserver 127.0.0.1:8000
+	WAGTAILADMIN_BASE_URL=$(DEMO_URL) $(MANAGE) preferences_demo
+	WAGTAILADMIN_BASE_URL=$(DEMO_URL) $(MANAGE) runserver 127.0.0.1:$(PORT)
 
+# Tests marked postgres run only in the PostgreSQL run; without DATABASE_URL they are skipped
+# (and fail on CI, where ci-guard stops earlier anyway).
 test: ci-guard $(VENV)/.installed lint migrations-check
-	@echo "== pytest on SQLite"
-	env -u DATABASE_URL $(PY) -m pytest
 	@if [ -n "$${DATABASE_URL:-}" ]; then \
-		echo "== pytest on $${DATABASE_URL%%:*} (DATABASE_URL)"; \
+		echo "== pytest on SQLite (the postgres-marked tests run in the next step)"; \
+		env -u DATABASE_URL $(PY) -m pytest -m "not postgres" && \
+		echo "== pytest on $${DATABASE_URL%%:*} (DATABASE_URL)" && \
 		$(PY) -m pytest; \
 	else \
-		echo "== DATABASE_URL is not set: no PostgreSQL run"; \
+		echo "== pytest on SQLite; DATABASE_URL is not set: no PostgreSQL run"; \
+		env -u DATABASE_URL $(PY) -m pytest; \
 	fi
 
 # On CI nothing may be skipped for want of a service: fail at once, saying what is missing.
@@ -62,7 +70,7 @@ migrations-check: $(VENV)/.installed
 	DATABASE_URL=sqlite://:memory: $(MANAGE) check
 
 matrix: $(VENV)/.installed-ci
-	$(BIN)/tox run -e $(TOX_ENVS)
+	$(BIN)/tox run -e $(TOX_ENVS) $(if $(PYENV_PYTHONS),--discover $(PYENV_PYTHONS))
 
 clean:
 	rm -rf $(VENV) .tox example_site/db.sqlite3 example_site/media

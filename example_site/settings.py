@@ -98,7 +98,8 @@ DEFAULT_FROM_EMAIL = "Example Company <hello@example.com>"
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 
 WAGTAIL_SITE_NAME = "Example Company"
-WAGTAILADMIN_BASE_URL = "http://127.0.0.1:8000"
+# `make demo PORT=8080` sets it to where the demo runs.
+WAGTAILADMIN_BASE_URL = os.environ.get("WAGTAILADMIN_BASE_URL", "http://127.0.0.1:8000")
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "odt", "pdf", "pptx", "txt", "xlsx"]
 

@@ -1,3 +1,5 @@
+import os
+
 import pytest
 from django.core.cache import cache
 
@@ -15,6 +17,23 @@ SIGNAL_NAMES = (
     "categories_changed",
     "channels_changed",
 )
+
+
+def pytest_runtest_setup(item):
+    """Tests marked ``postgres`` need PostgreSQL: skipped elsewhere, an error on CI."""
+    if item.get_closest_marker("postgres") is None:
+        return
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        return
+    reason = (
+        f"needs PostgreSQL (DATABASE_URL=postgres://...), not {connection.vendor}: "
+        "SQLite cannot run concurrent writers on its in-memory test database"
+    )
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{reason}; CI runs these tests, so this is an error there.")
+    pytest.skip(reason)
 
 
 @pytest.fixture(autouse=True)

@@ -87,7 +87,8 @@ class TestMenuAndPermissions:
             "preference_center_consent:index",
         ):
             response = client.get(reverse(name))
-            assert response.status_code in (302, 403), name
+            home = reverse("wagtailadmin_home")
+            assert (response.status_code, response["Location"]) == (302, home), name
 
     def test_view_permission_opens_the_list_but_not_the_edit_form(self, client):
         contact = ContactFactory()
@@ -102,7 +103,7 @@ class TestMenuAndPermissions:
             reverse(f"{CONTACTS}:edit", args=[contact.pk]),
             contact_form_data(contact, first_name="Changed"),
         )
-        assert response.status_code in (302, 403)
+        assert (response.status_code, response["Location"]) == (302, reverse("wagtailadmin_home"))
         contact.refresh_from_db()
         assert contact.first_name != "Changed"
         assert not ConsentEvent.objects.exists()

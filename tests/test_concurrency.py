@@ -20,14 +20,7 @@ SPELLINGS = [
     "Race@example.COM",
 ]
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.skipif(
-        connection.vendor == "sqlite",
-        reason="SQLite cannot run concurrent writers (the test database is in memory); "
-        "the PostgreSQL run covers this test",
-    ),
-]
+pytestmark = pytest.mark.postgres
 
 
 @pytest.mark.django_db(transaction=True)

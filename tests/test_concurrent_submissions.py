@@ -32,14 +32,7 @@ SPELLINGS = [
     "Crowd@example.COM",
 ]
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.skipif(
-        connection.vendor == "sqlite",
-        reason="SQLite cannot run concurrent writers (the test database is in memory); "
-        "the PostgreSQL run covers this test",
-    ),
-]
+pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture

@@ -351,7 +351,11 @@ class TestCreated:
         [crit.created("within", days=3), crit.created("after", date=datetime.date(2025, 1, 1))],
     )
     def test_a_complete_value_is_clean(self, raw):
-        clean_criterion(raw)
+        cleaned = clean_criterion(raw)
+
+        assert cleaned["mode"] == raw["value"]["mode"]
+        assert cleaned["days"] == raw["value"]["days"]
+        assert (cleaned["date"] and cleaned["date"].isoformat()) == raw["value"]["date"]
 
 
 class TestCustomData:

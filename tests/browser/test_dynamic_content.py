@@ -91,18 +91,21 @@ def test_visitors_recognised_by_a_link_see_their_own_sections(new_context, live_
 
 def add_block(page, container, name):
     """Click the last "Insert a block" button in ``container`` and choose ``name``."""
-    button = container.get_by_role("button", name="Insert a block").last
+    settle(page)
+    container.get_by_role("button", name="Insert a block").last.click()
     choice = page.get_by_role("option", name=name, exact=True)
-    # Now and then (once in some ten runs) the chooser of a block added a moment before
-    # does not open on the first click; a person would click again, and so does the test.
-    for _attempt in range(3):
-        button.click()
-        try:
-            expect(choice).to_be_visible(timeout=3_000)
-            break
-        except AssertionError:
-            page.keyboard.press("Escape")
     choice.click()
+    expect(choice).to_be_hidden()
+    settle(page)
+
+
+def settle(page):
+    """Wait for the editor's animations to end.
+
+    A new block and its insert buttons slide into place (jQuery's ``slideDown``), moving the
+    buttons below them; a click while they move can land beside the button it aimed at.
+    """
+    page.wait_for_function("() => !window.jQuery || jQuery(':animated').length === 0")
 
 
 def fill_paragraph(page, stream, text):

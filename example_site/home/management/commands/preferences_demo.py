@@ -7,6 +7,7 @@ import random
 from collections import Counter
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -43,8 +44,9 @@ class Command(BaseCommand):
         parser.add_argument("--admin-password", default=ADMIN_PASSWORD)
         parser.add_argument(
             "--url",
-            default="http://127.0.0.1:8000",
-            help="Where the site runs, for the login printed at the end.",
+            default=settings.WAGTAILADMIN_BASE_URL,
+            help="Where the site runs, for the links printed at the end "
+            "(default: WAGTAILADMIN_BASE_URL).",
         )
 
     def handle(self, *args, contacts, seed, admin_password, url, **options):
