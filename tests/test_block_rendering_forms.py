@@ -6,9 +6,10 @@ import logging
 from urllib.parse import urlencode
 
 import pytest
+from asgiref.sync import async_to_sync
 from django.core import checks
 from django.template.response import TemplateResponse
-from django.test import Client, RequestFactory
+from django.test import AsyncClient, Client, RequestFactory
 from django.urls import include, path
 
 from tests.dynamic_helpers import condition, dynamic, dynamic_page, shown, variants, visitor
@@ -351,3 +352,16 @@ class TestCheck:
 
 class OwnMiddleware(PersonalisationMiddleware):
     pass
+
+
+class TestUnderAsgi:
+    def test_each_request_sees_its_own_visitor(self, rendered_with, products, events, holder):
+        page = personalised_page(products, events)
+        recognised, unknown = visitor(AsyncClient(), holder), AsyncClient()
+
+        first = async_to_sync(recognised.get)(page.url)
+        second = async_to_sync(unknown.get)(page.url)
+
+        assert shown(first) == ["MATCHED", "PRODUCTS"]
+        assert shown(second) == ["FALLBACK", "DEFAULT"]
+        assert request_and_page({}) == (None, None)

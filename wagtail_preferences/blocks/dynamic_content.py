@@ -10,7 +10,8 @@ already use::
 
 The condition is decided from the visitor's profile, read once per request however many
 blocks the page has. Rendering marks the response as personalised, so that caches keep it
-per visitor (see ``caching.py``).
+per visitor (see ``caching.py``). The request comes from the template context, or from
+``rendering_context`` where the template rendered the block without one (``{{ block }}``).
 """
 
 from django import forms
