@@ -208,6 +208,17 @@ class TestNothingLeaks:
         response.render()
         assert request_and_page({}) == (None, None)
 
+    def test_a_page_of_the_sites_own_is_not_taken_for_the_wagtail_page(self):
+        page = form_page()
+        request = RequestFactory().get(page.url)
+        response = while_rendering(
+            request, page, lambda: TemplateResponse(request, TEMPLATES["string"])
+        )
+
+        assert request_and_page({"page": object()}) == (request, page)
+        response.render()
+        assert request_and_page({"request": request, "page": object()}) == (request, None)
+
 
 def shown_in(html: str) -> list[str]:
     return shown(type("Rendered", (), {"content": html.encode()}))

@@ -33,10 +33,12 @@ def request_and_page(context) -> tuple:
 
     context = context or {}
     request, page = context.get("request"), context.get("page")
+    if not isinstance(page, Page):
+        page = None  # a site's own "page", such as a paginator's
     current = _current.get()
     if current is not None and request in (None, current.request):
         request, page = current.request, page or current.page
-    return request, page if isinstance(page, Page) else None
+    return request, page
 
 
 def while_rendering(request, page, respond):
