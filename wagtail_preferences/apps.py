@@ -10,12 +10,13 @@ class WagtailPreferencesConfig(AppConfig):
 
     def ready(self):
         from django.core import checks
-        from django.core.signals import setting_changed
+        from django.core.signals import request_started, setting_changed
         from django.db.models.signals import post_delete, post_save, pre_delete
 
         from . import signals
         from .channels import forget_channels
         from .checks import (
+            check_block_rendering,
             check_link_host,
             check_required_apps,
             check_settings,
@@ -23,6 +24,7 @@ class WagtailPreferencesConfig(AppConfig):
         )
         from .compat import register_permission_policies
         from .models import Category, ImportRun, Preference, Segment
+        from .rendering_context import forget
         from .signal_handlers import (
             delete_import_file,
             refresh_changed_contacts,
@@ -36,6 +38,8 @@ class WagtailPreferencesConfig(AppConfig):
         checks.register(check_urls_included, checks.Tags.urls)
         checks.register(check_required_apps)
         checks.register(check_link_host, checks.Tags.security)
+        checks.register(check_block_rendering, checks.Tags.urls)
+        request_started.connect(forget, dispatch_uid="wagtail_preferences_rendering")
         setting_changed.connect(forget_channels, dispatch_uid="wagtail_preferences_channels")
         pre_delete.connect(release_deleted_preference, sender=Preference)
         pre_delete.connect(release_deleted_category, sender=Category)

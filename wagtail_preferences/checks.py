@@ -3,7 +3,8 @@
 from django.apps import apps
 from django.conf import settings
 from django.core import checks
-from django.urls import get_resolver
+from django.urls import NoReverseMatch, get_resolver, reverse
+from django.utils.module_loading import import_string
 
 from .conf import DEFAULTS, SETTINGS_NAME, get_setting, user_settings
 from .exceptions import ConfigurationError
@@ -82,5 +83,39 @@ def check_link_host(app_configs=None, **kwargs):
             hint=f'Set {SETTINGS_NAME}["BASE_URL"] (such as "https://www.example.com"), or list '
             "your hosts in ALLOWED_HOSTS.",
             id="wagtail_preferences.W001",
+        )
+    ]
+
+
+def _has_personalisation_middleware() -> bool:
+    from .middleware import PersonalisationMiddleware
+
+    return any(
+        issubclass(import_string(path), PersonalisationMiddleware) for path in settings.MIDDLEWARE
+    )
+
+
+def _wagtail_serves_pages() -> bool:
+    try:
+        reverse("wagtail_serve", args=[""])
+    except NoReverseMatch:
+        return False
+    return True
+
+
+def check_block_rendering(app_configs=None, **kwargs):
+    """Blocks rendered with ``{{ block }}`` find the visitor through Wagtail's serve view or
+    the middleware; with neither, only ``{% include_block %}`` hands them the request."""
+    if _wagtail_serves_pages() or _has_personalisation_middleware():
+        return []
+    return [
+        checks.Warning(
+            "Wagtail does not serve pages here and PersonalisationMiddleware is not installed: "
+            "dynamic content rendered with {{ page.body }} or {{ block }} cannot see the "
+            "visitor, and shows its fallback to everyone.",
+            hint='Add "wagtail_preferences.middleware.PersonalisationMiddleware" to '
+            "MIDDLEWARE, or render StreamFields with {% include_block %} in templates that "
+            "have the request.",
+            id="wagtail_preferences.W002",
         )
     ]

@@ -2,11 +2,14 @@
 
 from . import identity
 from .caching import protect_when_rendered
+from .rendering_context import while_rendering
 
 
 class PersonalisationMiddleware:
-    """Links from emails recognise their reader on any URL, and responses that used the
-    visitor's profile (through the template tags) are kept out of shared caches.
+    """Links from emails recognise their reader on any URL, responses that used the
+    visitor's profile (through the template tags) are kept out of shared caches, and
+    dynamic content rendered with ``{{ block }}`` in the site's own views and in previews
+    finds the request.
 
     Wagtail pages need no middleware: the app's serve hooks do the same for them.
     """
@@ -18,4 +21,5 @@ class PersonalisationMiddleware:
         redirect = identity.redirect_from_link(request)
         if redirect is not None:
             return redirect
-        return protect_when_rendered(request, self.get_response(request))
+        response = while_rendering(request, None, lambda: self.get_response(request))
+        return protect_when_rendered(request, response)

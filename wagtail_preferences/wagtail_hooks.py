@@ -7,6 +7,7 @@ from wagtail.contrib.settings.registry import register_setting
 from .caching import protect_after_render
 from .identity import recognise_from_link
 from .models import PreferencePageSettings
+from .rendering_context import keep_for_blocks
 from .views import preview
 from .viewsets import PreferenceCenterGroup
 
@@ -19,6 +20,7 @@ def register_preference_center():
 
 
 hooks.register("on_serve_page", protect_after_render)
+hooks.register("on_serve_page", keep_for_blocks)
 # Before the site's own hooks and view restrictions: the token leaves the URL first.
 hooks.register("before_serve_page", recognise_from_link, order=-100)
 

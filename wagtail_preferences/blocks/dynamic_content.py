@@ -10,11 +10,13 @@ already use::
 
 The condition is decided from the visitor's profile, read once per request however many
 blocks the page has. Rendering marks the response as personalised, so that caches keep it
-per visitor (see ``caching.py``).
+per visitor (see ``caching.py``). The request comes from the template context, or from
+``rendering_context`` where the template rendered the block without one (``{{ block }}``).
 """
 
 from django import forms
 from django.utils.functional import cached_property
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from wagtail import blocks
 from wagtail.admin.staticfiles import versioned_static
@@ -24,6 +26,7 @@ from ..caching import mark_personalised
 from ..compat import register_telepath_adapter
 from ..conditions import Condition, Rule, first_match
 from ..identity import current_profile
+from ..rendering_context import request_and_page, unavailable
 
 
 def preference_choices():
@@ -129,17 +132,27 @@ def _optional(block: blocks.Block) -> blocks.Block:
     return type(block)(*args, **{**kwargs, "required": False})
 
 
-def _request_of(context) -> object | None:
-    return (context or {}).get("request")
-
-
 def _profile(context):
-    request = _request_of(context)
+    request, _ = request_and_page(context)
     if request is None:
         return None
     profile = current_profile(request)
     mark_personalised(request, private=profile is not None)
     return profile
+
+
+def _blind_notice(block, context) -> str:
+    """For developers, where ``block`` cannot see the visitor; empty where it can."""
+    if request_and_page(context)[0] is not None:
+        return ""
+    return unavailable(
+        _(
+            "“%(block)s” was rendered without the request, so every visitor sees its "
+            "fallback. Render the StreamField on a Wagtail page or with {%% include_block %%}, "
+            "or add wagtail_preferences.middleware.PersonalisationMiddleware to MIDDLEWARE."
+        )
+        % {"block": block.meta.label}
+    )
 
 
 class DynamicContentBlock(blocks.StructBlock):
@@ -179,11 +192,13 @@ class DynamicContentBlock(blocks.StructBlock):
         if getattr(self.meta, "template", None):
             return super().render(value, context)
         part = self.shown(value, context)
-        return self.child_blocks[part].render(value[part], context)
+        html = self.child_blocks[part].render(value[part], context)
+        return format_html("{}{}", _blind_notice(self, context), html)
 
     def get_context(self, value, parent_context=None):
         context = super().get_context(value, parent_context)
         context["shown"] = self.shown(value, parent_context)
+        context["developer_notice"] = _blind_notice(self, parent_context)
         return context
 
 
@@ -234,10 +249,11 @@ class FirstMatchBlock(blocks.StructBlock):
         if getattr(self.meta, "template", None):
             return super().render(value, context)
         block, chosen = self.chosen(value, context)
-        return block.render(chosen, context)
+        return format_html("{}{}", _blind_notice(self, context), block.render(chosen, context))
 
     def get_context(self, value, parent_context=None):
         context = super().get_context(value, parent_context)
         block, context["chosen"] = self.chosen(value, parent_context)
         context["chosen_block"] = block
+        context["developer_notice"] = _blind_notice(self, parent_context)
         return context

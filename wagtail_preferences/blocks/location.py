@@ -7,8 +7,11 @@ and the same whether the block sits at the top of a StreamField or deep inside o
 
 from collections.abc import Iterator
 
+from django.utils.translation import gettext_lazy as _
 from wagtail import blocks
 from wagtail.fields import StreamField
+
+from ..rendering_context import unavailable
 
 
 def iter_blocks(page, block_class) -> Iterator[tuple[str, object]]:
@@ -48,3 +51,20 @@ def block_key(page, block_class, value) -> str | None:
 def find_block(page, block_class, key: str):
     """The value of the ``block_class`` block with ``key`` on ``page``, or None."""
     return next((value for found, value in iter_blocks(page, block_class) if found == key), None)
+
+
+def unplaced_notice(block, request) -> str:
+    """For developers, where a block that must know its page is rendered without it.
+
+    Previews (of a draft, or of a block in the editor) are not sent, so they say nothing.
+    """
+    if getattr(request, "is_preview", False):
+        return ""
+    return unavailable(
+        _(
+            "“%(block)s” was rendered without its page, so visitors cannot send it. Render "
+            "it in a Wagtail page's StreamField, served by Wagtail, or with "
+            "{%% include_block %%} in a template that has the page."
+        )
+        % {"block": block.meta.label}
+    )

@@ -1,9 +1,11 @@
+from django.template.context_processors import csrf
 from django.utils.translation import gettext_lazy as _
 from wagtail import blocks
 from wagtail.blocks.struct_block import StructBlockValidationError
 from wagtail.snippets.blocks import SnippetChooserBlock
 
-from .location import block_key
+from ..rendering_context import request_and_page
+from .location import block_key, unplaced_notice
 
 FIELD_CHOICES = [
     ("hidden", _("Not asked")),
@@ -126,12 +128,15 @@ class PreferenceFormBlock(blocks.StructBlock):
         from ..visitor_forms import SubscriptionForm, form_prefix
 
         context = super().get_context(value, parent_context)
-        request = context.get("request")
-        key = block_key(context.get("page"), type(self), value)
-        context["form_key"] = key
+        request, page = request_and_page(context)
+        key = block_key(page, type(self), value)
+        context.update(request=request, page=page, form_key=key)
+        # Ids stay unique and valid where the form cannot be used.
+        context["anchor"] = form_prefix(key or f"unplaced-{id(value)}")
         if request is None or key is None:
+            context["developer_notice"] = unplaced_notice(self, request)
             return context
-        context["anchor"] = form_prefix(key)
+        context.setdefault("csrf_token", csrf(request)["csrf_token"])
         sent = request.GET.get("wp-sent") == key
         context["sent"] = sent
         context["result"] = request.GET.get("wp-result", "")

@@ -18,6 +18,7 @@ from wagtail.models import Page
 from ..identity import PREVIEW_ATTRIBUTE
 from ..models import Category, Preference, Segment
 from ..profiles import Profile
+from ..rendering_context import previewing
 
 UNKNOWN, RECOGNISED = "unknown", "recognised"
 
@@ -120,7 +121,7 @@ def render_as_visitor(request, page_id: int):
     form = _form(request)
     if not form.is_valid():
         return HttpResponseForbidden()
-    draft = page.get_latest_revision_as_object()
+    draft = previewing(page.get_latest_revision_as_object())
     response = draft.make_preview_request(
         request, draft.default_preview_mode, {PREVIEW_ATTRIBUTE: form.profile()}
     )
