@@ -4,7 +4,8 @@ import math
 import pytest
 from django.db import connection
 from django.test import RequestFactory
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy
 
 from tests.factories import (
     CategoryChoiceFactory,
@@ -176,6 +177,15 @@ class TestOrigin:
             "status",
         )
         assert_stamped([event], form_origin)
+
+    def test_lazy_wording_is_kept_as_the_text_shown(self):
+        contact = ContactFactory()
+        with translation.override("fr"):
+            origin = Origin(path=ChangePath.FORM, wording=gettext_lazy("Yes"))
+
+        services.set_status([contact], ContactStatus.UNSUBSCRIBED, origin)
+
+        assert ConsentEvent.objects.get(contact=contact).wording == "Oui"
 
     def test_event_without_a_user_has_no_actor_label(self, origin):
         event = origin.event(1, ConsentSubject.STATUS)

@@ -15,6 +15,11 @@ class Origin:
     user_agent: str = ""
     wording: str = ""
 
+    def __post_init__(self):
+        # A block's default wording is a lazy translation: keep the text the visitor saw.
+        object.__setattr__(self, "reference", str(self.reference))
+        object.__setattr__(self, "wording", str(self.wording))
+
     @classmethod
     def from_request(cls, request, path: str = ChangePath.ADMIN, **kwargs) -> "Origin":
         user = getattr(request, "user", None)
