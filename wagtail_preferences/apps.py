@@ -31,12 +31,16 @@ class WagtailPreferencesConfig(AppConfig):
             release_deleted_preference,
             release_deleted_segment,
         )
+        from .storage import forget_import_storage
 
         checks.register(check_settings, checks.Tags.compatibility)
         checks.register(check_urls_included, checks.Tags.urls)
         checks.register(check_required_apps)
         checks.register(check_link_host, checks.Tags.security)
         setting_changed.connect(forget_channels, dispatch_uid="wagtail_preferences_channels")
+        setting_changed.connect(
+            forget_import_storage, dispatch_uid="wagtail_preferences_import_storage"
+        )
         pre_delete.connect(release_deleted_preference, sender=Preference)
         pre_delete.connect(release_deleted_category, sender=Category)
         pre_delete.connect(release_deleted_segment, sender=Segment)

@@ -1,7 +1,6 @@
 import secrets
 
 from django.conf import settings
-from django.core.files.storage import storages
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -39,9 +38,9 @@ class ImportStatus(models.TextChoices):
 
 
 def import_storage():
-    from ..conf import get_setting
+    from ..storage import import_storage
 
-    return storages[get_setting("IMPORT_STORAGE")]
+    return import_storage
 
 
 def import_file_path(run, filename: str) -> str:
