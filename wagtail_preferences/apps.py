@@ -16,6 +16,7 @@ class WagtailPreferencesConfig(AppConfig):
         from . import signals
         from .channels import forget_channels
         from .checks import (
+            check_import_storage,
             check_link_host,
             check_required_apps,
             check_settings,
@@ -37,6 +38,7 @@ class WagtailPreferencesConfig(AppConfig):
         checks.register(check_urls_included, checks.Tags.urls)
         checks.register(check_required_apps)
         checks.register(check_link_host, checks.Tags.security)
+        checks.register(check_import_storage, checks.Tags.security)
         setting_changed.connect(forget_channels, dispatch_uid="wagtail_preferences_channels")
         setting_changed.connect(
             forget_import_storage, dispatch_uid="wagtail_preferences_import_storage"

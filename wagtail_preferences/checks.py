@@ -1,8 +1,11 @@
 """System checks. Ids are stable: wagtail_preferences.E001 and up."""
 
+import os
+
 from django.apps import apps
 from django.conf import settings
 from django.core import checks
+from django.core.files.storage import InvalidStorageError, storages
 from django.urls import get_resolver
 
 from .conf import DEFAULTS, SETTINGS_NAME, get_setting, user_settings
@@ -84,3 +87,33 @@ def check_link_host(app_configs=None, **kwargs):
             id="wagtail_preferences.W001",
         )
     ]
+
+
+def check_import_storage(app_configs=None, **kwargs):
+    """Import files hold personal data: the web server must not serve their folder."""
+    from .storage import import_file_root, storage_alias
+
+    try:
+        alias = storage_alias()
+        location = getattr(storages[alias], "location", None) if alias else import_file_root()
+    except (ConfigurationError, InvalidStorageError):
+        return []  # E003 names the setting
+    if not location:
+        return []  # not on disk (S3, GCS...): the bucket's own policy decides
+    location = os.path.realpath(location)
+    return [
+        checks.Warning(
+            f"Import files are kept in {location}, inside {name}, where the web server serves "
+            "files to anyone: they hold personal data.",
+            hint=f'Set {SETTINGS_NAME}["IMPORT_FILE_ROOT"] to a folder outside {name}, or give '
+            f'STORAGES a "wagtail_preferences_imports" storage that is not served.',
+            id="wagtail_preferences.W002",
+        )
+        for name in ("MEDIA_ROOT", "STATIC_ROOT")
+        if getattr(settings, name, None)
+        and _inside(location, os.path.realpath(getattr(settings, name)))
+    ]
+
+
+def _inside(path: str, folder: str) -> bool:
+    return os.path.commonpath([path, folder]) == folder

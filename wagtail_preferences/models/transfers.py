@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from ..exceptions import InvalidFile
+
 
 class LegalBasis(models.TextChoices):
     """The lawful bases for processing of GDPR article 6(1)."""
@@ -135,6 +137,19 @@ class ImportRun(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (ImportStatus.DONE, ImportStatus.FAILED)
+
+    def open_file(self):
+        """The run's file, open for reading; ``InvalidFile`` once it is no longer kept."""
+        gone = InvalidFile(
+            "The file of this run is no longer kept (it is deleted when its run ends): "
+            "upload it again."
+        )
+        if not self.file:
+            raise gone
+        try:
+            return self.file.open("rb")
+        except FileNotFoundError:
+            raise gone from None
 
 
 class ImportRowError(models.Model):
