@@ -65,6 +65,17 @@ class TestPrivateStorage:
         assert client.get(settings.MEDIA_URL + run.file.name).status_code == 404
         assert not os.path.exists(os.path.join(settings.MEDIA_ROOT, run.file.name))
 
+    def test_served_media_do_not_hold_import_files(self, importer, client, settings):
+        settings.ROOT_URLCONF = "tests.urls_serving_media"
+        os.makedirs(settings.MEDIA_ROOT, exist_ok=True)
+        with open(os.path.join(settings.MEDIA_ROOT, "logo.txt"), "w") as file:
+            file.write("public")
+        run = upload(importer)
+        client.logout()
+
+        assert client.get(settings.MEDIA_URL + "logo.txt").status_code == 200  # media are served
+        assert client.get(settings.MEDIA_URL + run.file.name).status_code == 404
+
     def test_a_site_storage_of_the_alias_is_used(self, settings, tmp_path):
         settings.STORAGES = {
             **settings.STORAGES,
