@@ -214,3 +214,10 @@ class TestStorageCheck:
         settings.WAGTAIL_PREFERENCES = {"IMPORT_STORAGE": "default"}
         (warning,) = check_import_storage()
         assert "MEDIA_ROOT" in warning.msg
+
+    def test_a_storage_not_on_disk_is_left_to_its_own_policy(self, settings):
+        settings.STORAGES = {
+            **settings.STORAGES,
+            STORAGE_ALIAS: {"BACKEND": "django.core.files.storage.InMemoryStorage"},
+        }
+        assert check_import_storage() == []

@@ -5,7 +5,7 @@ import os
 from django.apps import apps
 from django.conf import settings
 from django.core import checks
-from django.core.files.storage import InvalidStorageError, storages
+from django.core.files.storage import FileSystemStorage, InvalidStorageError, storages
 from django.urls import get_resolver
 
 from .conf import DEFAULTS, SETTINGS_NAME, get_setting, user_settings
@@ -95,10 +95,14 @@ def check_import_storage(app_configs=None, **kwargs):
 
     try:
         alias = storage_alias()
-        location = getattr(storages[alias], "location", None) if alias else import_file_root()
+        storage = storages[alias] if alias else None
     except (ConfigurationError, InvalidStorageError):
         return []  # E003 names the setting
-    if not location:
+    if storage is None:
+        location = import_file_root()
+    elif isinstance(storage, FileSystemStorage):
+        location = storage.location
+    else:
         return []  # not on disk (S3, GCS...): the bucket's own policy decides
     location = os.path.realpath(location)
     return [
