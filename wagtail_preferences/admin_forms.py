@@ -7,7 +7,7 @@ from wagtail.admin.widgets import AdminDateInput
 from . import services
 from .channel_settings_field import ChannelSettingsField, ChannelSettingsWidget
 from .channels import get_channels
-from .json_depth import BoundedJSONDecoder
+from .json_depth import MAX_DEPTH, BoundedJSONDecoder
 from .models import (
     Category,
     Contact,
@@ -77,6 +77,9 @@ class ContactForm(WagtailAdminModelForm):
         super().__init__(*args, **kwargs)
         self.origin = origin
         self.fields["data"].decoder = BoundedJSONDecoder
+        self.fields["data"].error_messages["invalid"] = _(
+            "Enter valid JSON, with objects and lists nested at most %(depth)s levels deep."
+        ) % {"depth": MAX_DEPTH}
         current = services.channel_settings(self.instance) if self.instance.pk else {}
         self.initial.setdefault(
             "channels",
