@@ -184,3 +184,28 @@ class TestRunSafety:
         with django_capture_on_commit_callbacks(execute=True):
             run.delete()
         assert not storage.exists(name)
+
+
+class TestMappingPage:
+    def test_each_column_has_a_select_with_its_target_chosen(self, client, importer):
+        upload(client, 'email,First name,"<b>Club</b>"\nann@example.com,Ann,Ghent\n')
+        run = ImportRun.objects.get()
+
+        page = client.get(reverse(f"{IMPORTS}:mapping", args=[run.pk])).content.decode()
+
+        assert '<select name="column_0"' in page and 'id="id_column_0"' in page
+        assert '<option value="email" selected>Email</option>' in page
+        assert '<option value="first_name" selected>First name</option>' in page
+        assert '<option value="" selected>Leave out</option>' in page  # the unknown column
+        assert "<b>Club</b>" not in page and "&lt;b&gt;Club&lt;/b&gt;" in page
+        assert '<option value="data:bclubb">' in page
+
+    def test_a_thousand_columns_map(self, client, importer, settings):
+        header = ["email", *(f"column {n}" for n in range(999))]
+        upload(client, ",".join(header) + "\n" + "ann@example.com" + ",x" * 999 + "\n")
+        run = ImportRun.objects.get()
+
+        response = client.get(reverse(f"{IMPORTS}:mapping", args=[run.pk]))
+
+        assert response.status_code == 200
+        assert response.content.decode().count("<select ") == 1000

@@ -72,9 +72,25 @@ class TestFiles:
         sheet = load_workbook(target).active
         assert [row[:2] for row in sheet.iter_rows(values_only=True)] == [
             ("email", "first_name"),
-            (contact.email, "'=1+1"),
+            (contact.email, "=1+1"),  # a text cell: no formula, no apostrophe needed
         ]
+        assert sheet.cell(2, 2).data_type == "s"
         assert f"Exported 1 contact to {target}." in stderr
+
+    def test_csv_neutralises_formulas_unless_told_not_to(self):
+        ContactFactory(first_name="=1+1", phone="+32 470 12 34 56")
+        guarded = csv.DictReader(io.StringIO(export()[0][1:]))
+        unguarded = csv.DictReader(io.StringIO(export("--no-formula-guard")[0][1:]))
+        assert [(row["first_name"], row["phone"]) for row in guarded] == [
+            ("'=1+1", "+32 470 12 34 56")
+        ]
+        assert [(row["first_name"], row["phone"]) for row in unguarded] == [
+            ("=1+1", "+32 470 12 34 56")
+        ]
+
+    def test_the_guard_is_for_csv_only(self, tmp_path):
+        with pytest.raises(CommandError, match="--no-formula-guard"):
+            export("--no-formula-guard", "-o", str(tmp_path / "contacts.xlsx"))
 
     def test_csv_to_a_file(self, tmp_path):
         contact = ContactFactory()

@@ -117,10 +117,41 @@ class TestRows:
         (row,) = exports.export_rows(Contact.objects.all())
         assert row == ["bob@example.com", "", "", "", "", "pending", "", "", "", ""]
 
-    def test_rows_come_in_the_order_of_creation_whatever_the_queryset_order(self):
+    def test_rows_come_in_the_order_of_creation_without_an_order_given(self):
         emails = [ContactFactory(email=f"{name}@example.com").email for name in "zay"]
-        rows = exports.export_rows(Contact.objects.order_by("-email"))
+        rows = exports.export_rows(Contact.objects.all())  # the model's own order is email
         assert [row[0] for row in rows] == emails
+
+    def test_rows_come_in_the_order_given_each_with_its_own_lists(
+        self, products, events, promotions, django_assert_num_queries
+    ):
+        segment = SegmentFactory(name="VIP")
+        preferences = {"z": [products], "a": [events], "y": [], "b": [products, events]}
+        for name, held in preferences.items():
+            contact = ContactFactory(email=f"{name}@example.com", preferences=held)
+            if name in "ay":
+                CategoryChoiceFactory(contact=contact, category=promotions, subscribed=False)
+            if name in "zb":
+                add_to_segment_by_hand(segment, contact)
+
+        with django_assert_num_queries(3 + 1 + 3):  # names, contacts, one chunk's lists
+            rows = list(exports.export_rows(Contact.objects.order_by("-email")))
+
+        assert [(row[0], row[6], row[7], row[8]) for row in rows] == [
+            ("z@example.com", "Products", "", "VIP"),
+            ("y@example.com", "", "Promotions", ""),
+            ("b@example.com", "Events, Products", "", "VIP"),  # the preferences' order
+            ("a@example.com", "Events", "Promotions", ""),
+        ]
+
+    def test_an_ordered_export_reads_its_contacts_in_chunks(self, monkeypatch, products):
+        monkeypatch.setattr(exports, "CHUNK_SIZE", 2)
+        for name in "edcba":
+            ContactFactory(email=f"{name}@example.com", preferences=[products])
+        rows = list(exports.export_rows(Contact.objects.order_by("email")))
+        assert [(row[0], row[6]) for row in rows] == [
+            (f"{name}@example.com", "Products") for name in "abcde"
+        ]
 
     def test_names_holding_commas_and_quotes_read_back_as_they_are(self):
         odd = [
@@ -169,23 +200,41 @@ class TestRows:
 class TestFiles:
     def test_cells_a_spreadsheet_would_read_as_formulas_are_neutralised(self):
         ContactFactory(
-            email="eve@example.com", first_name="=1+1", last_name="@x", phone="+32 470", locale="-x"
+            email="eve@example.com",
+            first_name="=1+1",
+            last_name="\x01@x",
+            phone="+32 470 12 34 56",
+            locale="-x",
         )
         (row,) = parsed(csv_text())
         assert (row["first_name"], row["last_name"], row["phone"], row["locale"]) == (
             "'=1+1",
-            "'@x",
-            "'+32 470",
+            "'\x01@x",
+            "+32 470 12 34 56",  # a phone number holds no formula to fear
             "'-x",
         )
         assert restore(row["first_name"]) == "=1+1"
 
-    def test_xlsx_cells_are_text_and_neutralised(self):
-        ContactFactory(first_name="=HYPERLINK(1)", phone="0470")
+    def test_the_csv_guard_can_be_turned_off(self):
+        ContactFactory(first_name="=1+1", phone="+32 470")
+        text = "".join(exports.csv_blocks(Contact.objects.all(), formula_guard=False))
+        (row,) = parsed(text)
+        assert (row["first_name"], row["phone"]) == ("=1+1", "+32 470")
+
+    def test_xlsx_cells_are_text_without_apostrophes(self):
+        ContactFactory(
+            first_name='\x01=HYPERLINK("http://evil.example","x")',
+            last_name="'=x",
+            phone="+32 470 12 34 56",
+        )
         sheet = load_workbook(io.BytesIO(exports.xlsx_file(Contact.objects.all()))).active
         header, row = sheet.iter_rows()
         assert tuple(cell.value for cell in header) == COLUMNS
-        assert (row[1].value, row[3].value) == ("'=HYPERLINK(1)", "0470")
+        assert (row[1].value, row[2].value, row[3].value) == (
+            '=HYPERLINK("http://evil.example","x")',
+            "''=x",  # read back as "'=x" by an import
+            "+32 470 12 34 56",
+        )
         assert {cell.data_type for cell in row} <= {"s", "inlineStr"}
 
     def test_xlsx_leaves_out_characters_it_cannot_hold(self):
@@ -278,13 +327,38 @@ class TestAdminExport:
         )
         assert [row["email"] for row in downloaded(response)] == ["ann.smith@example.com"]
 
+    def test_the_export_follows_the_order_of_the_list(self, admin_client):
+        for name in ("bea", "cy", "al"):
+            ContactFactory(email=f"{name}@example.com", first_name=name[::-1])
+        by_default = downloaded(admin_client.get(export_url()))
+        by_name = downloaded(admin_client.get(export_url(ordering="-email")))
+        assert [row["email"][:-12] for row in by_default] == ["al", "bea", "cy"]  # the list's
+        assert [row["email"][:-12] for row in by_name] == ["cy", "bea", "al"]
+
     def test_the_list_offers_the_export_of_what_it_shows(self, admin_client, products):
-        url = reverse(f"{CONTACTS}:index") + f"?preference={products.pk}&q=ann&p=2"
+        url = reverse(f"{CONTACTS}:index") + f"?preference={products.pk}&q=ann&p=2&ordering=-email"
         page = admin_client.get(url).content.decode()
         for file_format in ("csv", "xlsx"):
-            url = export_url(file_format, preference=products.pk, q="ann")
+            url = export_url(file_format, preference=products.pk, q="ann", ordering="-email")
             assert f'href="{escape(url)}"' in page
-        assert "Export CSV" in page and "Export XLSX" in page
+        plain = export_url(preference=products.pk, q="ann", ordering="-email", formula_guard="off")
+        assert f'href="{escape(plain)}"' in page
+        assert "Export CSV" in page and "Export XLSX" in page and "Export plain CSV" in page
+
+    def test_a_plain_csv_leaves_formulas_as_they_are(self, admin_client):
+        ContactFactory(first_name="=1+1", last_name="@x", phone="+32 470")
+        (guarded,) = downloaded(admin_client.get(export_url()))
+        (plain,) = downloaded(admin_client.get(export_url(formula_guard="off")))
+        assert (guarded["first_name"], guarded["last_name"], guarded["phone"]) == (
+            "'=1+1",
+            "'@x",
+            "+32 470",
+        )
+        assert (plain["first_name"], plain["last_name"], plain["phone"]) == (
+            "=1+1",
+            "@x",
+            "+32 470",
+        )
 
     def test_the_list_offers_no_export_without_the_permission(self, client):
         viewer = UserFactory(

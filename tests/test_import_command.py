@@ -2,6 +2,7 @@
 
 import csv
 import io
+from datetime import timedelta
 from io import StringIO
 
 import pytest
@@ -86,7 +87,7 @@ def test_running_the_command_is_the_confirmation(write):
     assert f"{run_.created_by_label} confirmed" in event.wording
 
 
-def test_the_file_is_stored_with_the_run(write):
+def test_the_file_is_deleted_when_the_run_ends(write):
     content = csv_text("email,first_name", *(f"c{n}@example.com,Zoë {n}" for n in range(2000)))
     path = write(content, name="leads.csv")
 
@@ -96,9 +97,26 @@ def test_the_file_is_stored_with_the_run(write):
     assert (run_.file_name, run_.file_size) == ("leads.csv", len(content.encode()))
     assert run_.columns == ["email", "first_name"]
     assert run_.mapping == {"email": "email", "first_name": "first_name"}
+    assert not run_.file
+    assert Contact.objects.count() == 2000
+
+
+@pytest.mark.parametrize("dry_run", [True, False])
+def test_a_retained_file_is_kept_in_the_private_storage(write, settings, tmp_path, dry_run):
+    settings.WAGTAIL_PREFERENCES = {
+        "IMPORT_FILE_RETENTION": timedelta(days=1),
+        "IMPORT_FILE_ROOT": str(tmp_path / "private"),
+    }
+    content = csv_text("email", "ann@example.com")
+    path = write(content, name="leads.csv")
+
+    run(path, *(["--dry-run"] if dry_run else []))
+
+    run_ = ImportRun.objects.get()
     with run_.file.open("rb") as stored:
         assert stored.read() == content.encode()
     assert "leads" in run_.file.name and "wagtail_preferences/imports/" in run_.file.name
+    assert run_.file.path.startswith(str(tmp_path / "private"))
 
 
 def test_dry_run_changes_nothing_and_counts(write, products):

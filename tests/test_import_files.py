@@ -290,18 +290,62 @@ def test_a_zip_that_is_no_workbook():
         read(buffer.getvalue())
 
 
+HOSTILE = [
+    "=cmd|' /C calc'!A0",
+    "+32470123456",
+    "-5",
+    "@sum",
+    "'=quoted",
+    "plain, text",
+    '\x01=HYPERLINK("http://evil.example","x")',
+    "\u200b=1+1",
+    "\ufeff@SUM(A1)",
+    " =1+1",
+    "#N/A",
+]
+
+
 def test_what_an_export_writes_an_import_reads_unchanged():
-    rows = [["=cmd|' /C calc'!A0", "+32470123456", "-5", "@sum", "'=quoted", "plain, text"]]
-    header = ["a", "b", "c", "d", "e", "f"]
+    header = [f"c{i}" for i in range(len(HOSTILE))]
 
-    from_csv = read("".join(csv_lines(header, rows)).encode())
-    from_xlsx = read(xlsx_bytes(header, rows))
+    read_header_, read_rows, _ = read("".join(csv_lines(header, [HOSTILE])).encode())
 
-    for read_header_, read_rows, _ in (from_csv, from_xlsx):
-        assert read_header_ == header
-        assert [[restore(cell) for cell in cells] for _, cells in read_rows] == rows
-        # Opened in a spreadsheet, no cell is a formula.
-        assert not any(cell.startswith(("=", "+", "-", "@")) for _, c in read_rows for cell in c)
+    assert read_header_ == header
+    cells = read_rows[0][1]
+    assert [restore(cell) for cell in cells] == HOSTILE
+    # Opened in a spreadsheet, no cell is a formula, even past invisible characters; a
+    # phone number is left as it is.
+    assert [cell[:1] == "'" for cell in cells] == [
+        True,
+        False,
+        *[True] * 3,
+        False,
+        *[True] * 4,
+        False,
+    ]
+
+
+def test_xlsx_cells_are_text_never_formulas():
+    header = [f"c{i}" for i in range(len(HOSTILE))]
+
+    data = xlsx_bytes(header, [HOSTILE])
+
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        sheet = archive.read("xl/worksheets/sheet1.xml").decode()
+    assert "<f>" not in sheet
+    assert 't="e"' not in sheet
+    _, read_rows, _ = read(data)
+    cells = read_rows[0][1]
+    # No apostrophe is added; the control characters XLSX cannot hold are gone.
+    assert cells[1] == "+32470123456"
+    assert cells[6] == '=HYPERLINK("http://evil.example","x")'
+    assert [restore(cell) for cell in cells] == [*HOSTILE[:6], cells[6], *HOSTILE[7:]]
+
+
+def test_an_unguarded_csv_writes_cells_as_they_are():
+    lines = "".join(csv_lines(["a", "b"], [["=1+1", "+32 470 12 34 56"]], formula_guard=False))
+
+    assert lines == "\ufeffa,b\r\n=1+1,+32 470 12 34 56\r\n"
 
 
 # Formula cells ---------------------------------------------------------------------------------
@@ -311,11 +355,17 @@ def test_what_an_export_writes_an_import_reads_unchanged():
     ("value", "safe"),
     [
         ("=1+1", "'=1+1"),
-        ("+32470123456", "'+32470123456"),
+        ("+32 (0)470-123.456", "+32 (0)470-123.456"),  # a phone number: no formula to fear
+        ("+32470123456", "+32470123456"),
+        ("'+32470123456", "''+32470123456"),
+        ("+1+A1", "'+1+A1"),
+        ("+", "'+"),
         ("-5", "'-5"),
         ("@SUM(A1)", "'@SUM(A1)"),
         ("\tx", "'\tx"),
         ("\rx", "'\rx"),
+        ("\x01=1+1", "'\x01=1+1"),
+        ("\u200b\ufeff=1+1", "'\u200b\ufeff=1+1"),
         ("'=1+1", "''=1+1"),
         ("''+1", "'''+1"),
         ("O'Brien", "O'Brien"),
@@ -323,6 +373,7 @@ def test_what_an_export_writes_an_import_reads_unchanged():
         ("'", "'"),
         ("", ""),
         ("a=b", "a=b"),
+        ("\u200bAnn", "\u200bAnn"),
     ],
 )
 def test_neutralise_and_restore(value, safe):
@@ -330,9 +381,22 @@ def test_neutralise_and_restore(value, safe):
     assert restore(safe) == value
 
 
-@given(st.text())
-def test_restore_undoes_neutralise(value):
-    assert restore(neutralise(value)) == value
+@pytest.mark.parametrize(
+    ("value", "written"),
+    [("=1+1", "=1+1"), ("+32 470", "+32 470"), ("'=1+1", "''=1+1"), ("'a", "'a")],
+)
+def test_without_the_guard_only_a_guard_lookalike_is_escaped(value, written):
+    assert neutralise(value, guard=False) == written
+    assert restore(written) == value
+
+
+def test_an_old_export_of_a_phone_number_imports_without_its_apostrophe():
+    assert restore("'+32 470 12 34 56") == "+32 470 12 34 56"
+
+
+@given(st.text(), st.booleans())
+def test_restore_undoes_neutralise(value, guard):
+    assert restore(neutralise(value, guard=guard)) == value
 
 
 # Names in a cell -------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from wagtail.admin.widgets import AdminDateInput
 from . import services
 from .channel_settings_field import ChannelSettingsField, ChannelSettingsWidget
 from .channels import get_channels
+from .json_depth import MAX_DEPTH, BoundedJSONDecoder
 from .models import (
     Category,
     Contact,
@@ -75,6 +76,10 @@ class ContactForm(WagtailAdminModelForm):
     def __init__(self, *args, origin: services.Origin | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.origin = origin
+        self.fields["data"].decoder = BoundedJSONDecoder
+        self.fields["data"].error_messages["invalid"] = _(
+            "Enter valid JSON, with objects and lists nested at most %(depth)s levels deep."
+        ) % {"depth": MAX_DEPTH}
         current = services.channel_settings(self.instance) if self.instance.pk else {}
         self.initial.setdefault(
             "channels",

@@ -17,6 +17,7 @@ class WagtailPreferencesConfig(AppConfig):
         from .channels import forget_channels
         from .checks import (
             check_block_rendering,
+            check_import_storage,
             check_link_host,
             check_required_apps,
             check_settings,
@@ -33,14 +34,19 @@ class WagtailPreferencesConfig(AppConfig):
             release_deleted_preference,
             release_deleted_segment,
         )
+        from .storage import forget_import_storage
 
         checks.register(check_settings, checks.Tags.compatibility)
         checks.register(check_urls_included, checks.Tags.urls)
         checks.register(check_required_apps)
         checks.register(check_link_host, checks.Tags.security)
         checks.register(check_block_rendering, checks.Tags.urls)
+        checks.register(check_import_storage, checks.Tags.security)
         request_started.connect(forget, dispatch_uid="wagtail_preferences_rendering")
         setting_changed.connect(forget_channels, dispatch_uid="wagtail_preferences_channels")
+        setting_changed.connect(
+            forget_import_storage, dispatch_uid="wagtail_preferences_import_storage"
+        )
         pre_delete.connect(release_deleted_preference, sender=Preference)
         pre_delete.connect(release_deleted_category, sender=Category)
         pre_delete.connect(release_deleted_segment, sender=Segment)

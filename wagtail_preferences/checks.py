@@ -1,8 +1,11 @@
 """System checks. Ids are stable: wagtail_preferences.E001 and up."""
 
+import os
+
 from django.apps import apps
 from django.conf import settings
 from django.core import checks
+from django.core.files.storage import FileSystemStorage, InvalidStorageError, storages
 from django.urls import NoReverseMatch, get_resolver, reverse
 from django.utils.module_loading import import_string
 
@@ -119,3 +122,37 @@ def check_block_rendering(app_configs=None, **kwargs):
             id="wagtail_preferences.W002",
         )
     ]
+
+
+def check_import_storage(app_configs=None, **kwargs):
+    """Import files hold personal data: the web server must not serve their folder."""
+    from .storage import import_file_root, storage_alias
+
+    try:
+        alias = storage_alias()
+        storage = storages[alias] if alias else None
+    except (ConfigurationError, InvalidStorageError):
+        return []  # E003 names the setting
+    if storage is None:
+        location = import_file_root()
+    elif isinstance(storage, FileSystemStorage):
+        location = storage.location
+    else:
+        return []  # not on disk (S3, GCS...): the bucket's own policy decides
+    location = os.path.realpath(location)
+    return [
+        checks.Warning(
+            f"Import files are kept in {location}, inside {name}, where the web server serves "
+            "files to anyone: they hold personal data.",
+            hint=f'Set {SETTINGS_NAME}["IMPORT_FILE_ROOT"] to a folder outside {name}, or give '
+            f'STORAGES a "wagtail_preferences_imports" storage that is not served.',
+            id="wagtail_preferences.W003",
+        )
+        for name in ("MEDIA_ROOT", "STATIC_ROOT")
+        if getattr(settings, name, None)
+        and _inside(location, os.path.realpath(getattr(settings, name)))
+    ]
+
+
+def _inside(path: str, folder: str) -> bool:
+    return os.path.commonpath([path, folder]) == folder

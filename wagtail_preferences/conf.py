@@ -4,6 +4,7 @@ Every setting has its default here; ``get_setting`` validates the value it retur
 raises a ``ConfigurationError`` that names the setting when it is wrong.
 """
 
+import os
 import re
 from collections.abc import Callable
 from datetime import timedelta
@@ -46,6 +47,18 @@ def _duration(value: Any) -> str | None:
     if not isinstance(value, timedelta) or value <= timedelta(0):
         return "must be a positive datetime.timedelta"
     return None
+
+
+def _non_negative_duration(value: Any) -> str | None:
+    if not isinstance(value, timedelta) or value < timedelta(0):
+        return "must be a datetime.timedelta, 0 or more"
+    return None
+
+
+def _optional_path(value: Any) -> str | None:
+    if value is None or (isinstance(value, str | os.PathLike) and os.path.isabs(value)):
+        return None
+    return "must be None or an absolute path"
 
 
 def _non_negative_number(value: Any) -> str | None:
@@ -187,8 +200,21 @@ DEFAULTS: dict[str, Any] = {
     "MANAGE_PAGE": dict.fromkeys(MANAGE_PAGE_PARTS[:-1], True) | {"on_unsubscribe": False},
     # The largest import file the admin accepts, in bytes (the command line has no limit).
     "IMPORT_MAX_UPLOAD_SIZE": 1024**3,
-    # Where import files are kept: an alias of Django's STORAGES. Keep it out of public URLs.
-    "IMPORT_STORAGE": "default",
+    # Where import files are kept: an alias of Django's STORAGES, never served; None: the
+    # alias "wagtail_preferences_imports" if STORAGES has it, else the folder IMPORT_FILE_ROOT.
+    "IMPORT_STORAGE": None,
+    # The folder of import files when no storage is named; None: a folder in the system's
+    # temporary directory (see docs/import-export.md).
+    "IMPORT_FILE_ROOT": None,
+    # How long an import file is kept once its run ended; 0: deleted at once.
+    "IMPORT_FILE_RETENTION": timedelta(0),
+    # What an import file may hold; past any of these it is refused before it is read.
+    "IMPORT_MAX_ROWS": 2_000_000,
+    "IMPORT_MAX_COLUMNS": 1_000,
+    "IMPORT_MAX_HEADER_LENGTH": 65_536,
+    "IMPORT_MAX_ROW_LENGTH": 1_048_576,
+    "IMPORT_XLSX_MAX_SIZE": 256 * 1024**2,
+    "IMPORT_XLSX_MAX_MEMBERS": 1_000,
     # Rows read, checked and written together; each batch commits on its own.
     "IMPORT_BATCH_SIZE": 10_000,
     # Rows shown in the preview of an import.
@@ -223,7 +249,15 @@ VALIDATORS: dict[str, Callable[[Any], str | None]] = {
     "BASE_URL": _base_url,
     "MANAGE_PAGE": _keyed(dict.fromkeys(MANAGE_PAGE_PARTS, _boolean)),
     "IMPORT_MAX_UPLOAD_SIZE": _positive_int,
-    "IMPORT_STORAGE": _text,
+    "IMPORT_STORAGE": _optional_text,
+    "IMPORT_FILE_ROOT": _optional_path,
+    "IMPORT_FILE_RETENTION": _non_negative_duration,
+    "IMPORT_MAX_ROWS": _positive_int,
+    "IMPORT_MAX_COLUMNS": _positive_int,
+    "IMPORT_MAX_HEADER_LENGTH": _positive_int,
+    "IMPORT_MAX_ROW_LENGTH": _positive_int,
+    "IMPORT_XLSX_MAX_SIZE": _positive_int,
+    "IMPORT_XLSX_MAX_MEMBERS": _positive_int,
     "IMPORT_BATCH_SIZE": _positive_int,
     "IMPORT_PREVIEW_ROWS": _positive_int,
     "IMPORT_DEFAULT_STATUS": _contact_status,

@@ -106,14 +106,23 @@ def send_manage_link_email(email: str, base_url: str) -> bool:
 @task()
 def check_import(run_id: int) -> str:
     """Count what an import run would change, row by row; returns the run's status."""
+    from .imports.files import release_file
     from .imports.runner import ImportRunner
 
-    return ImportRunner(ImportRun.objects.get(pk=run_id)).check().status
+    run = ImportRunner(ImportRun.objects.get(pk=run_id)).check()
+    release_file(run)
+    return run.status
 
 
 @task()
 def run_import(run_id: int) -> str:
-    """Import a run's file through the service layer; returns the run's status."""
+    """Import a run's file through the service layer; returns the run's status.
+
+    The file is deleted when the run ends, unless ``IMPORT_FILE_RETENTION`` keeps it.
+    """
+    from .imports.files import release_file
     from .imports.runner import ImportRunner
 
-    return ImportRunner(ImportRun.objects.get(pk=run_id)).apply().status
+    run = ImportRunner(ImportRun.objects.get(pk=run_id)).apply()
+    release_file(run)
+    return run.status

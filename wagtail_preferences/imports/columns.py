@@ -1,5 +1,7 @@
 """The columns of an import (and export) file, and how a file's header maps to them."""
 
+from collections import Counter
+
 from django.utils.translation import gettext_lazy as _
 
 EMAIL = "email"
@@ -47,10 +49,12 @@ def _key(header: str) -> str:
     return "".join(c for c in header.casefold() if c.isalnum())
 
 
+BY_KEY = {_key(column): column for column in COLUMNS}
+
+
 def known_column(header: str) -> str | None:
     key = _key(header)
-    by_key = {_key(column): column for column in COLUMNS}
-    return by_key.get(key) or ALIASES.get(key)
+    return BY_KEY.get(key) or ALIASES.get(key)
 
 
 def default_mapping(header: list[str]) -> dict[str, str]:
@@ -73,20 +77,23 @@ def default_mapping(header: list[str]) -> dict[str, str]:
 def mapping_problems(header: list[str], mapping: dict[str, str]) -> list[str]:
     """What makes ``mapping`` unusable for ``header``, as sentences; empty when it is fine."""
     problems = []
-    targets = [mapping.get(name, IGNORE) for name in header if name]
+    targets = Counter(mapping.get(name, IGNORE) for name in header if name)
     if EMAIL not in targets:
         problems.append(
             f"No column is mapped to email, which every row needs. The file's columns are: "
             f"{', '.join(header)}."
         )
-    for target in set(targets) - {IGNORE}:
-        if targets.count(target) > 1:
+    for target, count in targets.items():
+        if target == IGNORE:
+            continue
+        if count > 1:
             problems.append(f"More than one column is mapped to {target}.")
         if target not in COLUMNS and not (
             target.startswith(DATA_PREFIX) and target[len(DATA_PREFIX) :]
         ):
             problems.append(f"{target!r} is not a column of the import format.")
-    duplicates = sorted({name for name in header if name and header.count(name) > 1})
+    names = Counter(filter(None, header))
+    duplicates = sorted(name for name, count in names.items() if count > 1)
     if duplicates:
         problems.append(f"The header names {', '.join(duplicates)} more than once.")
     return problems

@@ -1,6 +1,9 @@
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
+from django.forms.utils import flatatt
 from django.template.defaultfilters import filesizeformat
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
@@ -57,6 +60,23 @@ def target_choices(header_name: str) -> list[tuple[str, str]]:
     ]
 
 
+class ColumnSelect(forms.Select):
+    """A select written directly, not through a template per option: a file may have a
+    thousand columns, and the mapping page a select for each."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        options = format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            (
+                (choice, mark_safe(" selected") if choice == value else "", label)  # noqa: S308
+                for choice, label in self.choices
+            ),
+        )
+        attrs = flatatt(self.build_attrs(self.attrs, attrs))
+        return format_html('<select name="{}"{}>{}</select>', name, attrs, options)
+
+
 class ImportMappingForm(forms.Form):
     """One choice per column of the file: which field of a contact it fills."""
 
@@ -70,6 +90,7 @@ class ImportMappingForm(forms.Form):
             self.fields[f"column_{index}"] = forms.ChoiceField(
                 label=name,
                 choices=target_choices(name),
+                widget=ColumnSelect,
                 initial=run.mapping.get(name, IGNORE),
                 required=False,
                 help_text=_("For example: %(values)s") % {"values": shown} if shown else "",

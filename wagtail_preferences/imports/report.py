@@ -24,7 +24,7 @@ def error_report_lines(run: ImportRun) -> Iterator[str]:
         .values_list("row", "column", "message")
         .iterator(chunk_size=2000)
     )
-    with run.file.open("rb") as file:
+    with run.open_file() as file:
         table = open_table(file)
         width = len(table.header)
         error_column = ERROR_COLUMN

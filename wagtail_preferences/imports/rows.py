@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from django.core.validators import validate_email
 
+from ..json_depth import MAX_DEPTH, BoundedJSONDecoder, TooDeep
 from ..models import Category, Contact, ContactStatus, Preference, Segment, normalise_email
 from ..spreadsheets import restore, split_names
 from .columns import DATA_PREFIX, DETAILS, EMAIL, IGNORE
@@ -217,7 +218,11 @@ class RowReader:
     @staticmethod
     def _data(cell: str) -> dict:
         try:
-            value = json.loads(cell)
+            value = json.loads(cell, cls=BoundedJSONDecoder)
+        except TooDeep:
+            raise RowError(
+                "data", f"data is nested more than {MAX_DEPTH} levels deep, the most it may be."
+            ) from None
         except ValueError:
             value = None
         if not isinstance(value, dict):

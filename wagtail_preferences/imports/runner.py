@@ -194,7 +194,7 @@ class ImportRunner:
         self._applying = apply
         counts = self._counts = Counts()
         try:
-            with self.run.file.open("rb") as stored:
+            with self.run.open_file() as stored:
                 file = stored.file  # the file itself: FieldFile checks itself on every read
                 total = self.run.total_rows or estimate_rows(file)
                 table = open_table(file)
@@ -304,7 +304,7 @@ class ImportRunner:
 
     def preview(self, limit: int) -> list[dict]:
         """The first ``limit`` rows: their cells by column, and what importing each would do."""
-        with self.run.file.open("rb") as file:
+        with self.run.open_file() as file:
             table = open_table(file)
             reader = self._reader(table)
             read, seen = [], {}

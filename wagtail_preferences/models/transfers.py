@@ -1,9 +1,10 @@
 import secrets
 
 from django.conf import settings
-from django.core.files.storage import storages
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from ..exceptions import InvalidFile
 
 
 class LegalBasis(models.TextChoices):
@@ -39,9 +40,9 @@ class ImportStatus(models.TextChoices):
 
 
 def import_storage():
-    from ..conf import get_setting
+    from ..storage import import_storage
 
-    return storages[get_setting("IMPORT_STORAGE")]
+    return import_storage
 
 
 def import_file_path(run, filename: str) -> str:
@@ -136,6 +137,19 @@ class ImportRun(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (ImportStatus.DONE, ImportStatus.FAILED)
+
+    def open_file(self):
+        """The run's file, open for reading; ``InvalidFile`` once it is no longer kept."""
+        gone = InvalidFile(
+            "The file of this run is no longer kept (it is deleted when its run ends): "
+            "upload it again."
+        )
+        if not self.file:
+            raise gone
+        try:
+            return self.file.open("rb")
+        except FileNotFoundError:
+            raise gone from None
 
 
 class ImportRowError(models.Model):

@@ -138,7 +138,11 @@ class ContactViewSet(OffersViewPermission, ModelViewSet):
         return super().get_index_view_kwargs(export_url_name=self.get_url_name("export"), **kwargs)
 
     def get_urlpatterns(self):
-        export_view = self.construct_view(ContactExportView, **self.get_index_view_kwargs())
+        kwargs = self.get_index_view_kwargs()
+        # The list's order, whether the viewset or the list view gives it.
+        if kwargs.get("default_ordering", self.UNDEFINED) in (None, self.UNDEFINED):
+            kwargs["default_ordering"] = self.index_view_class.default_ordering
+        export_view = self.construct_view(ContactExportView, **kwargs)
         return [
             *super().get_urlpatterns(),
             path("export/<str:file_format>/", export_view, name="export"),

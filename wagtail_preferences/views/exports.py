@@ -18,8 +18,11 @@ from .. import exports
 from ..models import ContactExport, ExportPath
 from .mixins import OffersViewPermission, ReadOnlyViewSet, WithoutGenericExport
 
-# Parameters of a listing's URL that change how it shows, not which contacts it holds.
-DISPLAY_PARAMETERS = ("p", "ordering", "_w_filter_fragment", "export")
+# Parameters of a listing's URL that change how it shows, not which contacts it holds nor
+# their order.
+DISPLAY_PARAMETERS = ("p", "_w_filter_fragment", "export", "formula_guard")
+#: The query parameter of a CSV export written as it is, for a program, not a spreadsheet.
+NO_FORMULA_GUARD = "formula_guard=off"
 
 
 def streamed(blocks, request):
@@ -50,17 +53,27 @@ class ExportsContacts:
             query.pop(name, None)
         return query.urlencode()
 
-    def get_export_url(self, file_format: str) -> str:
+    def get_export_url(self, file_format: str, *, formula_guard: bool = True) -> str:
         url = reverse(self.export_url_name, args=[file_format])
-        return f"{url}?{self.listing_query}" if self.listing_query else url
+        query = "&".join(
+            filter(None, [self.listing_query, "" if formula_guard else NO_FORMULA_GUARD])
+        )
+        return f"{url}?{query}" if query else url
 
     @cached_property
     def export_buttons(self) -> list[Button]:
         if not self.permission_policy.user_has_permission(self.request.user, "export"):
             return []
         return [
-            Button(label, url=self.get_export_url(file_format), icon_name="download", priority=90)
-            for file_format, label in (("csv", _("Export CSV")), ("xlsx", _("Export XLSX")))
+            Button(label, url=url, icon_name="download", priority=90)
+            for label, url in (
+                (_("Export CSV"), self.get_export_url("csv")),
+                (
+                    _("Export plain CSV, for programs (formulas not neutralised)"),
+                    self.get_export_url("csv", formula_guard=False),
+                ),
+                (_("Export XLSX"), self.get_export_url("xlsx")),
+            )
         ]
 
 
@@ -94,8 +107,9 @@ class ContactExportView(ExportsContacts, WithoutGenericExport, generic.IndexView
             path=ExportPath.ADMIN,
         )
         if file_format == "csv":
+            guard = request.GET.get("formula_guard") != "off"
             response = StreamingHttpResponse(
-                streamed(exports.csv_blocks(contacts), request),
+                streamed(exports.csv_blocks(contacts, formula_guard=guard), request),
                 content_type=exports.CONTENT_TYPES["csv"],
             )
         else:

@@ -4,10 +4,11 @@ from itertools import islice
 
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import StreamingHttpResponse
+from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 from django.utils.functional import cached_property
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import FormView, TemplateView, View
 from wagtail.admin.viewsets.base import ViewSet
@@ -107,7 +108,7 @@ class ImportMappingView(RunMixin, ImportPage, FormView):
     def samples(self) -> dict[str, list[str]]:
         samples: dict[str, list[str]] = {name: [] for name in self.run.columns}
         try:
-            with self.run.file.open("rb") as file:
+            with self.run.open_file() as file:
                 table = open_table(file)
                 for _line, cells in islice(table.rows, SAMPLE_ROWS):
                     for name, cell in zip(table.header, cells, strict=False):
@@ -158,6 +159,7 @@ class ImportDetailView(RunMixin, ImportPage, FormView):
         context["error_count"] = run.row_errors.count() if context["errors"] else 0
         context["mapping_url"] = url("mapping", run.pk)
         context["report_url"] = url("errors", run.pk)
+        context["file_url"] = url("file", run.pk)
         context["index_url"] = url("index")
         if run.total_rows:
             context["percent"] = min(100, round(100 * run.processed_rows / run.total_rows))
@@ -181,17 +183,32 @@ class ImportDetailView(RunMixin, ImportPage, FormView):
             return []
 
 
+class ImportFileView(RunMixin, ImportPermissionMixin, View):
+    """The run's file as it was uploaded, while it is kept: import files are never served
+    from a public URL."""
+
+    def get(self, request, pk):
+        try:
+            file = self.run.open_file()
+        except InvalidFile:
+            raise Http404 from None
+        # FileResponse names the attachment with content_disposition_header.
+        return FileResponse(file, as_attachment=True, filename=self.run.file_name)
+
+
 class ImportErrorReportView(RunMixin, ImportPermissionMixin, View):
     """The file's failing rows as they were, each with what is wrong in a last column."""
 
     def get(self, request, pk):
         from ..imports import report
 
+        if not self.run.file:  # deleted when the run ended: the errors are on its page
+            raise Http404
         response = StreamingHttpResponse(
             report.error_report_lines(self.run), content_type="text/csv; charset=utf-8"
         )
         name = self.run.file_name.rsplit(".", 1)[0]
-        response["Content-Disposition"] = f'attachment; filename="{name}-errors.csv"'
+        response["Content-Disposition"] = content_disposition_header(True, f"{name}-errors.csv")
         return response
 
 
@@ -216,4 +233,5 @@ class ImportViewSet(ViewSet):
             path("<int:pk>/", ImportDetailView.as_view(), name="detail"),
             path("<int:pk>/columns/", ImportMappingView.as_view(), name="mapping"),
             path("<int:pk>/errors.csv", ImportErrorReportView.as_view(), name="errors"),
+            path("<int:pk>/file/", ImportFileView.as_view(), name="file"),
         ]

@@ -58,6 +58,13 @@ class Command(BaseCommand):
             "-o", "--output", metavar="FILE", help="Write to FILE instead of standard output."
         )
         parser.add_argument(
+            "--no-formula-guard",
+            action="store_false",
+            dest="formula_guard",
+            help="CSV only: write cells as they are, for a program rather than a spreadsheet. "
+            "By default a cell a spreadsheet would run as a formula gets a leading apostrophe.",
+        )
+        parser.add_argument(
             "--progress",
             action="store_true",
             help="Show progress on standard error even when it is not a terminal.",
@@ -67,6 +74,10 @@ class Command(BaseCommand):
         contacts, parts, filters = self.contacts(options)
         output = options["output"]
         file_format = options["format"] or self.format_of(output)
+        if file_format == "xlsx" and not options["formula_guard"]:
+            raise CommandError(
+                "--no-formula-guard is for CSV: XLSX cells are text, never formulas."
+            )
         if file_format == "xlsx" and not output and not hasattr(self.stdout, "buffer"):
             raise CommandError("XLSX is binary: give a file with -o.")
         count = contacts.count()
@@ -83,7 +94,7 @@ class Command(BaseCommand):
         if options["progress"] or self.stderr.isatty():
             rows = self.with_progress(rows, count)
         if file_format == "csv":
-            self.write_csv(rows, output)
+            self.write_csv(rows, output, formula_guard=options["formula_guard"])
         else:
             self.write_xlsx(rows, output)
         if output:
@@ -161,8 +172,8 @@ class Command(BaseCommand):
         self.stderr.write(f"\r[{bar:<{width}}] {done:,}/{total:,} ({share:.0%})", str, ending="")
         self.stderr.flush()
 
-    def write_csv(self, rows, output: str | None) -> None:
-        lines = csv_lines(list(COLUMNS), rows)
+    def write_csv(self, rows, output: str | None, *, formula_guard: bool) -> None:
+        lines = csv_lines(list(COLUMNS), rows, formula_guard=formula_guard)
         if output:
             with open(output, "w", encoding="utf-8", newline="") as file:
                 file.writelines(lines)

@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from ...exceptions import InvalidFile
 from ...imports.columns import COLUMNS, DATA_PREFIX, IGNORE, default_mapping, mapping_problems
+from ...imports.files import release_file
 from ...imports.report import error_report_lines
 from ...imports.runner import ImportRunner
 from ...models import ImportMode, ImportRun, ImportStatus, LegalBasis
@@ -103,6 +104,7 @@ class Command(BaseCommand):
             progress.end()
         self.summary(run, runner)
         self.errors(run, options["errors"])
+        release_file(run, ended=True)  # nothing continues a run of the command line
         if run.status == ImportStatus.FAILED:
             raise CommandError(run.message)
         if options["dry_run"] and run.failed_rows and not run.skip_invalid:
