@@ -478,6 +478,106 @@ class TestSaving:
         assert {e.actor for e in events} == {None}
 
 
+class TestDetails:
+    def test_the_page_shows_the_contacts_details(self, browser, contact):
+        data = current_data(browser, contact)
+
+        assert data["email"] == ["ann@example.com"]
+        assert data["first_name"] == ["Ann"]
+        assert data["phone"] == [contact.phone]
+
+    def test_correcting_name_and_phone_is_logged_as_the_contacts_own_change(self, browser, contact):
+        data = current_data(browser, contact)
+        data.update({"first_name": ["Anne"], "last_name": ["Smith"], "phone": ["+44 20 7946 0018"]})
+        before = events_of(contact).count()
+
+        response = save(browser, contact, data)
+
+        assert response.status_code == 302
+        contact.refresh_from_db()
+        assert (contact.first_name, contact.last_name, contact.phone) == (
+            "Anne",
+            "Smith",
+            "+44 20 7946 0018",
+        )
+        events = {e.field: e for e in new_events(contact, before)}
+        assert set(events) == {"first_name", "last_name", "phone"}
+        assert (events["first_name"].old_value, events["first_name"].new_value) == ("Ann", "Anne")
+        assert {e.path for e in events.values()} == {ChangePath.SELF_SERVICE}
+        assert {e.actor for e in events.values()} == {None}
+
+    def test_clearing_the_phone_number(self, browser, contact):
+        data = current_data(browser, contact)
+        data["phone"] = [""]
+
+        save(browser, contact, data)
+
+        contact.refresh_from_db()
+        assert contact.phone == ""
+
+
+class TestChannelWithoutAnAddress:
+    """SMS for a contact without a phone number: no switch, a way to add the number."""
+
+    @pytest.fixture
+    def no_phone(self, contact):
+        Contact.objects.filter(pk=contact.pk).update(phone="")
+        contact.refresh_from_db()
+        return contact
+
+    def test_the_page_offers_to_add_a_phone_number_instead_of_a_switch(self, browser, no_phone):
+        response = manage(browser, no_phone)
+
+        html = response.content.decode()
+        sms_row = html.split("<legend>SMS</legend>")[1].split("</fieldset>")[0]
+        assert '<a href="#id_phone">To get messages by SMS, add your phone number.</a>' in sms_row
+        assert "Contact me by SMS" not in html
+        assert 'id="id_phone"' in html
+        assert not [name for name in form_fields(response) if name.startswith("channels-sms-")]
+        assert 'value="sms"' not in html  # not offered as the preferred channel
+        assert "Contact me by Email" in html
+
+    def test_saving_keeps_the_channels_stored_settings(self, browser, no_phone):
+        ContactChannelFactory(contact=no_phone, channel="sms", disabled=True, weekly=True)
+        data = current_data(browser, no_phone)
+        data["channels-email-frequency_count"] = ["3"]
+        data["channels-email-frequency_period"] = ["week"]
+        stored = ContactChannel.objects.filter(channel="sms").values().get()
+
+        save(browser, no_phone, data)
+
+        assert ContactChannel.objects.filter(channel="sms").values().get() == stored
+        assert channel(no_phone, "email").frequency_count == 3
+
+    def test_a_posted_switch_of_the_channel_is_ignored(self, browser, no_phone):
+        data = current_data(browser, no_phone)
+        data["channels-sms-frequency_count"] = ["5"]
+        data["channels-sms-frequency_period"] = ["day"]
+
+        assert save(browser, no_phone, data).status_code == 302
+        assert channel(no_phone, "sms") is None
+
+    def test_it_cannot_be_the_preferred_channel(self, browser, no_phone):
+        data = current_data(browser, no_phone)
+        data["channels-preferred"] = ["sms"]
+
+        response = save(browser, no_phone, data)
+
+        assert response.status_code == 400
+        assert "Choose a valid preferred channel." in response.content.decode()
+        assert channel(no_phone, "sms") is None
+
+    def test_once_a_number_is_given_the_switch_is_there(self, browser, no_phone):
+        data = current_data(browser, no_phone)
+        data["phone"] = ["+32 470 12 34 56"]
+        save(browser, no_phone, data)
+
+        html = manage(browser, no_phone).content.decode()
+
+        assert "Contact me by SMS" in html
+        assert "To get messages by SMS, add your phone number." not in html
+
+
 class TestChangedSinceOpening:
     """Saving changes only what the page showed, not what appeared after it was opened."""
 
