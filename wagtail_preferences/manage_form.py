@@ -28,6 +28,7 @@ from .models import (
     SegmentOptOut,
     normalise_email,
 )
+from .visitor_forms import DETAIL_LABELS
 
 #: Manage-page parts -> the channel widget's groups.
 CHANNEL_GROUPS = {
@@ -40,7 +41,7 @@ CHANNEL_GROUPS = {
 DateInput = functools.partial(forms.DateInput, format="%Y-%m-%d", attrs={"type": "date"})
 
 #: The contact's details a visitor corrects themselves, besides their email address.
-DETAILS = ("first_name", "last_name", "phone")
+DETAILS = tuple(DETAIL_LABELS)
 SECTIONS = ("channels", "categories", "preferences", "segments")
 
 phone_validator = RegexValidator(
@@ -62,12 +63,13 @@ def _checkboxes(queryset, label):
     )
 
 
-def _text(label, max_length, autocomplete, **kwargs):
+def _detail(name: str, max_length: int, input_type: str = "text", **kwargs):
+    label, autocomplete = DETAIL_LABELS[name]
     return forms.CharField(
         label=label,
         max_length=max_length,
         required=False,
-        widget=forms.TextInput(attrs={"autocomplete": autocomplete}),
+        widget=forms.TextInput(attrs={"autocomplete": autocomplete, "type": input_type}),
         error_messages={"max_length": _("Enter at most %(limit_value)d characters.")},
         **kwargs,
     )
@@ -101,9 +103,9 @@ class ManagePreferencesForm(forms.Form):
             "max_length": _("Enter at most %(limit_value)d characters."),
         },
     )
-    first_name = _text(_("First name"), 150, "given-name")
-    last_name = _text(_("Last name"), 150, "family-name")
-    phone = _text(_("Phone"), 32, "tel", validators=[phone_validator])
+    first_name = _detail("first_name", 150)
+    last_name = _detail("last_name", 150)
+    phone = _detail("phone", 32, "tel", validators=[phone_validator])
 
     def __init__(self, contact: Contact, shows: dict[str, bool], *args, **kwargs):
         initial = {name: getattr(contact, name) for name in ("email", *DETAILS)}
