@@ -172,6 +172,14 @@ class TestConfirming:
         assert (event.old_value, event.new_value) == ("ann@example.com", "ann.new@example.com")
         assert event.path == ChangePath.SELF_SERVICE
 
+    def test_links_sent_to_the_old_address_stop_working(self, ann, ask, mailoutbox):
+        old_manage_link = manage_path(ann)
+        ask(ann, "ann.new@example.com")
+
+        confirm(confirm_link(mailoutbox[0]))
+
+        assert Client().get(old_manage_link).status_code == 400
+
     def test_a_link_works_once(self, ann, ask, mailoutbox):
         ask(ann, "ann.new@example.com")
         link = confirm_link(mailoutbox[0])

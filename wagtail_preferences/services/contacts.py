@@ -132,8 +132,9 @@ def request_email_change(contact: Contact, new_email: str) -> bool:
 def apply_email_change(contact: Contact, new_email: str, origin: Origin) -> bool:
     """Make the address ``contact`` asked for (``request_email_change``) theirs.
 
-    Returns False, changing nothing, when that request is gone or the address has become
-    another contact's meanwhile.
+    The contact's secret is rotated: links sent to the old address stop working. Returns
+    False, changing nothing, when that request is gone or the address has become another
+    contact's meanwhile.
     """
     lock_contact(contact)
     if not EmailChange.objects.filter(contact=contact, new_email=new_email).delete()[0]:
@@ -143,6 +144,7 @@ def apply_email_change(contact: Contact, new_email: str, origin: Origin) -> bool
             update_details(contact, {"email": new_email}, origin)
     except (InvalidChange, IntegrityError):
         return False
+    contact.rotate_secret()
     return True
 
 
