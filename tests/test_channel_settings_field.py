@@ -9,7 +9,7 @@ class ChannelsForm(forms.Form):
     def __init__(self, *args, unreachable=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["channels"] = ChannelSettingsField(
-            required=False, widget=ChannelSettingsWidget(unreachable={"sms"})
+            required=False, widget=ChannelSettingsWidget(unreachable=unreachable)
         )
 
 
