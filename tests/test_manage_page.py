@@ -509,6 +509,15 @@ class TestDetails:
         assert {e.path for e in events.values()} == {ChangePath.SELF_SERVICE}
         assert {e.actor for e in events.values()} == {None}
 
+    def test_a_stored_number_in_another_form_saves_unchanged(self, browser, contact):
+        Contact.objects.filter(pk=contact.pk).update(phone="ask reception")
+        data = current_data(browser, contact)
+        data["last_name"] = ["Smith-Jones"]
+
+        assert save(browser, contact, data).status_code == 302
+        contact.refresh_from_db()
+        assert (contact.phone, contact.last_name) == ("ask reception", "Smith-Jones")
+
     def test_clearing_the_phone_number(self, browser, contact):
         data = current_data(browser, contact)
         data["phone"] = [""]

@@ -105,7 +105,7 @@ class ManagePreferencesForm(forms.Form):
     )
     first_name = _detail("first_name", 150)
     last_name = _detail("last_name", 150)
-    phone = _detail("phone", 32, "tel", validators=[phone_validator])
+    phone = _detail("phone", 32, "tel")
 
     def __init__(self, contact: Contact, shows: dict[str, bool], *args, **kwargs):
         initial = {name: getattr(contact, name) for name in ("email", *DETAILS)}
@@ -168,6 +168,13 @@ class ManagePreferencesForm(forms.Form):
     def _shown(self, name: str):
         """The choices of ``name`` both offered now and shown on the page that was sent."""
         return self.fields[name].queryset.filter(pk__in=self.cleaned_data[f"{name}_shown"])
+
+    def clean_phone(self) -> str:
+        phone = self.cleaned_data["phone"]
+        # A number stored in another form (by an import, an editor) may be saved unchanged.
+        if phone and phone != self.contact.phone:
+            phone_validator(phone)
+        return phone
 
     @property
     def new_email(self) -> str:
