@@ -255,7 +255,10 @@ class TestContactEdit:
                 {"channels-sms-frequency_count": "3"},
                 "SMS: A frequency needs both a number of messages and a period.",
             ),
-            ({"channels-email-frequency_count": "0"}, "Email, Messages:"),
+            (
+                {"channels-email-frequency_count": "0"},
+                "Email: Enter a number of messages from 1 to 1000.",
+            ),
             ({"channels-preferred": "pigeon"}, "Choose a valid preferred channel."),
             ({"email": "not-an-email"}, "Enter a valid email address."),
         ],

@@ -65,3 +65,53 @@ def test_differently_cased_addresses_created_at_once_are_one_contact(round_):
     assert sorted(created for _, created in results) == [False] * (THREADS - 1) + [True]
     assert ConsentEvent.objects.filter(field="created").count() == 1
     assert created_signals == [frozenset({contact.pk})]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_identical_manage_page_saves_at_once_log_each_change_once():
+    from wagtail_preferences.manage_form import ManagePreferencesForm
+    from wagtail_preferences.models import ConsentSubject, ContactChannel
+
+    saves = 40
+    contact = Contact.objects.create(email="race@example.com", phone="+32470000000")
+    shows = dict.fromkeys(("channels", "frequency", "pause", "preferred_channel"), True)
+    data = {
+        "email": contact.email,
+        "phone": contact.phone,
+        "channels-email-enabled": "on",
+        "channels-email-frequency_count": "2",
+        "channels-email-frequency_period": "week",
+        "channels-preferred": "email",
+    }
+    origin = services.Origin(path=ChangePath.SELF_SERVICE, reference="race")
+    barrier = threading.Barrier(saves)
+    lock = threading.Lock()
+    errors = []
+
+    def save():
+        try:
+            # Each page was opened, and its form checked, before any is saved.
+            form = ManagePreferencesForm(Contact.objects.get(pk=contact.pk), shows, data=data)
+            assert form.is_valid(), form.errors
+            barrier.wait(timeout=30)
+            form.save(origin)
+        except Exception as error:
+            with lock:
+                errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=save) for _ in range(saves)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    assert errors == []
+    logged = ConsentEvent.objects.filter(contact=contact, subject=ConsentSubject.CHANNEL)
+    assert sorted(logged.values_list("subject_label", "field", "old_value", "new_value")) == [
+        ("email", "frequency", None, [2, "week"]),
+        ("email", "preferred", False, True),
+        ("sms", "enabled", True, False),
+    ]
+    assert ContactChannel.objects.filter(contact=contact).count() == 2

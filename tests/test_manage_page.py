@@ -2,10 +2,12 @@
 
 import datetime
 import re
+import time
 from datetime import timedelta
 
 import pytest
 import time_machine
+from django.core import signing
 from django.test import Client
 from django.urls import resolve
 from django.utils import timezone
@@ -42,6 +44,7 @@ from wagtail_preferences.models import (
     SegmentMember,
     SegmentOptOut,
 )
+from wagtail_preferences.visitor_forms import STARTED_SALT
 
 pytestmark = pytest.mark.django_db
 
@@ -50,6 +53,14 @@ MANAGE = "/preferences/manage/"
 LINK = "/preferences/link/"
 FORGET = "/preferences/forget/"
 MONDAY, FRIDAY = datetime.date(2030, 6, 3), datetime.date(2030, 6, 7)
+#: Django's own wording, which the visitor never sees.
+DJANGO_GENERIC_MESSAGES = (
+    "Ensure this value",
+    "Enter a valid date.",
+    "Select a valid choice.",
+    "Enter a valid email address.",
+    "This field is required.",
+)
 
 #: A manage-page part -> an input name that only that part shows.
 PART_INPUTS = {
@@ -222,12 +233,15 @@ class TestParts:
         assert "How we contact you" not in html
         assert "Messages you receive" in html
 
-    def test_with_every_part_off_there_is_no_form_but_unsubscribe_remains(self, browser, contact):
+    def test_with_every_part_off_only_the_details_remain_and_unsubscribe(self, browser, contact):
         page_settings(**dict.fromkeys(PART_INPUTS, False))
 
-        html = manage(browser, contact).content.decode()
+        response = manage(browser, contact)
 
-        assert "Save my preferences" not in html
+        html = response.content.decode()
+        assert set(form_fields(response)) >= {"email", "first_name", "last_name", "phone"}
+        assert not set(PART_INPUTS.values()) & set(form_fields(response))
+        assert "Your details" in html
         assert "Unsubscribe from everything" in html
         assert "Forget me on this browser" in html
 
@@ -464,6 +478,118 @@ class TestSaving:
         assert {e.actor for e in events} == {None}
 
 
+class TestDetails:
+    def test_the_page_shows_the_contacts_details(self, browser, contact):
+        data = current_data(browser, contact)
+
+        assert data["email"] == ["ann@example.com"]
+        assert data["first_name"] == ["Ann"]
+        assert data["phone"] == [contact.phone]
+
+    def test_correcting_name_and_phone_is_logged_as_the_contacts_own_change(self, browser, contact):
+        data = current_data(browser, contact)
+        last_name = f"{contact.last_name}-Smith"  # unlike whatever the factory chose
+        data.update(
+            {"first_name": ["Anne"], "last_name": [last_name], "phone": ["+44 20 7946 0018"]}
+        )
+        before = events_of(contact).count()
+
+        response = save(browser, contact, data)
+
+        assert response.status_code == 302
+        contact.refresh_from_db()
+        assert (contact.first_name, contact.last_name, contact.phone) == (
+            "Anne",
+            last_name,
+            "+44 20 7946 0018",
+        )
+        events = {e.field: e for e in new_events(contact, before)}
+        assert set(events) == {"first_name", "last_name", "phone"}
+        assert (events["first_name"].old_value, events["first_name"].new_value) == ("Ann", "Anne")
+        assert {e.path for e in events.values()} == {ChangePath.SELF_SERVICE}
+        assert {e.actor for e in events.values()} == {None}
+
+    def test_a_stored_number_in_another_form_saves_unchanged(self, browser, contact):
+        Contact.objects.filter(pk=contact.pk).update(phone="ask reception")
+        data = current_data(browser, contact)
+        data["last_name"] = ["Smith-Jones"]
+
+        assert save(browser, contact, data).status_code == 302
+        contact.refresh_from_db()
+        assert (contact.phone, contact.last_name) == ("ask reception", "Smith-Jones")
+
+    def test_clearing_the_phone_number(self, browser, contact):
+        data = current_data(browser, contact)
+        data["phone"] = [""]
+
+        save(browser, contact, data)
+
+        contact.refresh_from_db()
+        assert contact.phone == ""
+
+
+class TestChannelWithoutAnAddress:
+    """SMS for a contact without a phone number: no switch, a way to add the number."""
+
+    @pytest.fixture
+    def no_phone(self, contact):
+        Contact.objects.filter(pk=contact.pk).update(phone="")
+        contact.refresh_from_db()
+        return contact
+
+    def test_the_page_offers_to_add_a_phone_number_instead_of_a_switch(self, browser, no_phone):
+        response = manage(browser, no_phone)
+
+        html = response.content.decode()
+        sms_row = html.split("<legend>SMS</legend>")[1].split("</fieldset>")[0]
+        assert '<a href="#id_phone">To get messages by SMS, add your phone number.</a>' in sms_row
+        assert "Contact me by SMS" not in html
+        assert 'id="id_phone"' in html
+        assert not [name for name in form_fields(response) if name.startswith("channels-sms-")]
+        assert 'value="sms"' not in html  # not offered as the preferred channel
+        assert "Contact me by Email" in html
+
+    def test_saving_keeps_the_channels_stored_settings(self, browser, no_phone):
+        ContactChannelFactory(contact=no_phone, channel="sms", disabled=True, weekly=True)
+        data = current_data(browser, no_phone)
+        data["channels-email-frequency_count"] = ["3"]
+        data["channels-email-frequency_period"] = ["week"]
+        stored = ContactChannel.objects.filter(channel="sms").values().get()
+
+        save(browser, no_phone, data)
+
+        assert ContactChannel.objects.filter(channel="sms").values().get() == stored
+        assert channel(no_phone, "email").frequency_count == 3
+
+    def test_a_posted_switch_of_the_channel_is_ignored(self, browser, no_phone):
+        data = current_data(browser, no_phone)
+        data["channels-sms-frequency_count"] = ["5"]
+        data["channels-sms-frequency_period"] = ["day"]
+
+        assert save(browser, no_phone, data).status_code == 302
+        assert channel(no_phone, "sms") is None
+
+    def test_it_cannot_be_the_preferred_channel(self, browser, no_phone):
+        data = current_data(browser, no_phone)
+        data["channels-preferred"] = ["sms"]
+
+        response = save(browser, no_phone, data)
+
+        assert response.status_code == 400
+        assert "Choose a valid preferred channel." in response.content.decode()
+        assert channel(no_phone, "sms") is None
+
+    def test_once_a_number_is_given_the_switch_is_there(self, browser, no_phone):
+        data = current_data(browser, no_phone)
+        data["phone"] = ["+32 470 12 34 56"]
+        save(browser, no_phone, data)
+
+        html = manage(browser, no_phone).content.decode()
+
+        assert "Contact me by SMS" in html
+        assert "To get messages by SMS, add your phone number." not in html
+
+
 class TestChangedSinceOpening:
     """Saving changes only what the page showed, not what appeared after it was opened."""
 
@@ -622,10 +748,24 @@ class TestInvalidInput:
                 "A frequency needs both a number of messages and a period.",
             ),
             ({"channels-preferred": "fax"}, "Choose a valid preferred channel."),
-            ({"channels-email-frequency_count": "0"}, "Ensure this value is greater than"),
-            ({"channels-email-pause_from": "31/02/2030"}, "Enter a valid date."),
-            ({"channels-email-frequency_period": "year"}, "Select a valid choice."),
-            ({"categories": ["999999"]}, "Select a valid choice."),
+            (
+                {"channels-email-frequency_count": "0"},
+                "Enter a number of messages from 1 to 1000.",
+            ),
+            (
+                {"channels-email-frequency_count": "1001"},
+                "Enter a number of messages from 1 to 1000.",
+            ),
+            (
+                {"channels-email-pause_from": "31/02/2030"},
+                "Enter a date as year-month-day, such as 2030-06-03.",
+            ),
+            ({"channels-email-frequency_period": "year"}, "Choose a period from the list."),
+            ({"categories": ["999999"]}, "Choose from the options shown."),
+            ({"email": "not an address"}, "Enter an email address such as name@example.com."),
+            ({"email": ""}, "Enter your email address."),
+            ({"phone": "call me"}, "Enter a phone number with digits"),
+            ({"first_name": "A" * 151}, "Enter at most 150 characters."),
         ],
     )
     def test_invalid_input_comes_back_with_an_error_summary_and_changes_nothing(
@@ -643,16 +783,59 @@ class TestInvalidInput:
         html = response.content.decode()
         assert "There is a problem" in html
         assert message in html
+        assert not any(generic in html for generic in DJANGO_GENERIC_MESSAGES)
         assert db_state() == before
 
-    def test_the_error_summary_links_to_the_fieldset(self, browser, contact):
+    def test_the_error_summary_links_to_the_preferred_channel_choice(self, browser, contact):
         data = current_data(browser, contact)
         data["channels-preferred"] = ["fax"]
 
         html = save(browser, contact, data).content.decode()
 
-        assert '<a href="#id_channels">' in html
-        assert '<fieldset class="wp-fieldset" id="id_channels"' in html
+        assert (
+            '<a href="#id_channels-preferred_email">Choose a valid preferred channel.</a>' in html
+        )
+        assert 'id="id_channels-preferred_email"' in html
+
+    def test_every_error_shows_at_once_each_on_its_field(self, browser, contact, news):
+        data = current_data(browser, contact)
+        data.update(
+            {
+                "phone": "call me",
+                "channels-email-frequency_count": "0",
+                "channels-email-pause_from": FRIDAY.isoformat(),
+                "channels-email-pause_to": MONDAY.isoformat(),
+                "channels-sms-frequency_count": "2",
+                "channels-sms-frequency_period": "",
+                "categories": ["999999"],
+            }
+        )
+
+        response = save(browser, contact, data)
+
+        html = response.content.decode()
+        summary = html.split('class="wp-error-summary"')[1].split("</div>")[0]
+        links = re.findall(r'<a href="#([^"]+)">([^<]+)</a>', summary)
+        assert [anchor for anchor, _ in links] == [
+            "id_phone",
+            "id_channels-email-frequency_count",
+            "id_channels-email-pause_to",
+            "id_channels-sms-frequency_period",
+            "id_categories",
+        ]
+        assert links[1][1] == "Email: Enter a number of messages from 1 to 1000."
+        assert links[2][1] == "Email: A pause cannot end before it starts."
+        assert links[3][1] == "SMS: A frequency needs both a number of messages and a period."
+        for anchor, _ in links:
+            assert f'id="{anchor}-error"' in html, anchor
+        # Each channel's errors in its own row, not above the channels.
+        email_row, sms_row = html.split("<legend>Email</legend>")[1].split("<legend>SMS</legend>")
+        assert "A pause cannot end before it starts." in email_row
+        assert "A pause cannot end before it starts." not in sms_row
+        assert "A frequency needs both" in sms_row.split("</fieldset>")[0]
+        channels_box = html.split("<legend>How we contact you</legend>")[1]
+        assert channels_box.split("<legend>Email</legend>")[0].count("wp-error") == 0
+        assert 'aria-describedby="id_channels-email-pause_to-error"' in html
 
     def test_the_visitors_input_is_kept(self, browser, contact):
         data = current_data(browser, contact)
@@ -982,17 +1165,23 @@ class TestLinkRequest:
         assert without_csrf(trapped) == without_csrf(normal)
         assert mailoutbox == []
 
-    def test_a_form_sent_too_fast_is_refused(self, contact, ask, mailoutbox):
-        from django.core import signing
-
-        from wagtail_preferences.visitor_forms import STARTED_SALT
-
-        now = signing.dumps(__import__("time").time(), salt=STARTED_SALT)
+    def test_a_browser_filling_the_form_at_once_gets_the_link(self, contact, ask, mailoutbox):
+        # A person whose browser autofills the one field may send it within a second.
+        now = signing.dumps(time.time(), salt=STARTED_SALT)
         response = ask("ann@example.com", started=now)
 
+        assert response.status_code == 200
+        assert "That was quick!" not in response.content.decode()
+        assert [m.to for m in mailoutbox] == [["ann@example.com"]]
+
+    def test_a_wrong_address_sent_at_once_is_told_only_what_is_wrong(self, ask, mailoutbox):
+        now = signing.dumps(time.time(), salt=STARTED_SALT)
+        response = ask("not an address", started=now)
+
+        html = response.content.decode()
         assert response.status_code == 400
-        assert "That was quick!" in response.content.decode()
-        assert mailoutbox == []
+        assert "Enter a valid email address." in html
+        assert "That was quick!" not in html
 
     @pytest.mark.parametrize("started", ["", "forged", "1700000000"])
     def test_a_form_without_a_signed_start_is_refused(self, contact, ask, mailoutbox, started):

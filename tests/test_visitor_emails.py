@@ -16,7 +16,7 @@ from tests.link_fixtures import (
     link_request_data,
 )
 from tests.visitor_helpers import SUBMIT_URL, VisitorForm, confirmation_path, form_page
-from wagtail_preferences import emails, tasks, tokens
+from wagtail_preferences import emails, services, tasks, tokens
 from wagtail_preferences.models import Contact, ContactStatus, FormSubmission
 
 pytestmark = pytest.mark.django_db
@@ -264,6 +264,62 @@ class TestManageLinkEmail:
         ask_for_link("ann@example.com")
 
         assert smtp.messages[0]["From"] == "prefs@example.com"
+
+
+class TestEmailChangeEmails:
+    @pytest.fixture
+    def ann(self):
+        return ContactFactory(email="ann@example.com", first_name="Ann", confirmed=True)
+
+    def test_the_new_address_receives_a_working_link_without_unsubscribe_headers(
+        self, smtp, ann, django_capture_on_commit_callbacks
+    ):
+        services.request_email_change(ann, "ann.new@example.com")
+
+        tasks.send_email_change_email.enqueue(ann.pk, "ann.new@example.com", "https://testserver")
+
+        assert smtp.envelopes[0].rcpt_tos == ["ann.new@example.com"]
+        message = smtp.messages[0]
+        assert message["Subject"] == ("Confirm your new email address at wagtail-preferences tests")
+        assert message["List-Unsubscribe"] is None
+        text, html = parts(message)
+        assert text.startswith("Hello Ann,")
+        assert "The link works for 7 days. Until you confirm, nothing changes." in text
+        (link,) = [url for url in URL.findall(text) if "/preferences/email/" in url]
+        assert f'href="{link}"' in html
+        with django_capture_on_commit_callbacks(execute=True):
+            Client().post(path_of(link), secure=True)
+        assert Contact.objects.get(pk=ann.pk).email == "ann.new@example.com"
+        notice = smtp.messages[1]
+        assert smtp.envelopes[1].rcpt_tos == ["ann@example.com"]
+        assert notice["Subject"] == "Your email address at wagtail-preferences tests was changed"
+        assert notice["List-Unsubscribe"] is None
+        notice_text, notice_html = parts(notice)
+        assert "This address no longer receives our messages." in notice_text
+        assert "This address no longer receives our messages." in notice_html
+
+    def test_the_owner_of_a_taken_address_is_told_nothing_changed(self, smtp, ann):
+        bob = ContactFactory(email="bob@example.com", first_name="Bob")
+
+        tasks.send_email_change_email.enqueue(ann.pk, "bob@example.com", "https://testserver")
+
+        assert smtp.envelopes[0].rcpt_tos == ["bob@example.com"]
+        message = smtp.messages[0]
+        text, html = parts(message)
+        assert text.startswith("Hello Bob,")
+        assert "so nothing changed" in text
+        assert "ann@example.com" not in text + html
+        assert list_unsubscribe_url(message)  # Bob's own address: his unsubscribe link
+        (link,) = [url for url in URL.findall(text) if "/manage/" in url]
+        assert tokens.contact_from_token(path_of(link).split("/")[-2]) == bob
+
+    def test_the_change_task_says_whether_it_sent(self, mailoutbox, ann):
+        ContactFactory(email="blocked@example.com", blocked=True)
+        send = tasks.send_email_change_email.enqueue
+
+        assert send(ann.pk, "not.asked@example.com", "https://x.example").return_value is False
+        assert send(ann.pk, "blocked@example.com", "https://x.example").return_value is False
+        assert mailoutbox == []
 
 
 class TestTasks:

@@ -15,14 +15,25 @@ from .exceptions import ConfigurationError, UnknownChannel
 
 
 class Channel(ABC):
-    """A way to reach a contact. Subclasses set ``key`` and ``label``."""
+    """A way to reach a contact. Subclasses set ``key`` and ``label``.
+
+    ``address_field`` names the contact field holding the address, if there is one a
+    visitor can fill in; ``no_address_text`` tells a contact without an address how to
+    get messages on this channel.
+    """
 
     key: str = ""
     label: str = ""
+    address_field: str = ""
+    no_address_text = _("We have no address for you on this channel.")
 
     @abstractmethod
     def address_for(self, contact) -> str:
         """The contact's address on this channel, or an empty string if it has none."""
+
+    def reaches(self, contact) -> bool:
+        """Whether the contact has an address on this channel."""
+        return bool(self.address_for(contact))
 
     def __str__(self) -> str:
         return str(self.label)
@@ -31,6 +42,7 @@ class Channel(ABC):
 class EmailChannel(Channel):
     key = "email"
     label = _("Email")
+    address_field = "email"
 
     def address_for(self, contact) -> str:
         return contact.email
@@ -39,6 +51,8 @@ class EmailChannel(Channel):
 class SMSChannel(Channel):
     key = "sms"
     label = _("SMS")
+    address_field = "phone"
+    no_address_text = _("To get messages by SMS, add your phone number.")
 
     def address_for(self, contact) -> str:
         return contact.phone

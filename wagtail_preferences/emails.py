@@ -67,8 +67,14 @@ def site_name() -> str:
     return (site and site.site_name) or getattr(settings, "WAGTAIL_SITE_NAME", "")
 
 
-def build(name: str, contact: Contact, base_url: str, context: dict) -> EmailMultiAlternatives:
-    """The email ``name`` for ``contact``, with unsubscribe headers, ready to send."""
+def build(
+    name: str, contact: Contact, base_url: str, context: dict, *, to: str | None = None
+) -> EmailMultiAlternatives:
+    """The email ``name`` for ``contact``, ready to send.
+
+    Sent to the contact's address with unsubscribe headers; or, to another address ``to``
+    (one they are leaving or asked for, about that change), without them.
+    """
     context = {
         "contact": contact,
         "site_name": site_name(),
@@ -82,10 +88,15 @@ def build(name: str, contact: Contact, base_url: str, context: dict) -> EmailMul
         subject=subject,
         body=render_to_string(f"{prefix}.txt", context),
         from_email=get_setting("FROM_EMAIL") or settings.DEFAULT_FROM_EMAIL,
-        to=[contact.email],
+        to=[to or contact.email],
     )
     message.attach_alternative(render_to_string(f"{prefix}.html", context), "text/html")
-    return add_unsubscribe_headers(message, contact, base_url)
+    return message if to else add_unsubscribe_headers(message, contact, base_url)
+
+
+def email_change_url(contact: Contact, new_email: str, base_url: str) -> str:
+    token = tokens.email_change_token(contact, new_email)
+    return base_url + reverse("wagtail_preferences:confirm_email_change", args=[token])
 
 
 def send_confirmation(submission: FormSubmission, base_url: str) -> None:
@@ -115,3 +126,27 @@ def send_manage_link(contact: Contact, base_url: str) -> None:
             "max_age": get_setting("MANAGE_LINK_MAX_AGE"),
         },
     ).send()
+
+
+def send_email_change(contact: Contact, new_email: str, base_url: str) -> None:
+    """To the address a contact asked for: the link that makes it theirs."""
+    build(
+        "email_change",
+        contact,
+        base_url,
+        {
+            "confirm_url": email_change_url(contact, new_email, base_url),
+            "max_age": get_setting("CONFIRMATION_LINK_MAX_AGE"),
+        },
+        to=new_email,
+    ).send()
+
+
+def send_email_taken(contact: Contact, base_url: str) -> None:
+    """To a contact whose address someone asked to move another subscription to."""
+    build("email_taken", contact, base_url, {"manage_url": manage_url(contact, base_url)}).send()
+
+
+def send_email_changed(contact: Contact, old_email: str, base_url: str) -> None:
+    """To the address a contact left: it no longer receives their messages."""
+    build("email_changed", contact, base_url, {}, to=old_email).send()

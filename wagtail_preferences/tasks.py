@@ -104,6 +104,37 @@ def send_manage_link_email(email: str, base_url: str) -> bool:
 
 
 @task()
+def send_email_change_email(contact_id: int, new_email: str, base_url: str) -> bool:
+    """Email the confirmation link of a new address a contact asked for.
+
+    If the address is another contact's, that contact is told that nothing changed
+    instead: the visitor's answer is the same either way.
+    """
+    owner = Contact.objects.filter(email=normalise_email(new_email)).first()
+    if owner is not None and owner.pk != contact_id:
+        if owner.status == ContactStatus.BLOCKED:
+            return False
+        emails.send_email_taken(owner, base_url)
+        return True
+    contact = Contact.objects.filter(pk=contact_id, email_change__new_email=new_email).first()
+    if contact is None:
+        return False
+    emails.send_email_change(contact, new_email, base_url)
+    return True
+
+
+@task()
+def send_email_changed_email(contact_id: int, old_email: str, base_url: str) -> None:
+    """Tell the address a contact left that their messages now go elsewhere."""
+    emails.send_email_changed(Contact.objects.get(pk=contact_id), old_email, base_url)
+
+
+def send_email_changed_email_on_commit(contact: Contact, old_email: str, base_url: str) -> None:
+    pk = contact.pk
+    transaction.on_commit(lambda: send_email_changed_email.enqueue(pk, old_email, base_url))
+
+
+@task()
 def check_import(run_id: int) -> str:
     """Count what an import run would change, row by row; returns the run's status."""
     from .imports.files import release_file

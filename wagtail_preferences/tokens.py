@@ -7,6 +7,7 @@ contact's secret (``Contact.rotate_secret``) revokes every token issued for it.
 """
 
 import hashlib
+import hmac
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -15,7 +16,7 @@ from django.utils.crypto import constant_time_compare
 
 from .conf import get_setting
 from .exceptions import InvalidLink, LinkExpired
-from .models import Contact, FormSubmission
+from .models import Contact, EmailChange, FormSubmission, normalise_email
 
 SALT = "wagtail_preferences.tokens."
 
@@ -26,6 +27,7 @@ MAX_AGE_SETTINGS = {
     "unsubscribe": "UNSUBSCRIBE_LINK_MAX_AGE",
     "cookie": "IDENTITY_COOKIE_MAX_AGE",
     "link": "LINK_TOKEN_MAX_AGE",
+    "email_change": "CONFIRMATION_LINK_MAX_AGE",
 }
 
 
@@ -148,3 +150,32 @@ def _submission(payload: list | None) -> FormSubmission:
     if not constant_time_compare(str(payload[1]), fingerprint(submission.contact)):
         raise InvalidLink()
     return submission
+
+
+def _email_digest(contact: Contact, email: str) -> str:
+    """An address, keyed with the contact's secret: it tells nothing to whoever sees it."""
+    message = normalise_email(email).encode()
+    return hmac.new(contact.secret.encode(), message, hashlib.sha256).hexdigest()[:16]
+
+
+def email_change_token(contact: Contact, new_email: str) -> str:
+    """A token that makes ``new_email`` (asked for, ``EmailChange``) the contact's address.
+
+    It names the new and the current address by digests only, so it stops working once
+    either changes: a newer request, or the address changed another way.
+    """
+    digests = [_email_digest(contact, new_email), _email_digest(contact, contact.email)]
+    return _dumps("email_change", [contact.pk, fingerprint(contact), *digests])
+
+
+def email_change_from_token(token: str) -> tuple[Contact, str]:
+    """The contact and the new address an ``email_change_token`` confirms."""
+    payload = _loads("email_change", token)
+    contact = _contact(payload)
+    change = EmailChange.objects.filter(contact=contact).first()
+    if change is None or len(payload) != 4:
+        raise InvalidLink()
+    wanted = [_email_digest(contact, change.new_email), _email_digest(contact, contact.email)]
+    if not all(constant_time_compare(str(a), b) for a, b in zip(payload[2:], wanted, strict=True)):
+        raise InvalidLink()
+    return contact, change.new_email

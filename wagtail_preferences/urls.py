@@ -5,7 +5,7 @@ Include them once: ``path("preferences/", include("wagtail_preferences.urls"))``
 
 from django.urls import path
 
-from .views.visitors import confirm, links, manage, submit, unsubscribe
+from .views.visitors import confirm, email_change, links, manage, submit, unsubscribe
 
 app_name = "wagtail_preferences"
 
@@ -15,6 +15,11 @@ urlpatterns = [
     path("confirm/<str:token>/resend/", confirm.resend, name="resend_confirmation"),
     path("manage/", manage.manage, name="my_preferences"),
     path("manage/<str:token>/", manage.manage, name="manage"),
+    path(
+        "email/<str:token>/",
+        email_change.confirm_email_change,
+        name="confirm_email_change",
+    ),
     path("unsubscribe/<str:token>/", unsubscribe.unsubscribe, name="unsubscribe"),
     path("link/", links.request_link, name="request_link"),
     path("forget/", links.forget, name="forget"),

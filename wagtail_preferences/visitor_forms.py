@@ -32,8 +32,12 @@ class StrangerProofForm(forms.Form):
 
     A bot that fills the honeypot gets the answer a person gets and changes nothing
     (``is_spam``); one that sends the form faster than ``MIN_FILL_SECONDS`` is asked to
-    send it again.
+    send it again, unless something else is wrong with it (that is what it is told then).
+    A form a browser fills in at once (``checks_fill_time = False``) skips the minimum
+    time: a person it autofills is not a bot.
     """
+
+    checks_fill_time = True
 
     website = forms.CharField(
         label=_("Leave this field empty"),
@@ -66,7 +70,11 @@ class StrangerProofForm(forms.Form):
                 _("This form was open too long or was changed. Please send it again."),
                 code="stale",
             ) from None
-        if time.time() - float(started) < get_setting("MIN_FILL_SECONDS"):
+        if (
+            self.checks_fill_time
+            and not self.errors
+            and time.time() - float(started) < get_setting("MIN_FILL_SECONDS")
+        ):
             raise forms.ValidationError(
                 _("That was quick! Please check your answers and send the form again."),
                 code="too_fast",
@@ -189,6 +197,11 @@ class SubscriptionForm(StrangerProofForm):
 
 
 class LinkRequestForm(StrangerProofForm):
-    """ "Email me a link to manage my preferences"."""
+    """ "Email me a link to manage my preferences".
 
+    One field a browser may fill in by itself and send at once: no minimum time. The link
+    goes only to the address's owner, and rate limits bound how often.
+    """
+
+    checks_fill_time = False
     email = email_field()

@@ -8,6 +8,7 @@ from .contacts import (
     FrequencyPeriod,
     normalise_email,
 )
+from .email_changes import EmailChange
 from .interests import Category, Preference
 from .paths import ChangePath
 from .segments import MatchRule, Segment, SegmentInclusion, SegmentMember, SegmentOptOut
@@ -34,6 +35,7 @@ __all__ = [
     "ContactPreference",
     "ContactExport",
     "ContactStatus",
+    "EmailChange",
     "ExportPath",
     "FormSubmission",
     "FrequencyPeriod",

@@ -7,8 +7,11 @@ transaction; entry points (admin, forms, import, segments, automations) call the
 from .categories import set_category_choice_pairs, set_category_choices
 from .channels import ChannelSettings, channel_settings, update_channels
 from .contacts import (
+    apply_email_change,
     create_contacts,
     get_or_create_contact,
+    lock_contact,
+    request_email_change,
     set_status,
     update_contacts,
     update_details,
@@ -46,6 +49,9 @@ __all__ = [
     "add_preference_pairs",
     "add_preferences",
     "add_to_segment",
+    "apply_email_change",
+    "lock_contact",
+    "request_email_change",
     "members",
     "opt_in_to_segment",
     "opt_out_of_segment",

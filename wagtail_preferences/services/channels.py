@@ -9,6 +9,7 @@ from ..channels import get_channel
 from ..exceptions import InvalidChange
 from ..models import ConsentSubject, ContactChannel, FrequencyPeriod
 from .batches import record
+from .contacts import lock_contact
 from .origin import Origin
 
 
@@ -73,6 +74,7 @@ def update_channels(
     """
     for key in wanted:
         get_channel(key)
+    lock_contact(contact)
     rows = {
         row.channel: row
         for row in ContactChannel.objects.select_for_update().filter(contact=contact)

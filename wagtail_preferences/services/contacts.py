@@ -1,11 +1,11 @@
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from .. import signals
 from ..exceptions import InvalidChange
-from ..models import ConsentSubject, Contact, ContactStatus, normalise_email
+from ..models import ConsentSubject, Contact, ContactStatus, EmailChange, normalise_email
 from ..models.contacts import new_secret
 from .batches import (
     BATCH_SIZE,
@@ -35,6 +35,15 @@ def _email(value: str) -> str:
     except ValidationError:
         raise InvalidChange(f"{value!r} is not an email address.") from None
     return email
+
+
+def lock_contact(contact: Contact) -> None:
+    """Hold the contact's row until the transaction ends.
+
+    Concurrent changes of one contact then run one after the other, and each reads what the
+    one before it wrote: the same change sent twice at once is made, and logged, once.
+    """
+    list(Contact.objects.select_for_update().filter(pk=contact.pk).values_list("pk"))
 
 
 @transaction.atomic
@@ -72,6 +81,8 @@ def update_details(contact: Contact, changes: dict, origin: Origin) -> frozenset
         changes = {**changes, "email": _email(changes["email"])}
         if Contact.objects.filter(email=changes["email"]).exclude(pk=contact.pk).exists():
             raise InvalidChange(f"{changes['email']} is another contact's address.")
+    lock_contact(contact)
+    contact.refresh_from_db(fields=list(changes))
     old = {name: _logged(contact, name) for name in changes}
     for name, value in changes.items():
         setattr(contact, name, value)
@@ -100,6 +111,41 @@ def update_details(contact: Contact, changes: dict, origin: Origin) -> frozenset
         origin=origin,
     )
     return frozenset(changed)
+
+
+@transaction.atomic
+def request_email_change(contact: Contact, new_email: str) -> bool:
+    """Keep ``new_email`` as the address ``contact`` asked for, until it is confirmed from it.
+
+    A newer request replaces an older one. Returns False, keeping nothing, when the address
+    is another contact's: callers answer the visitor alike either way.
+    """
+    new_email = _email(new_email)
+    lock_contact(contact)
+    if Contact.objects.filter(email=new_email).exclude(pk=contact.pk).exists():
+        return False
+    EmailChange.objects.update_or_create(contact=contact, defaults={"new_email": new_email})
+    return True
+
+
+@transaction.atomic
+def apply_email_change(contact: Contact, new_email: str, origin: Origin) -> bool:
+    """Make the address ``contact`` asked for (``request_email_change``) theirs.
+
+    The contact's secret is rotated: links sent to the old address stop working. Returns
+    False, changing nothing, when that request is gone or the address has become another
+    contact's meanwhile.
+    """
+    lock_contact(contact)
+    if not EmailChange.objects.filter(contact=contact, new_email=new_email).delete()[0]:
+        return False
+    try:
+        with transaction.atomic():
+            update_details(contact, {"email": new_email}, origin)
+    except (InvalidChange, IntegrityError):
+        return False
+    contact.rotate_secret()
+    return True
 
 
 @transaction.atomic

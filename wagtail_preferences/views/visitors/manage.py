@@ -1,5 +1,6 @@
 """The visitor's manage-preferences page, reached by a signed link or as a recognised visitor."""
 
+from django.db import transaction
 from django.shortcuts import redirect
 
 from ... import identity, ratelimit, services, tasks, tokens
@@ -38,10 +39,7 @@ def manage(request, token=None):
         data=request.POST if request.method == "POST" else None,
     )
     if form.is_bound and form.is_valid():
-        form.save(
-            services.Origin.from_request(request, path=ChangePath.SELF_SERVICE, reference=REFERENCE)
-        )
-        return redirect(f"{request.path}?saved=1")
+        return _save(request, contact, form)
     response = manage_page(request, contact, form, status=400 if form.is_bound else 200)
     if token is not None:
         identity.remember(request, response, contact)
@@ -60,12 +58,35 @@ def manage_page(request, contact, form, *, status=200, unsubscribe=None):
             "unsubscribe_token": tokens.unsubscribe_token(contact),
             "unsubscribed": contact.status == ContactStatus.UNSUBSCRIBED,
             "saved": request.GET.get("saved") == "1",
+            "email_sent": request.GET.get("email") == "sent",
+            "email_changed": request.GET.get("email") == "changed",
             "welcome": request.GET.get("welcome") == "confirmed",
             "resubscribe_sent": request.GET.get("resubscribe") == "sent",
             "unsubscribe": unsubscribe,
         },
         status=status,
     )
+
+
+def _save(request, contact, form):
+    new_email = form.new_email
+    if new_email:
+        try:
+            ratelimit.hit("link_per_ip", ratelimit.client_ip(request))
+            ratelimit.hit("link_per_email", new_email)
+        except RateLimited:
+            return visitor_page(request, "rate_limited.html", status=429)
+    form.save(
+        services.Origin.from_request(request, path=ChangePath.SELF_SERVICE, reference=REFERENCE)
+    )
+    if not new_email:
+        return redirect(f"{request.path}?saved=1")
+    # The same answer whether or not the address is another contact's: the email tells.
+    contact_id, base_url = contact.pk, base_url_of(request)
+    transaction.on_commit(
+        lambda: tasks.send_email_change_email.enqueue(contact_id, new_email, base_url)
+    )
+    return redirect(f"{request.path}?saved=1&email=sent")
 
 
 def _resubscribe(request, contact):
