@@ -7,12 +7,17 @@ the response as personalised, so that shared caches keep it per visitor.
 """
 
 from django import template
+from django.templatetags.static import static
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 from .. import identity
 from ..caching import mark_personalised
 from ..identity import current_profile
 
 register = template.Library()
+
+STYLESHEET = "wagtail_preferences/css/visitor.css"
 
 
 @register.inclusion_tag("wagtail_preferences/includes/field.html")
@@ -75,3 +80,32 @@ def forget_me(context, label=None):
     """A "Not you? Forget me on this browser" button, shown to a recognised visitor only."""
     contact = current_contact(context)
     return {"csrf_token": context.get("csrf_token"), "contact": contact, "label": label}
+
+
+def _first_time(context, what: str) -> bool:
+    """True the first time ``what`` is asked for while rendering this request's page."""
+    request = getattr(context, "request", None) or context.get("request")
+    if request is None or isinstance(request, str):
+        return True
+    done = request.__dict__.setdefault("_wagtail_preferences_assets", set())
+    if what in done:
+        return False
+    done.add(what)
+    return True
+
+
+@register.simple_tag(takes_context=True)
+def visitor_stylesheet(context):
+    """The visitor stylesheet's ``<link>``, once per page however many places ask for it."""
+    if not _first_time(context, "stylesheet"):
+        return ""
+    return format_html('<link rel="stylesheet" href="{}">', static(STYLESHEET))
+
+
+@register.simple_tag(takes_context=True)
+def visitor_head(context):
+    """What a visitor page needs wherever the site's base template puts it: the ``noindex``
+    robots tag and the stylesheet, once per page. Use it in a block of the ``<head>`` and
+    again at the top of the content block; the second use adds nothing if the first did."""
+    robots = '<meta name="robots" content="noindex">' if _first_time(context, "robots") else ""
+    return mark_safe(robots) + visitor_stylesheet(context)  # noqa: S308 (a constant)
