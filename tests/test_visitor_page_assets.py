@@ -9,6 +9,7 @@ from django.template import Context, RequestContext, Template
 from django.test import RequestFactory
 
 import wagtail_preferences
+from tests.docs_examples import docs_example
 from tests.factories import ContactFactory
 from tests.link_fixtures import confirm_url, pending_submission, unsubscribe_url
 from tests.visitor_helpers import form_page, form_value, manage_path
@@ -176,3 +177,27 @@ class TestVisitorHeadTag:
         html = self.TEMPLATE.render(Context({}))
 
         assert html == f"[{ROBOTS}{STYLESHEET}][{ROBOTS}{STYLESHEET}][{STYLESHEET}]"
+
+
+def test_the_documented_override_for_other_block_names_keeps_both(client, settings, tmp_path):
+    override = tmp_path / "wagtail_preferences" / "visitor" / "base.html"
+    override.parent.mkdir(parents=True)
+    override.write_text(
+        docs_example("developer-guide.md", "django", "For other block names, override")
+    )
+    (tmp_path / "other_base.html").write_text(
+        "<!DOCTYPE html><html><head><title>{% block page_title %}{% endblock %}</title>"
+        "{% block head %}{% endblock %}</head><body><main>{% block main %}{% endblock %}</main>"
+        "</body></html>"
+    )
+    settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [tmp_path]}]
+    settings.WAGTAIL_PREFERENCES = {"BASE_TEMPLATE": "other_base.html"}
+
+    response = client.get("/preferences/link/")
+
+    head, body = head_and_body(response)
+    assert "<title>Manage your preferences</title>" in head
+    assert head.count(STYLESHEET) == 1
+    assert head.count(ROBOTS) == 1
+    assert STYLESHEET not in body
+    assert '<h1 class="wp-page__title">Manage your preferences</h1>' in body

@@ -21,6 +21,7 @@ from tests.browser.visitor_pages import (
     look_at,
     serve_with_csp,
 )
+from tests.docs_examples import docs_example
 from tests.factories import ContactFactory
 from tests.link_fixtures import confirm_url, pending_submission, unsubscribe_url
 from tests.visitor_helpers import form_page, form_value, manage_path
@@ -228,6 +229,27 @@ def test_the_policy_check_sees_what_the_browser_refuses(page, signup_page):
     page.wait_for_function("window.cspViolations.length > 0")
     assert csp_violations(page) == ["style-src-attr inline"]
     assert any("style" in message for message in refused)
+
+
+def test_the_documented_theme_colours_keep_every_text_readable(
+    page, screenshot, signup_page, contact
+):
+    """The developer guide's example: brand colours, and lighter ones for a dark theme."""
+    theme = docs_example("developer-guide.md", "css", "### Styles")
+    for name, path in [
+        ("manage", manage_path(contact) + "?saved=1"),
+        ("form-errors", None),
+    ]:
+        if path:
+            page.goto(path)
+        else:
+            submit_signup(page, signup_page, "not an address")
+            expect(page.get_by_text("There is a problem")).to_be_visible()
+        page.add_style_tag(content=theme)
+        for scheme in ("light", "dark"):
+            page.emulate_media(color_scheme=scheme)
+            assert axe_problems(page) == [], (name, scheme)
+            screenshot(page, f"visitor-look-themed-{name}-{scheme}")
 
 
 def test_the_accessibility_check_sees_text_hard_to_read(page, signup_page):
