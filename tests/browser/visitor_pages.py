@@ -50,14 +50,14 @@ def serve_with_csp(page) -> list[str]:
         route.fulfill(response=response, headers=headers)
 
     console = []
+
+    def note(message):
+        if "Content Security Policy" in message.text:
+            console.append(message.text)
+
     page.route("**/*", add_policy)
     page.add_init_script(_RECORD_VIOLATIONS)
-    page.on(
-        "console",
-        lambda message: (
-            console.append(message.text) if "Content Security Policy" in message.text else None
-        ),
-    )
+    page.on("console", note)
     return console
 
 

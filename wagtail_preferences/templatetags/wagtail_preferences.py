@@ -4,6 +4,9 @@
 ``request|holds_preference:"products"``, ``request|receives_category:"newsletter"`` and
 ``request|in_segment:"customers"`` test the visitor by slug, id or instance. Each use marks
 the response as personalised, so that shared caches keep it per visitor.
+
+``{% visitor_head %}`` and ``{% visitor_stylesheet %}`` add the visitor pages' robots tag and
+stylesheet, once per page however many templates ask for them.
 """
 
 from django import template
@@ -18,6 +21,7 @@ from ..identity import current_profile
 register = template.Library()
 
 STYLESHEET = "wagtail_preferences/css/visitor.css"
+_ADDED = "wagtail_preferences_assets"
 
 
 @register.inclusion_tag("wagtail_preferences/includes/field.html")
@@ -87,10 +91,10 @@ def _first_time(context, what: str) -> bool:
     request = getattr(context, "request", None) or context.get("request")
     if request is None or isinstance(request, str):
         return True
-    done = request.__dict__.setdefault("_wagtail_preferences_assets", set())
-    if what in done:
+    added = getattr(request, _ADDED, set())
+    if what in added:
         return False
-    done.add(what)
+    setattr(request, _ADDED, added | {what})
     return True
 
 
