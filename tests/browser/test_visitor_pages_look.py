@@ -280,3 +280,16 @@ def test_on_a_base_template_without_a_head_block_the_pages_are_styled(
     assert button.evaluate("b => getComputedStyle(b).backgroundColor") == "rgb(29, 112, 184)"
     assert csp_violations(page) == []
     assert refused == []
+
+
+def test_the_fallback_page_follows_the_visitors_colour_scheme(page, screenshot, fx, settings):
+    settings.WAGTAIL_PREFERENCES = {"MIN_FILL_SECONDS": 0, "BASE_TEMPLATE": "no/such/base.html"}
+    refused = serve_with_csp(page)
+
+    _link_request_errors(page, fx)
+
+    assert look_at(page, screenshot, "fallback-link-request-errors") == {}
+    page.emulate_media(color_scheme="dark")
+    assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(18, 18, 18)"
+    assert csp_violations(page) == []
+    assert refused == []
