@@ -4,15 +4,24 @@
 ``request|holds_preference:"products"``, ``request|receives_category:"newsletter"`` and
 ``request|in_segment:"customers"`` test the visitor by slug, id or instance. Each use marks
 the response as personalised, so that shared caches keep it per visitor.
+
+``{% visitor_head %}`` and ``{% visitor_stylesheet %}`` add the visitor pages' robots tag and
+stylesheet, once per page however many templates ask for them.
 """
 
 from django import template
+from django.templatetags.static import static
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 from .. import identity
 from ..caching import mark_personalised
 from ..identity import current_profile
 
 register = template.Library()
+
+STYLESHEET = "wagtail_preferences/css/visitor.css"
+_ADDED = "wagtail_preferences_assets"
 
 
 @register.inclusion_tag("wagtail_preferences/includes/field.html")
@@ -75,3 +84,32 @@ def forget_me(context, label=None):
     """A "Not you? Forget me on this browser" button, shown to a recognised visitor only."""
     contact = current_contact(context)
     return {"csrf_token": context.get("csrf_token"), "contact": contact, "label": label}
+
+
+def _first_time(context, what: str) -> bool:
+    """True the first time ``what`` is asked for while rendering this request's page."""
+    request = getattr(context, "request", None) or context.get("request")
+    if request is None or isinstance(request, str):
+        return True
+    added = getattr(request, _ADDED, set())
+    if what in added:
+        return False
+    setattr(request, _ADDED, added | {what})
+    return True
+
+
+@register.simple_tag(takes_context=True)
+def visitor_stylesheet(context):
+    """The visitor stylesheet's ``<link>``, once per page however many places ask for it."""
+    if not _first_time(context, "stylesheet"):
+        return ""
+    return format_html('<link rel="stylesheet" href="{}">', static(STYLESHEET))
+
+
+@register.simple_tag(takes_context=True)
+def visitor_head(context):
+    """What a visitor page needs wherever the site's base template puts it: the ``noindex``
+    robots tag and the stylesheet, once per page. Use it in a block of the ``<head>`` and
+    again at the top of the content block; the second use adds nothing if the first did."""
+    robots = '<meta name="robots" content="noindex">' if _first_time(context, "robots") else ""
+    return mark_safe(robots) + visitor_stylesheet(context)  # noqa: S308 (a constant)

@@ -15,7 +15,7 @@ def visitor_page(request, template: str, context: dict | None = None, status: in
     """A visitor page inside the site's own base template (``BASE_TEMPLATE``).
 
     Such pages show one person's choices and carry tokens in their links: never cached,
-    and the address is not sent on to other sites.
+    never indexed, and the address is not sent on to other sites.
     """
     base = select_template([get_setting("BASE_TEMPLATE"), FALLBACK_BASE])
     response = TemplateResponse(
@@ -33,6 +33,8 @@ def private(response):
     # Not "no-referrer": browsers then send "Origin: null" with the page's own forms, and
     # Django's CSRF check refuses every POST (confirm, save, forget).
     response["Referrer-Policy"] = "same-origin"
+    # As the pages' robots <meta>, but whatever the site's base template does with it.
+    response["X-Robots-Tag"] = "noindex"
     return response
 
 
