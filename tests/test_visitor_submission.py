@@ -619,11 +619,13 @@ class TestRecognisedVisitor:
         assert submission.status == SubmissionStatus.APPLIED
         assert mailoutbox == []
 
-    def test_an_opt_in_form_only_adds(self, client, contact, preference, category, kept):
+    def test_an_opt_in_form_showing_the_subscribed_line_only_adds_if_sent_anyway(
+        self, client, contact, preference, category, kept
+    ):
+        offered = form_value(preferences=[preference, kept], categories=[category])
+        # Opened before the visitor was recognised, so the form was shown.
+        form = VisitorForm.of(client, form_page({**offered, "recognised": "line"}))
         recognise(client, contact)
-        form = VisitorForm.of(
-            client, form_page(form_value(preferences=[preference, kept], categories=[category]))
-        )
 
         response = send(form, email=contact.email, preferences=[kept])
 
@@ -643,6 +645,20 @@ class TestRecognisedVisitor:
 
         assert held(contact) == {preference.pk, kept.pk}
         assert category_choices(contact) == {}
+
+    def test_a_subscriber_sending_their_opt_in_update_form_makes_the_choices_exactly(
+        self, client, contact, preference, category, kept
+    ):
+        recognise(client, contact)
+        form = VisitorForm.of(
+            client, form_page(form_value(preferences=[preference, kept], categories=[category]))
+        )
+
+        response = send(form, email=None, preferences=[kept])
+
+        assert response["Location"] == success_url(form.page, form.key, "saved")
+        assert held(contact) == {kept.pk}
+        assert category_choices(contact) == {category.pk: False}
 
 
 class TestRecords:

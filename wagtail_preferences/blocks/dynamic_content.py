@@ -24,40 +24,13 @@ from ..caching import mark_personalised
 from ..compat import register_telepath_adapter
 from ..conditions import Condition, Rule, first_match
 from ..identity import current_profile
-
-
-def preference_choices():
-    from ..models import Preference
-
-    return [(str(pk), name) for pk, name in Preference.objects.values_list("pk", "name")]
-
-
-def category_choices():
-    from ..models import Category
-
-    return [(str(pk), name) for pk, name in Category.objects.values_list("pk", "name")]
-
-
-def segment_choices():
-    from ..models import Segment
-
-    return [(str(pk), name) for pk, name in Segment.objects.values_list("pk", "name")]
-
-
-class StoredChoiceBlock(blocks.ChoiceBlock):
-    """A choice read back as stored: loading a page neither queries nor walks the choices."""
-
-    def to_python(self, value):
-        return value if value in (None, "") else str(value)
-
-
-class StoredMultipleChoiceBlock(blocks.MultipleChoiceBlock):
-    """Choices read back as stored: loading a page neither queries nor walks the choices."""
-
-    def to_python(self, value):
-        if value is None:
-            return value
-        return [str(item) for item in (value if isinstance(value, list | tuple) else [value])]
+from .choices import (
+    StoredChoiceBlock,
+    StoredMultipleChoiceBlock,
+    category_choices,
+    preference_choices,
+    segment_choices,
+)
 
 
 class ConditionBlock(blocks.StructBlock):
