@@ -136,6 +136,11 @@ class DynamicContentBlock(blocks.StructBlock):
         icon = "view"
         label = _("Dynamic content")
         label_format = "{condition}"
+        description = _(
+            "A section for visitors who hold given preferences, categories or segments, "
+            "and a fallback for everyone else."
+        )
+        preview_template = "wagtail_preferences/blocks/previews/dynamic_content.html"
         help_text = _(
             "Shows the content to visitors who meet the condition, and the fallback (which may "
             "be empty) to everyone else, including visitors the site does not recognise."
@@ -185,6 +190,11 @@ class FirstMatchBlock(blocks.StructBlock):
         icon = "list-ul"
         label = _("First matching variant")
         label_format = "{variants}"
+        description = _(
+            "Several versions of a section: each visitor sees the first one meant for them, "
+            "or the default."
+        )
+        preview_template = "wagtail_preferences/blocks/previews/first_match.html"
         help_text = _(
             "Visitors see the first variant whose condition they meet, in this order; "
             "everyone else, including visitors the site does not recognise, sees the default."

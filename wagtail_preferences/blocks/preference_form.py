@@ -184,6 +184,7 @@ class PreferenceFormBlock(blocks.StructBlock):
         label = _("Preference form")
         label_format = "{heading}"
         template = "wagtail_preferences/blocks/preference_form.html"
+        preview_template = "wagtail_preferences/blocks/previews/base.html"
         description = _(
             "A sign-up or update form: the visitor's details, the preferences and categories "
             "you offer, and the consent text kept with every submission."
