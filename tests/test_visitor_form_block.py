@@ -7,6 +7,7 @@ import pytest
 from django.test import RequestFactory
 from wagtail.blocks.struct_block import StructBlockValidationError
 
+from tests.dynamic_helpers import condition
 from tests.factories import (
     CategoryChoiceFactory,
     CategoryFactory,
@@ -25,7 +26,7 @@ from wagtail_preferences.blocks import PreferenceFormBlock
 from wagtail_preferences.blocks.location import find_block
 from wagtail_preferences.conf import get_setting
 from wagtail_preferences.models import Contact, FormSubmission
-from wagtail_preferences.visitor_forms import form_prefix
+from wagtail_preferences.visitor_forms import SubscriptionForm, form_prefix
 
 pytestmark = pytest.mark.django_db
 
@@ -435,3 +436,111 @@ class TestUpdateForm:
 
         assert "Cookie" in response["Vary"]
         assert "private" not in response.get("Cache-Control", "")
+
+
+class TestRecognisedSubscriber:
+    """An opt-in form seen by a subscriber the site recognises."""
+
+    @pytest.fixture
+    def contact(self, products):
+        return ContactFactory(
+            confirmed=True, email="grace@example.com", first_name="Grace", preferences=[products]
+        )
+
+    def test_sees_their_update_form_instead_of_an_empty_one(
+        self, client, contact, products, trainings
+    ):
+        recognise(client, contact)
+
+        form = VisitorForm.of(client, form_page(preferences=[products, trainings]))
+
+        assert "You are signed up as <strong>grace@example.com</strong>." in form.html
+        assert "disabled" in input_tag(form.html, form.name("email"))
+        assert is_checked(form.html, form.name(f"preference-{products.pk}"))
+        assert not is_checked(form.html, form.name(f"preference-{trainings.pk}"))
+
+    def test_sees_a_masked_line_when_the_editor_chose_it(self, client, contact, products):
+        recognise(client, contact)
+
+        response = client.get(form_page(form_value(preferences=[products], recognised="line")).url)
+
+        html = response.content.decode()
+        assert "You are subscribed as <strong>g…@example.com</strong>." in html
+        assert '<a href="/preferences/manage/">Manage your preferences</a>' in html
+        assert "grace@example.com" not in html
+        assert '<form class="wp-form"' not in html
+
+    @pytest.mark.parametrize("recognised", ["update_form", "line"])
+    def test_the_page_is_private_and_varies_by_cookie(self, client, contact, recognised):
+        recognise(client, contact)
+
+        response = client.get(form_page(form_value(recognised=recognised)).url)
+
+        assert "private" in response["Cache-Control"]
+        assert "Cookie" in response["Vary"]
+
+    def test_an_unsubscribed_visitor_sees_the_empty_sign_up_form(self, client, products):
+        recognise(client, ContactFactory(unsubscribed=True, email="gone@example.com"))
+
+        form = VisitorForm.of(client, form_page(form_value(recognised="line")))
+
+        assert "gone@example.com" not in form.html
+        assert "You are subscribed as" not in form.html
+        assert "disabled" not in input_tag(form.html, form.name("email"))
+
+    def test_masking_keeps_no_more_than_the_first_letter_and_the_domain(self):
+        form = SubscriptionForm(PreferenceFormBlock().to_python(form_value()))
+        form.subscriber = ContactFactory.build(email="x@example.org")
+
+        assert form.masked_email() == "x…@example.org"
+
+
+class TestInsideDynamicContent:
+    """A form placed in a dynamic content block: shown to the visitors it is meant for,
+    keyed within the page, and accepted when sent."""
+
+    def page(self, products, **form_options):
+        form = {
+            "type": "preference_form",
+            "value": form_value(preferences=[products], **form_options),
+        }
+        return form_page(
+            body=[
+                {
+                    "type": "dynamic",
+                    "value": {
+                        "condition": condition(preferences=[products]),
+                        "content": [{"type": "paragraph", "value": "<p>ALREADY WITH US</p>"}],
+                        "fallback": [form],
+                    },
+                }
+            ]
+        )
+
+    def test_an_unknown_visitor_sees_the_form_and_can_send_it(self, client, products):
+        page = self.page(products, double_opt_in=False)
+
+        form = VisitorForm.of(client, page)
+        response = send(form, preferences=[products])
+
+        (key,) = block_keys(page)
+        assert form.key == key
+        assert response.status_code == 303
+        assert held(Contact.objects.get()) == {products.pk}
+
+    def test_a_subscriber_in_the_fallback_sees_their_update_form(self, client, products):
+        recognise(client, ContactFactory(confirmed=True, email="ann@example.com"))
+
+        form = VisitorForm.of(client, self.page(products))
+
+        assert "You are signed up as <strong>ann@example.com</strong>." in form.html
+
+    def test_a_subscriber_it_is_not_meant_for_sees_the_content(self, client, products):
+        recognise(client, ContactFactory(confirmed=True, preferences=[products]))
+
+        response = client.get(self.page(products).url)
+
+        html = response.content.decode()
+        assert "ALREADY WITH US" in html
+        assert '<form class="wp-form"' not in html
+        assert "private" in response["Cache-Control"]

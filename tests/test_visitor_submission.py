@@ -661,6 +661,54 @@ class TestRecognisedVisitor:
         assert category_choices(contact) == {category.pk: False}
 
 
+class TestCategoryBoxes:
+    """Each "Send me" box starts as the editor chose and means what it shows when sent."""
+
+    @pytest.fixture
+    def events(self):
+        return PreferenceFactory(name="Events")
+
+    @pytest.fixture
+    def invitations(self):
+        return CategoryFactory(name="Event invitations")
+
+    @pytest.fixture
+    def form(self, client, events, invitations, category):
+        page = form_page(
+            form_value(
+                preferences=[events],
+                categories=[category, invitations],
+                ticked_categories=[invitations],
+                double_opt_in=False,
+            )
+        )
+        return VisitorForm.of(client, page)
+
+    @staticmethod
+    def ticked(form) -> set[str]:
+        """The fields the form shows ticked, which a browser sends as they are."""
+        names = re.findall(r'<input type="checkbox" name="([^"]+)"[^>]*\schecked', form.html)
+        return {name.removeprefix(f"{form.prefix}-") for name in names}
+
+    def test_a_box_starts_ticked_only_if_the_editor_chose_so(self, form, invitations):
+        assert self.ticked(form) == {f"category-{invitations.pk}"}
+        assert "We send you what is ticked, and not what is unticked." in form.html
+
+    def test_a_visitor_who_ticks_an_interest_and_leaves_the_boxes_receives_what_they_showed(
+        self, form, events, invitations, category
+    ):
+        send(form, preferences=[events], **dict.fromkeys(self.ticked(form), "on"))
+
+        contact = Contact.objects.get()
+        assert held(contact) == {events.pk}
+        assert category_choices(contact) == {invitations.pk: True, category.pk: False}
+
+    def test_unticking_a_box_that_started_ticked_opts_out(self, form, events, invitations):
+        send(form, preferences=[events])
+
+        assert category_choices(Contact.objects.get())[invitations.pk] is False
+
+
 class TestRecords:
     def test_the_submission_keeps_the_consent_text_page_block_choices_and_origin(
         self, client, form, page, preference, category
