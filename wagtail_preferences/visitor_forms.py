@@ -101,6 +101,8 @@ class SubscriptionForm(StrangerProofForm):
     """
 
     email = email_field()
+    #: On an opt-in form, the confirmed subscriber the visitor was recognised as.
+    subscriber: Contact | None = None
 
     def __init__(self, value, *args, contact: Contact | None = None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -175,9 +177,6 @@ class SubscriptionForm(StrangerProofForm):
         form = cls(value, data=data, prefix=form_prefix(key), contact=contact)
         form.subscriber = subscriber
         return form
-
-    #: On an opt-in form, the confirmed subscriber the visitor was recognised as.
-    subscriber: Contact | None = None
 
     @property
     def is_update(self) -> bool:
