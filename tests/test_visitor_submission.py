@@ -820,6 +820,17 @@ class TestSuccess:
         assert "Welcome aboard, friend." in html
         assert "Please check your inbox" not in html
 
+    def test_a_recognised_subscriber_is_told_where_to_see_all_they_receive(self, client, page):
+        contact = ContactFactory(confirmed=True)
+        recognise(client, contact)
+        first = VisitorForm.of(client, page)
+
+        followed = client.get(send(first, email=None)["Location"])
+
+        html = followed.content.decode()
+        assert "Thank you: your choices are saved." in html
+        assert '<a href="/preferences/manage/">See all you receive</a>' in html
+
     def test_a_success_page_is_where_the_visitor_goes(self, client):
         thanks = form_page(title="Thank you")
         form = VisitorForm.of(client, form_page(form_value(success_page=thanks)))
