@@ -93,6 +93,15 @@ def form_prefix(key: str) -> str:
     return "wp" + hashlib.sha256(key.encode()).hexdigest()[:8]
 
 
+def _ids(values) -> list[int]:
+    """The stored ids of a block's checkboxes, as numbers; anything else is left out."""
+    return [int(value) for value in values if str(value).isdigit()]
+
+
+def _subscribed(contact: Contact | None) -> bool:
+    return contact is not None and contact.status == ContactStatus.CONFIRMED
+
+
 class SubscriptionForm(StrangerProofForm):
     """The form of a ``PreferenceFormBlock``: built from what the editor offered, only that.
 
@@ -210,15 +219,6 @@ class SubscriptionForm(StrangerProofForm):
             categories={c: data[name] for name, c in self.categories.items()},
             segments=Segment.objects.filter(pk__in=_ids(self.value["segments"])),
         )
-
-
-def _ids(values) -> list[int]:
-    """The stored ids of a block's checkboxes, as numbers; anything else is left out."""
-    return [int(value) for value in values if str(value).isdigit()]
-
-
-def _subscribed(contact: Contact | None) -> bool:
-    return contact is not None and contact.status == ContactStatus.CONFIRMED
 
 
 class LinkRequestForm(StrangerProofForm):
