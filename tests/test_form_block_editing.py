@@ -111,6 +111,22 @@ class TestFormsSavedWithChoosers:
         assert stored[0]["value"]["preselected_preferences"] == [str(products.pk)]
         assert stored[0]["value"]["categories"] == [str(invitations.pk)]
 
+    def test_a_draft_saved_with_choosers_opens_in_the_page_editor(
+        self, admin_client, products, invitations
+    ):
+        page = form_page(chooser_form([(products, True, False)], [invitations]))
+        page.body = json.dumps(
+            [{"type": "preference_form", "value": chooser_form([], [invitations])}]
+        )
+        page.save_revision()
+
+        response = admin_client.get(reverse("wagtailadmin_pages:edit", args=[page.pk]))
+
+        assert response.status_code == 200
+        assert f'"categories": ["{invitations.pk}"]' in response.content.decode().replace(
+            "&quot;", '"'
+        )
+
     def test_an_empty_chooser_is_left_out(self, products):
         raw = chooser_form([(products, False, False)], [])
         raw["preferences"].append({"type": "item", "value": {"preference": None}, "id": "x"})
