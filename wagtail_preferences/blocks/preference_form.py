@@ -233,10 +233,9 @@ class PreferenceFormBlock(blocks.StructBlock):
         from ..models import Category, Preference
 
         value = self.get_default()
-        preferences = [
-            str(pk) for pk in Preference.objects.filter(is_public=True).values_list("pk", flat=True)
-        ][:3]
-        categories = [str(pk) for pk in Category.objects.values_list("pk", flat=True)][:2]
+        public = Preference.objects.filter(is_public=True)
+        preferences = [str(pk) for pk in public.values_list("pk", flat=True)[:3]]
+        categories = [str(pk) for pk in Category.objects.values_list("pk", flat=True)[:2]]
         value.update(
             heading=_("Stay in touch"),
             intro=_("Tick what interests you."),
