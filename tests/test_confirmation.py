@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from tests.factories import (
     CategoryChoiceFactory,
+    CategoryFactory,
     ContactFactory,
 )
 from tests.link_fixtures import (
@@ -94,6 +95,33 @@ class TestOpening:
         assert "<li>Promotions</li>" in html
         assert "<li>Events</li>" not in html
         assert "I agree to receive the emails I chose." in html
+
+    def test_a_new_contact_sees_what_they_will_and_will_not_receive(
+        self, client, products, promotions, mailoutbox, django_capture_on_commit_callbacks
+    ):
+        invitations = CategoryFactory(name="Event invitations")
+        page = form_page(
+            preferences=[products],
+            categories=[promotions, invitations],
+            ticked_categories=[invitations],
+        )
+        with django_capture_on_commit_callbacks(execute=True):
+            VisitorForm.of(client, page).post(preferences=[products], categories=[invitations])
+
+        html = Client().get(confirmation_path(mailoutbox[0])).content.decode()
+
+        assert re.search(r"You are interested in</h2>\s*<ul><li>Products</li></ul>", html)
+        assert re.search(r"We will send you</h2>\s*<ul><li>Event invitations</li></ul>", html)
+        assert re.search(r"We will not send you</h2>\s*<ul><li>Promotions</li></ul>", html)
+        assert "Your other choices stay as they were." not in html
+
+    def test_an_existing_contact_is_told_their_other_choices_stay(self, subscribe, promotions):
+        ContactFactory(email="ann@example.com", confirmed=True)
+
+        html = Client().get(subscribe()).content.decode()
+
+        assert "We will not send you" not in html
+        assert "Your other choices stay as they were." in html
 
     def test_opening_the_link_sets_no_cookie_and_is_private(self, subscribe):
         response = Client().get(subscribe())

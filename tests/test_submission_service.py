@@ -525,3 +525,36 @@ class TestSegments:
         assert len(warnings) == 1
         assert "'Broken'" in warnings[0].getMessage()
         assert "Choose at least one preference." in warnings[0].getMessage()
+
+
+class TestChoicesSummary:
+    def test_a_new_contact_is_told_the_categories_they_will_not_receive(self, page):
+        products, wanted, unwanted = (
+            PreferenceFactory(name="Products"),
+            CategoryFactory(name="Event invitations"),
+            CategoryFactory(name="Promotions"),
+        )
+        submission = submit(
+            "new@example.com",
+            page,
+            preferences={products: True},
+            categories={wanted: True, unwanted: False},
+        )
+
+        assert services.choices_summary(submission) == {
+            "preferences": ["Products"],
+            "categories": ["Event invitations"],
+            "declined": ["Promotions"],
+            "unchanged_kept": False,
+        }
+
+    def test_an_existing_contact_declines_nothing_by_leaving_a_box_unticked(self, page):
+        ContactFactory(email="known@example.com", confirmed=True)
+        submission = submit(
+            "known@example.com", page, categories={CategoryFactory(name="Promotions"): False}
+        )
+
+        summary = services.choices_summary(submission)
+
+        assert summary["declined"] == []
+        assert summary["unchanged_kept"] is True

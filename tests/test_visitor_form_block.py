@@ -5,9 +5,9 @@ import re
 
 import pytest
 from django.test import RequestFactory
-from django.urls import get_resolver
 from wagtail.blocks.struct_block import StructBlockValidationError
 
+from tests.dynamic_helpers import condition
 from tests.factories import (
     CategoryChoiceFactory,
     CategoryFactory,
@@ -26,7 +26,7 @@ from wagtail_preferences.blocks import PreferenceFormBlock
 from wagtail_preferences.blocks.location import find_block
 from wagtail_preferences.conf import get_setting
 from wagtail_preferences.models import Contact, FormSubmission
-from wagtail_preferences.visitor_forms import form_prefix
+from wagtail_preferences.visitor_forms import SubscriptionForm, form_prefix
 
 pytestmark = pytest.mark.django_db
 
@@ -59,12 +59,6 @@ def nested(*forms) -> list[dict]:
 
 
 class TestEditorValidation:
-    @pytest.fixture(autouse=True)
-    def snippets_registered(self):
-        """Snippet choosers need their snippets registered, which loading the URLs does (the
-        admin registers its viewsets then), as it has before an editor saves a page."""
-        get_resolver().url_patterns  # noqa: B018
-
     @staticmethod
     def clean(**options):
         block = PreferenceFormBlock()
@@ -76,40 +70,47 @@ class TestEditorValidation:
             TestEditorValidation.clean(**options)
         return list(raised.value.non_block_errors)
 
-    def test_public_preferences_and_categories_offered_once_are_accepted(self):
+    def test_public_preferences_and_categories_ticked_are_accepted_as_ids(self):
         first, second = PreferenceFactory(), PreferenceFactory()
         category = CategoryFactory()
 
-        value = self.clean(preferences=[first, second], categories=[category])
+        value = self.clean(
+            preferences=[first, {"preference": second, "required": True}],
+            categories=[category],
+            ticked_categories=[category],
+        )
 
-        assert [item["preference"] for item in value["preferences"]] == [first, second]
-        assert list(value["categories"]) == [category]
+        assert value["preferences"] == [str(first.pk), str(second.pk)]
+        assert value["required_preferences"] == [str(second.pk)]
+        assert value["categories"] == value["ticked_categories"] == [str(category.pk)]
 
     def test_an_internal_preference_cannot_be_offered(self):
         internal = PreferenceFactory(internal=True, name="Lead score")
 
-        assert self.problems(preferences=[PreferenceFactory(), internal]) == [
-            "“Lead score” is internal: only public preferences can be offered to visitors."
+        with pytest.raises(StructBlockValidationError) as raised:
+            self.clean(preferences=[PreferenceFactory(), internal])
+
+        assert set(raised.value.block_errors) == {"preferences"}
+
+    def test_a_preference_ticked_by_default_or_required_must_be_offered(self):
+        offered, other = PreferenceFactory(), PreferenceFactory()
+        value = form_value(preferences=[offered])
+        value["preselected_preferences"] = [str(other.pk)]
+        value["required_preferences"] = [str(other.pk)]
+        block = PreferenceFormBlock()
+
+        with pytest.raises(StructBlockValidationError) as raised:
+            block.clean(block.to_python(value))
+
+        assert list(raised.value.non_block_errors) == [
+            "“Ticked when the form opens” can only hold what “Preferences offered” holds.",
+            "“Must be ticked” can only hold what “Preferences offered” holds.",
         ]
 
-    def test_a_preference_cannot_be_offered_twice(self):
-        preference = PreferenceFactory()
-
+    def test_a_category_box_that_starts_ticked_must_be_offered(self):
         assert self.problems(
-            preferences=[preference, {"preference": preference, "required": True}]
-        ) == ["A preference is offered twice."]
-
-    def test_a_category_cannot_be_offered_twice(self):
-        category = CategoryFactory()
-
-        assert self.problems(categories=[category, CategoryFactory(), category]) == [
-            "A category is offered twice."
-        ]
-
-    def test_every_problem_is_reported_at_once(self):
-        internal, category = PreferenceFactory(internal=True), CategoryFactory()
-
-        assert len(self.problems(preferences=[internal, internal], categories=[category] * 2)) == 4
+            categories=[CategoryFactory()], ticked_categories=[CategoryFactory()]
+        ) == ["“Category boxes that start ticked” can only hold what “Categories offered” holds."]
 
     def test_the_consent_text_is_required(self):
         with pytest.raises(StructBlockValidationError) as raised:
@@ -403,15 +404,15 @@ class TestUpdateForm:
             '<a href="/preferences/link/">Email me a link to manage my preferences</a>' in form.html
         )
 
-    def test_an_opt_in_form_offers_no_link_and_ignores_who_the_visitor_is(
-        self, client, contact, products
+    def test_an_opt_in_form_ignores_a_recognised_visitor_who_is_not_subscribed(
+        self, client, products
     ):
-        recognise(client, contact)
+        recognise(client, ContactFactory(email="pending@example.com", preferences=[products]))
 
         form = VisitorForm.of(client, form_page(preferences=[products]))
 
         assert "Email me a link" not in form.html
-        assert "You are signed up as" not in form.html
+        assert "pending@example.com" not in form.html
         assert not is_checked(form.html, form.name(f"preference-{products.pk}"))
 
     def test_a_page_with_an_update_form_is_private_and_varies_by_cookie(
@@ -430,9 +431,116 @@ class TestUpdateForm:
         assert "Cookie" in response["Vary"]
         assert "private" not in response.get("Cache-Control", "")
 
-    def test_a_page_with_only_opt_in_forms_is_not_made_private(self, client, contact):
-        recognise(client, contact)
-
+    def test_an_unknown_visitors_opt_in_form_varies_by_cookie_but_may_be_cached(self, client):
         response = client.get(form_page().url)
 
+        assert "Cookie" in response["Vary"]
         assert "private" not in response.get("Cache-Control", "")
+
+
+class TestRecognisedSubscriber:
+    """An opt-in form seen by a subscriber the site recognises."""
+
+    @pytest.fixture
+    def contact(self, products):
+        return ContactFactory(
+            confirmed=True, email="grace@example.com", first_name="Grace", preferences=[products]
+        )
+
+    def test_sees_their_update_form_instead_of_an_empty_one(
+        self, client, contact, products, trainings
+    ):
+        recognise(client, contact)
+
+        form = VisitorForm.of(client, form_page(preferences=[products, trainings]))
+
+        assert "You are signed up as <strong>grace@example.com</strong>." in form.html
+        assert "disabled" in input_tag(form.html, form.name("email"))
+        assert is_checked(form.html, form.name(f"preference-{products.pk}"))
+        assert not is_checked(form.html, form.name(f"preference-{trainings.pk}"))
+
+    def test_sees_a_masked_line_when_the_editor_chose_it(self, client, contact, products):
+        recognise(client, contact)
+
+        response = client.get(form_page(form_value(preferences=[products], recognised="line")).url)
+
+        html = response.content.decode()
+        assert "You are subscribed as <strong>g…@example.com</strong>." in html
+        assert '<a href="/preferences/manage/">Manage your preferences</a>' in html
+        assert "grace@example.com" not in html
+        assert '<form class="wp-form"' not in html
+
+    @pytest.mark.parametrize("recognised", ["update_form", "line"])
+    def test_the_page_is_private_and_varies_by_cookie(self, client, contact, recognised):
+        recognise(client, contact)
+
+        response = client.get(form_page(form_value(recognised=recognised)).url)
+
+        assert "private" in response["Cache-Control"]
+        assert "Cookie" in response["Vary"]
+
+    def test_an_unsubscribed_visitor_sees_the_empty_sign_up_form(self, client, products):
+        recognise(client, ContactFactory(unsubscribed=True, email="gone@example.com"))
+
+        form = VisitorForm.of(client, form_page(form_value(recognised="line")))
+
+        assert "gone@example.com" not in form.html
+        assert "You are subscribed as" not in form.html
+        assert "disabled" not in input_tag(form.html, form.name("email"))
+
+    def test_masking_keeps_no_more_than_the_first_letter_and_the_domain(self):
+        form = SubscriptionForm(PreferenceFormBlock().to_python(form_value()))
+        form.subscriber = ContactFactory.build(email="x@example.org")
+
+        assert form.masked_email() == "x…@example.org"
+
+
+class TestInsideDynamicContent:
+    """A form placed in a dynamic content block: shown to the visitors it is meant for,
+    keyed within the page, and accepted when sent."""
+
+    def page(self, products, **form_options):
+        form = {
+            "type": "preference_form",
+            "value": form_value(preferences=[products], **form_options),
+        }
+        return form_page(
+            body=[
+                {
+                    "type": "dynamic",
+                    "value": {
+                        "condition": condition(preferences=[products]),
+                        "content": [{"type": "paragraph", "value": "<p>ALREADY WITH US</p>"}],
+                        "fallback": [form],
+                    },
+                }
+            ]
+        )
+
+    def test_an_unknown_visitor_sees_the_form_and_can_send_it(self, client, products):
+        page = self.page(products, double_opt_in=False)
+
+        form = VisitorForm.of(client, page)
+        response = send(form, preferences=[products])
+
+        (key,) = block_keys(page)
+        assert form.key == key
+        assert response.status_code == 303
+        assert held(Contact.objects.get()) == {products.pk}
+
+    def test_a_subscriber_in_the_fallback_sees_their_update_form(self, client, products):
+        recognise(client, ContactFactory(confirmed=True, email="ann@example.com"))
+
+        form = VisitorForm.of(client, self.page(products))
+
+        assert "You are signed up as <strong>ann@example.com</strong>." in form.html
+
+    def test_a_subscriber_it_is_not_meant_for_sees_the_content(self, client, products):
+        recognise(client, ContactFactory(confirmed=True, preferences=[products]))
+
+        response = client.get(self.page(products).url)
+
+        html = response.content.decode()
+        assert "ALREADY WITH US" in html
+        assert '<form class="wp-form"' not in html
+        assert "private" in response["Cache-Control"]

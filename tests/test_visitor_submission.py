@@ -619,11 +619,13 @@ class TestRecognisedVisitor:
         assert submission.status == SubmissionStatus.APPLIED
         assert mailoutbox == []
 
-    def test_an_opt_in_form_only_adds(self, client, contact, preference, category, kept):
+    def test_an_opt_in_form_showing_the_subscribed_line_only_adds_if_sent_anyway(
+        self, client, contact, preference, category, kept
+    ):
+        offered = form_value(preferences=[preference, kept], categories=[category])
+        # Opened before the visitor was recognised, so the form was shown.
+        form = VisitorForm.of(client, form_page({**offered, "recognised": "line"}))
         recognise(client, contact)
-        form = VisitorForm.of(
-            client, form_page(form_value(preferences=[preference, kept], categories=[category]))
-        )
 
         response = send(form, email=contact.email, preferences=[kept])
 
@@ -643,6 +645,68 @@ class TestRecognisedVisitor:
 
         assert held(contact) == {preference.pk, kept.pk}
         assert category_choices(contact) == {}
+
+    def test_a_subscriber_sending_their_opt_in_update_form_makes_the_choices_exactly(
+        self, client, contact, preference, category, kept
+    ):
+        recognise(client, contact)
+        form = VisitorForm.of(
+            client, form_page(form_value(preferences=[preference, kept], categories=[category]))
+        )
+
+        response = send(form, email=None, preferences=[kept])
+
+        assert response["Location"] == success_url(form.page, form.key, "saved")
+        assert held(contact) == {kept.pk}
+        assert category_choices(contact) == {category.pk: False}
+
+
+class TestCategoryBoxes:
+    """Each "Send me" box starts as the editor chose and means what it shows when sent."""
+
+    @pytest.fixture
+    def events(self):
+        return PreferenceFactory(name="Events")
+
+    @pytest.fixture
+    def invitations(self):
+        return CategoryFactory(name="Event invitations")
+
+    @pytest.fixture
+    def form(self, client, events, invitations, category):
+        page = form_page(
+            form_value(
+                preferences=[events],
+                categories=[category, invitations],
+                ticked_categories=[invitations],
+                double_opt_in=False,
+            )
+        )
+        return VisitorForm.of(client, page)
+
+    @staticmethod
+    def ticked(form) -> set[str]:
+        """The fields the form shows ticked, which a browser sends as they are."""
+        names = re.findall(r'<input type="checkbox" name="([^"]+)"[^>]*\schecked', form.html)
+        return {name.removeprefix(f"{form.prefix}-") for name in names}
+
+    def test_a_box_starts_ticked_only_if_the_editor_chose_so(self, form, invitations):
+        assert self.ticked(form) == {f"category-{invitations.pk}"}
+        assert "We send you what is ticked, and not what is unticked." in form.html
+
+    def test_a_visitor_who_ticks_an_interest_and_leaves_the_boxes_receives_what_they_showed(
+        self, form, events, invitations, category
+    ):
+        send(form, preferences=[events], **dict.fromkeys(self.ticked(form), "on"))
+
+        contact = Contact.objects.get()
+        assert held(contact) == {events.pk}
+        assert category_choices(contact) == {invitations.pk: True, category.pk: False}
+
+    def test_unticking_a_box_that_started_ticked_opts_out(self, form, events, invitations):
+        send(form, preferences=[events])
+
+        assert category_choices(Contact.objects.get())[invitations.pk] is False
 
 
 class TestRecords:
@@ -755,6 +819,17 @@ class TestSuccess:
         html = followed.content.decode()
         assert "Welcome aboard, friend." in html
         assert "Please check your inbox" not in html
+
+    def test_a_recognised_subscriber_is_told_where_to_see_all_they_receive(self, client, page):
+        contact = ContactFactory(confirmed=True)
+        recognise(client, contact)
+        first = VisitorForm.of(client, page)
+
+        followed = client.get(send(first, email=None)["Location"])
+
+        html = followed.content.decode()
+        assert "Thank you: your choices are saved." in html
+        assert '<a href="/preferences/manage/">See all you receive</a>' in html
 
     def test_a_success_page_is_where_the_visitor_goes(self, client):
         thanks = form_page(title="Thank you")

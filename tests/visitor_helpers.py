@@ -70,11 +70,18 @@ def db_state() -> dict:
 def form_value(**options) -> dict:
     """The raw value of a preference form block: ``preferences`` as a list of Preference
     instances or of dicts ``{"preference": p, "selected_by_default": ..., "required": ...}``;
-    ``categories`` and ``segments`` as lists of instances."""
+    ``categories``, ``ticked_categories`` and ``segments`` as lists of instances."""
     preferences = [
         item if isinstance(item, dict) else {"preference": item}
         for item in options.pop("preferences", [])
     ]
+
+    def ids(items, flag=None):
+        return [str(item["preference"].pk) for item in items if flag is None or item.get(flag)]
+
+    def pks(name):
+        return [str(item.pk) for item in options.pop(name, [])]
+
     value = {
         "mode": "opt_in",
         "heading": "Sign up",
@@ -82,16 +89,13 @@ def form_value(**options) -> dict:
         "first_name": "optional",
         "last_name": "optional",
         "phone": "hidden",
-        "preferences": [
-            {
-                "preference": item["preference"].pk,
-                "selected_by_default": item.get("selected_by_default", False),
-                "required": item.get("required", False),
-            }
-            for item in preferences
-        ],
-        "categories": [c.pk for c in options.pop("categories", [])],
-        "segments": [s.pk for s in options.pop("segments", [])],
+        "recognised": "update_form",
+        "preferences": ids(preferences),
+        "preselected_preferences": ids(preferences, "selected_by_default"),
+        "required_preferences": ids(preferences, "required"),
+        "categories": pks("categories"),
+        "ticked_categories": pks("ticked_categories"),
+        "segments": pks("segments"),
         "consent_text": "I agree to receive the emails I chose.",
         "button_label": "Subscribe",
         "success_message": "",

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from . import identity, services
 from .caching import mark_personalised
 from .conf import get_setting
-from .models import CategoryChoice, Contact
+from .models import Category, CategoryChoice, Contact, ContactStatus, Preference, Segment
 
 STARTED_SALT = "wagtail_preferences.form-started"
 #: A form older than this is refused: its page has been open for a day.
@@ -101,6 +101,15 @@ def form_prefix(key: str) -> str:
     return "wp" + hashlib.sha256(key.encode()).hexdigest()[:8]
 
 
+def _ids(values) -> list[int]:
+    """The stored ids of a block's checkboxes, as numbers; anything else is left out."""
+    return [int(value) for value in values if str(value).isdigit()]
+
+
+def _subscribed(contact: Contact | None) -> bool:
+    return contact is not None and contact.status == ContactStatus.CONFIRMED
+
+
 class SubscriptionForm(StrangerProofForm):
     """The form of a ``PreferenceFormBlock``: built from what the editor offered, only that.
 
@@ -109,6 +118,8 @@ class SubscriptionForm(StrangerProofForm):
     """
 
     email = email_field()
+    #: On an opt-in form, the confirmed subscriber the visitor was recognised as.
+    subscriber: Contact | None = None
 
     def __init__(self, value, *args, contact: Contact | None = None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -122,27 +133,29 @@ class SubscriptionForm(StrangerProofForm):
                     max_length=32 if name == "phone" else 150,
                     widget=forms.TextInput(attrs={"autocomplete": autocomplete}),
                 )
+        offered = set(value["preferences"])
+        preselected = set(value["preselected_preferences"]) & offered
+        must = set(value["required_preferences"]) & offered
         self.preferences = {}
-        for item in value["preferences"]:
-            preference = item["preference"]
-            if preference is None or not preference.is_public:
-                continue
+        for preference in Preference.objects.filter(pk__in=_ids(offered), is_public=True):
             name = f"preference-{preference.pk}"
             self.preferences[name] = preference
             self.fields[name] = forms.BooleanField(
                 label=preference.name,
                 help_text=preference.description,
-                required=item["required"],
-                initial=item["selected_by_default"],
+                required=str(preference.pk) in must,
+                initial=str(preference.pk) in preselected,
             )
+        ticked = set(value["ticked_categories"])
         self.categories = {}
-        for category in value["categories"]:
-            if category is None:
-                continue
+        for category in Category.objects.filter(pk__in=_ids(value["categories"])):
             name = f"category-{category.pk}"
             self.categories[name] = category
             self.fields[name] = forms.BooleanField(
-                label=category.name, help_text=category.description, required=False
+                label=category.name,
+                help_text=category.description,
+                required=False,
+                initial=str(category.pk) in ticked,
             )
         if contact is not None:
             self._start_from(contact)
@@ -166,15 +179,35 @@ class SubscriptionForm(StrangerProofForm):
 
     @classmethod
     def for_block(cls, value, key: str, request, data=None) -> "SubscriptionForm":
-        contact = None
-        if value["mode"] == "update":
-            contact = identity.current_contact(request)
-            mark_personalised(request, private=contact is not None)
-        return cls(value, data=data, prefix=form_prefix(key), contact=contact)
+        """The block's form for the visitor of ``request``.
+
+        A recognised visitor gets an update form; on an opt-in form only a confirmed
+        subscriber does, and only if the editor did not choose the "subscribed as" line.
+        """
+        contact = identity.current_contact(request)
+        mark_personalised(request, private=contact is not None)
+        subscriber = None
+        if value["mode"] == "opt_in":
+            subscriber = contact if _subscribed(contact) else None
+            if subscriber is None or value["recognised"] == "line":
+                contact = None
+        form = cls(value, data=data, prefix=form_prefix(key), contact=contact)
+        form.subscriber = subscriber
+        return form
 
     @property
     def is_update(self) -> bool:
         return self.contact is not None
+
+    @property
+    def subscribed_line(self) -> bool:
+        """Whether to show "You are subscribed as …" instead of the form."""
+        return self.subscriber is not None and not self.is_update
+
+    def masked_email(self) -> str:
+        """The subscriber's address, enough to recognise it and not enough to learn it."""
+        local, _at, domain = (self.subscriber.email if self.subscriber else "").partition("@")
+        return f"{local[:1]}…@{domain}"
 
     def detail_fields(self):
         return [self[name] for name in ("email", *DETAIL_LABELS) if name in self.fields]
@@ -192,7 +225,7 @@ class SubscriptionForm(StrangerProofForm):
             details={name: data[name] for name in DETAIL_LABELS if name in data},
             preferences={p: data[name] for name, p in self.preferences.items()},
             categories={c: data[name] for name, c in self.categories.items()},
-            segments=[s for s in self.value["segments"] if s is not None],
+            segments=Segment.objects.filter(pk__in=_ids(self.value["segments"])),
         )
 
 

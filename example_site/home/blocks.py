@@ -41,6 +41,9 @@ class ContentBlocks(blocks.StreamBlock):
 class SectionBlock(ContentBlocks):
     """A section of content, as the dynamic blocks below show or hide it."""
 
+    # A form can be one of them: a sign-up form for some visitors, something else for others.
+    preference_form = PreferenceFormBlock()
+
 
 class BodyBlock(ContentBlocks):
     # The preference center's opt-in / update form, like any other block of the site.

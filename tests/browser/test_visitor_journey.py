@@ -35,21 +35,11 @@ def no_minimum_fill_time(settings):
     settings.WAGTAIL_PREFERENCES = {"MIN_FILL_SECONDS": 0}
 
 
-def choose_snippet(page, list_block, name):
-    """Add an item to a ListBlock of snippet choosers and choose ``name`` in the modal."""
-    items = list_block.locator("[data-streamfield-child]")
-    count = items.count()
-    # The last "+" appends; the first one would insert above the items there are.
-    list_block.get_by_role("button", name="Add").last.click()
-    expect(items).to_have_count(count + 1)
-    item = items.nth(count)
-    item.get_by_role("button", name="Choose").click()
-    modal = page.get_by_role("dialog").filter(has=page.locator(".modal-body"))
-    modal.get_by_role("link", name=name, exact=True).click()
-    expect(modal).to_have_count(0)
-    expect(page.locator(".modal-backdrop")).to_have_count(0)
-    expect(item.locator("[data-chooser-title]")).to_have_text(name)
-    return item
+def tick(page, group, *names):
+    """Tick ``names`` in the block's checkbox group ``group`` (a child block's name)."""
+    boxes = page.locator(f'[data-contentpath="{group}"]')
+    for name in names:
+        boxes.get_by_label(name, exact=True).check()
 
 
 def publish_form_page(page, wagtail_site, screenshot) -> FormPage:
@@ -66,12 +56,9 @@ def publish_form_page(page, wagtail_site, screenshot) -> FormPage:
     block_choice.click()
 
     page.get_by_label("Heading", exact=True).fill("Sign up for our news")
-    preferences = page.locator('[data-contentpath="preferences"]')
-    choose_snippet(page, preferences, "Products")
-    trainings = choose_snippet(page, preferences, "Trainings")
-    trainings.get_by_label("Selected by default").check()
-    categories = page.locator('[data-contentpath="categories"]')
-    choose_snippet(page, categories, "Promotions")
+    tick(page, "preferences", "Products", "Trainings")
+    tick(page, "preselected_preferences", "Trainings")
+    tick(page, "categories", "Promotions")
     # Tall enough to show the block from its heading to its categories.
     page.set_viewport_size({"width": 1280, "height": 1800})
     page.get_by_label("Kind of form").evaluate(
@@ -104,11 +91,10 @@ def test_an_editor_publishes_a_form_and_a_visitor_subscribes_manages_and_leaves(
     [block] = form.body
     assert block.block_type == "preference_form"
     assert block.value["heading"] == "Sign up for our news"
-    assert [(i["preference"], i["selected_by_default"]) for i in block.value["preferences"]] == [
-        (products, False),
-        (trainings, True),
-    ]
-    assert list(block.value["categories"]) == [promotions]
+    assert block.value["preferences"] == [str(products.pk), str(trainings.pk)]
+    assert block.value["preselected_preferences"] == [str(trainings.pk)]
+    assert block.value["categories"] == [str(promotions.pk)]
+    assert block.value["ticked_categories"] == []
     assert block.value["double_opt_in"]
 
     # 2. A visitor fills it in.

@@ -1,12 +1,11 @@
 """StreamField blocks for any page: add them to your own StreamBlocks."""
 
 from .dynamic_content import ConditionBlock, DynamicContentBlock, FirstMatchBlock
-from .preference_form import OfferedPreferenceBlock, PreferenceFormBlock
+from .preference_form import PreferenceFormBlock
 
 __all__ = [
     "ConditionBlock",
     "DynamicContentBlock",
     "FirstMatchBlock",
-    "OfferedPreferenceBlock",
     "PreferenceFormBlock",
 ]

@@ -27,40 +27,13 @@ from ..compat import register_telepath_adapter
 from ..conditions import Condition, Rule, first_match
 from ..identity import current_profile
 from ..rendering_context import request_and_page, unavailable
-
-
-def preference_choices():
-    from ..models import Preference
-
-    return [(str(pk), name) for pk, name in Preference.objects.values_list("pk", "name")]
-
-
-def category_choices():
-    from ..models import Category
-
-    return [(str(pk), name) for pk, name in Category.objects.values_list("pk", "name")]
-
-
-def segment_choices():
-    from ..models import Segment
-
-    return [(str(pk), name) for pk, name in Segment.objects.values_list("pk", "name")]
-
-
-class StoredChoiceBlock(blocks.ChoiceBlock):
-    """A choice read back as stored: loading a page neither queries nor walks the choices."""
-
-    def to_python(self, value):
-        return value if value in (None, "") else str(value)
-
-
-class StoredMultipleChoiceBlock(blocks.MultipleChoiceBlock):
-    """Choices read back as stored: loading a page neither queries nor walks the choices."""
-
-    def to_python(self, value):
-        if value is None:
-            return value
-        return [str(item) for item in (value if isinstance(value, list | tuple) else [value])]
+from .choices import (
+    StoredChoiceBlock,
+    StoredMultipleChoiceBlock,
+    category_choices,
+    preference_choices,
+    segment_choices,
+)
 
 
 class ConditionBlock(blocks.StructBlock):
@@ -176,6 +149,11 @@ class DynamicContentBlock(blocks.StructBlock):
         icon = "view"
         label = _("Dynamic content")
         label_format = "{condition}"
+        description = _(
+            "A section for visitors who hold given preferences, categories or segments, "
+            "and a fallback for everyone else."
+        )
+        preview_template = "wagtail_preferences/blocks/previews/dynamic_content.html"
         help_text = _(
             "Shows the content to visitors who meet the condition, and the fallback (which may "
             "be empty) to everyone else, including visitors the site does not recognise."
@@ -227,6 +205,11 @@ class FirstMatchBlock(blocks.StructBlock):
         icon = "list-ul"
         label = _("First matching variant")
         label_format = "{variants}"
+        description = _(
+            "Several versions of a section: each visitor sees the first one meant for them, "
+            "or the default."
+        )
+        preview_template = "wagtail_preferences/blocks/previews/first_match.html"
         help_text = _(
             "Visitors see the first variant whose condition they meet, in this order; "
             "everyone else, including visitors the site does not recognise, sees the default."

@@ -37,6 +37,7 @@ from .segments import (
 )
 from .submissions import (
     choices_record,
+    choices_summary,
     confirm_submission,
     record_submission,
     request_resubscription,
@@ -60,6 +61,7 @@ __all__ = [
     "remove_from_segment",
     "channel_settings",
     "choices_record",
+    "choices_summary",
     "confirm_submission",
     "record_submission",
     "request_resubscription",

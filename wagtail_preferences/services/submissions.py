@@ -60,6 +60,28 @@ def choices_record(*, details=None, preferences=None, categories=None, segments=
     }
 
 
+def choices_summary(submission: FormSubmission) -> dict:
+    """What applying ``submission`` gives its contact, for the pages that sum it up.
+
+    ``preferences`` and ``categories`` are the names of those ticked; ``declined`` the
+    categories left unticked, which the contact will not receive. Only a submission that
+    replaces the contact's choices declines anything: otherwise an unticked box changes
+    nothing, and ``unchanged_kept`` says that their other choices stay as they were.
+    """
+    choices = submission.choices
+
+    def names(kind: str, ticked: bool) -> list[str]:
+        return [item["name"] for item in choices.get(kind, []) if bool(item["chosen"]) is ticked]
+
+    replaces = submission.replaces_choices
+    return {
+        "preferences": names("preferences", True),
+        "categories": names("categories", True),
+        "declined": names("categories", False) if replaces else [],
+        "unchanged_kept": not replaces,
+    }
+
+
 @transaction.atomic
 def record_submission(
     email: str,

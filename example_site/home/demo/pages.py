@@ -164,18 +164,17 @@ def _body(blocks, image) -> str:
 def signup_forms(preferences, categories) -> list[dict]:
     """The forms of the "Stay in touch" page: an opt-in form and an update form."""
     offered = [
-        {
-            "preference": preferences[name].pk,
-            "selected_by_default": name == "Newsletter",
-            "required": False,
-        }
-        for name in ("Products", "Trainings", "Events", "Newsletter")
+        str(preferences[name].pk) for name in ("Products", "Trainings", "Events", "Newsletter")
     ]
+    sent = [str(categories[name].pk) for name in ("Promotions", "Event invitations")]
     common = {
         "first_name": "optional",
         "last_name": "optional",
         "phone": "hidden",
-        "categories": [categories["Promotions"].pk, categories["Event invitations"].pk],
+        "preselected_preferences": [str(preferences["Newsletter"].pk)],
+        "required_preferences": [],
+        "categories": sent,
+        "ticked_categories": sent,
         "segments": [],
         "success_message": "",
         "success_page": None,
@@ -187,6 +186,7 @@ def signup_forms(preferences, categories) -> list[dict]:
             "value": {
                 **common,
                 "mode": "opt_in",
+                "recognised": "line",
                 "heading": "Sign up",
                 "intro": "Tick what interests you. We first send an email to confirm it is you.",
                 "preferences": offered,
@@ -203,6 +203,7 @@ def signup_forms(preferences, categories) -> list[dict]:
             "value": {
                 **common,
                 "mode": "update",
+                "recognised": "update_form",
                 "heading": "Already subscribed? Update your choices",
                 "intro": "",
                 "preferences": offered,

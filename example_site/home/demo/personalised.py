@@ -1,7 +1,8 @@
 """Sections of the home page shown by preference, and demo visitors to see them as.
 
-The home page gets a Dynamic content block per interest (Products, Newsletter) and a First
-matching variant block for Events and Trainings. ``demo_visitors`` picks contacts who hold
+The home page gets a Dynamic content block per interest (Products, Newsletter; visitors
+without the newsletter get a form to sign up for it) and a First matching variant block for
+Events and Trainings. ``demo_visitors`` picks contacts who hold
 different preferences, so that the links printed at the end of ``preferences_demo`` show
 three versions of the same page.
 """
@@ -41,6 +42,20 @@ def _page_link(page, text: str) -> str:
     return f'<a linktype="page" id="{page.pk}">{escape(text)}</a>'
 
 
+def newsletter_form(preferences) -> dict:
+    """A small opt-in form offering the newsletter alone (the other fields take defaults)."""
+    newsletter = str(preferences["Newsletter"].pk)
+    return {
+        "mode": "opt_in",
+        "recognised": "update_form",
+        "first_name": "hidden",
+        "last_name": "hidden",
+        "preferences": [newsletter],
+        "preselected_preferences": [newsletter],
+        "button_label": "Send me the newsletter",
+    }
+
+
 def sections(preferences, signup_page, events_page) -> list[dict]:
     """Raw StreamField data for the dynamic sections of the home page."""
     signup = _page_link(signup_page, "Stay in touch")
@@ -72,8 +87,12 @@ def sections(preferences, signup_page, events_page) -> list[dict]:
                     "<p>The next issue is on its way: three customer stories and the best of "
                     "the blog, in five minutes of reading.</p>",
                 ),
-                # Nothing for everyone else: an empty fallback shows nothing.
-                "fallback": [],
+                # Everyone else gets a one-box sign-up form; a subscriber it recognises sees
+                # it with their address, and adds the newsletter to what they receive.
+                "fallback": [
+                    *_section("Get our newsletter"),
+                    {"type": "preference_form", "value": newsletter_form(preferences)},
+                ],
             },
         },
         {

@@ -44,8 +44,7 @@ def confirm(request, token):
         {
             "submission": submission,
             "pending": submission.status == SubmissionStatus.PENDING,
-            "preferences": submission.chosen("preferences"),
-            "categories": submission.chosen("categories"),
+            "summary": services.choices_summary(submission),
         },
     )
 
