@@ -10,6 +10,7 @@ from .contacts import (
 )
 from .interests import Category, Preference
 from .paths import ChangePath
+from .ratelimits import RateLimitCounter
 from .segments import MatchRule, Segment, SegmentInclusion, SegmentMember, SegmentOptOut
 from .site_settings import PreferencePageSettings
 from .submissions import FormSubmission, SubmissionStatus
@@ -45,6 +46,7 @@ __all__ = [
     "MatchRule",
     "Preference",
     "PreferencePageSettings",
+    "RateLimitCounter",
     "Segment",
     "SegmentInclusion",
     "SegmentMember",

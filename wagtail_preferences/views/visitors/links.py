@@ -8,7 +8,7 @@ from ... import identity, ratelimit, tasks
 from ...emails import base_url_of
 from ...exceptions import RateLimited
 from ...visitor_forms import LinkRequestForm
-from .rendering import visitor_page
+from .rendering import rate_limited, visitor_page
 
 
 def request_link(request):
@@ -24,8 +24,8 @@ def request_link(request):
             ratelimit.hit("link_per_email", form.cleaned_data["email"])
             email, base_url = form.cleaned_data["email"], base_url_of(request)
             transaction.on_commit(lambda: tasks.send_manage_link_email.enqueue(email, base_url))
-    except RateLimited:
-        return visitor_page(request, "rate_limited.html", status=429)
+    except RateLimited as error:
+        return rate_limited(request, error)
     return visitor_page(request, "link_sent.html")
 
 

@@ -13,7 +13,7 @@ from ...emails import base_url_of
 from ...exceptions import RateLimited
 from ...models import ChangePath, SubmissionStatus
 from ...visitor_forms import SubscriptionForm, form_prefix
-from .rendering import serve_page_with_forms, visitor_page
+from .rendering import rate_limited, serve_page_with_forms, visitor_page
 
 PAGE_FIELD = "wagtail_preferences_page"
 BLOCK_FIELD = "wagtail_preferences_block"
@@ -45,8 +45,8 @@ def submit(request):
             return serve_page_with_forms(page, request, {key: form})
         if not form.is_spam:
             ratelimit.hit("form_per_email", form.cleaned_data["email"])
-    except RateLimited:
-        return visitor_page(request, "rate_limited.html", status=429)
+    except RateLimited as error:
+        return rate_limited(request, error)
     result = "check_inbox" if value["double_opt_in"] else "thanks"
     if not form.is_spam:
         submission = _record(request, page, value, key, form)
