@@ -13,7 +13,8 @@ import re
 import pytest
 from django.core import mail
 from django.core.handlers.base import BaseHandler
-from django.db import connection
+from django.core.signals import request_finished
+from django.db import close_old_connections, connection
 from django.test import RequestFactory, TestCase
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -54,11 +55,16 @@ class Served:
         ):
             self.response = handler.get_response(request)
         self.emails_before_close = len(mail.outbox) - sent
-        with (
-            TestCase.captureOnCommitCallbacks(execute=True),
-            CaptureQueriesContext(connection) as after,
-        ):
-            self.response.close()
+        # As Django's test client does: closing must not close the test's connection.
+        request_finished.disconnect(close_old_connections)
+        try:
+            with (
+                TestCase.captureOnCommitCallbacks(execute=True),
+                CaptureQueriesContext(connection) as after,
+            ):
+                self.response.close()
+        finally:
+            request_finished.connect(close_old_connections)
         self.queries = [LITERALS.sub("?", query["sql"]) for query in in_request]
         self.queries_after = len(after)
         self.emails = mail.outbox[sent:]
