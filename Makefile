@@ -59,6 +59,10 @@ ci-guard:
 		echo "make test: CI=true but $(CHROMIUM) is missing; CI runs the browser tests." >&2; \
 		exit 1; \
 	fi
+	@if [ "$${CI:-}" = "true" ] && ! command -v redis-server >/dev/null; then \
+		echo "make test: CI=true but redis-server is missing; CI runs the Redis tests." >&2; \
+		exit 1; \
+	fi
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .

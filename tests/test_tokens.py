@@ -339,3 +339,58 @@ class TestPrivacy:
     def test_the_fingerprint_does_not_reveal_the_secret(self, contact):
         assert contact.secret not in tokens.fingerprint(contact)
         assert len(tokens.fingerprint(contact)) == 16
+
+
+class TestFutureDated:
+    """A token dated later than now was not issued by a server whose clock is right."""
+
+    @pytest.mark.parametrize("purpose", ["manage", "cookie", "link", "unsubscribe", "confirm"])
+    def test_a_token_from_the_future_is_invalid_not_expired(self, contact, purpose):
+        submission = pending_submission(contact.email)
+        with time_machine.travel(timezone.now() + timedelta(hours=1), tick=False):
+            token = issued(purpose, contact, submission)
+
+        with pytest.raises(InvalidLink) as raised:
+            future_decoders()[purpose](token)
+
+        assert not isinstance(raised.value, LinkExpired)
+
+    @pytest.mark.parametrize(
+        ("ahead", "accepted"),
+        [
+            (timedelta(seconds=59), True),
+            (tokens.CLOCK_SKEW, True),
+            (tokens.CLOCK_SKEW + timedelta(seconds=2), False),
+        ],
+    )
+    def test_a_small_clock_skew_is_allowed(self, contact, ahead, accepted):
+        now = timezone.now()
+        with time_machine.travel(now + ahead, tick=False):
+            token = tokens.contact_token(contact)
+
+        with time_machine.travel(now, tick=False):
+            if accepted:
+                assert tokens.contact_from_token(token) == contact
+            else:
+                with pytest.raises(InvalidLink):
+                    tokens.contact_from_token(token)
+
+    def test_a_future_token_is_accepted_once_its_time_comes(self, contact):
+        now = timezone.now()
+        with time_machine.travel(now + timedelta(hours=1), tick=False):
+            token = tokens.contact_token(contact)
+
+        with time_machine.travel(now + timedelta(hours=1, minutes=1), tick=False):
+            assert tokens.contact_from_token(token) == contact
+
+    def test_an_expired_confirmation_from_the_future_gives_no_submission(self, contact):
+        submission = pending_submission(contact.email)
+        with time_machine.travel(timezone.now() + timedelta(days=30), tick=False):
+            token = tokens.confirmation_token(submission)
+
+        with pytest.raises(InvalidLink):
+            tokens.submission_from_token(token, expired_ok=True)
+
+
+def future_decoders():
+    return {**decoders(), "link": lambda token: tokens.contact_from_token(token, "link")}

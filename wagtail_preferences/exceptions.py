@@ -33,7 +33,14 @@ class LinkExpired(InvalidLink):
 
 
 class RateLimited(PreferencesError):
-    """Too many attempts from one address or for one email address; try again later."""
+    """Too many attempts from one address or for one email address; try again later.
+
+    ``retry_after`` is the number of seconds until the limit's window ends.
+    """
+
+    def __init__(self, message: str = "", retry_after: int = 1):
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class InvalidFile(PreferencesError, ValueError):

@@ -13,6 +13,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.http import HttpResponseRedirect
 from django.utils.cache import add_never_cache_headers
+from django.utils.encoding import escape_uri_path
 from django.utils.module_loading import import_string
 
 from . import profiles, tokens
@@ -134,7 +135,8 @@ def redirect_from_link(request) -> HttpResponseRedirect | None:
     """For a GET with a link token: remember the contact it names and go to the clean URL.
 
     A forged or expired token is dropped from the URL and recognises nobody; a cookie the
-    browser already has is left as it is.
+    browser already has is left as it is. The redirect never leaves the site: see
+    ``_same_site_path``.
     """
     parameter = get_setting("LINK_TOKEN_PARAMETER")
     if request.method not in ("GET", "HEAD") or parameter not in request.GET:
@@ -142,12 +144,23 @@ def redirect_from_link(request) -> HttpResponseRedirect | None:
     contact = from_link_token(request)
     query = request.GET.copy()
     del query[parameter]
-    clean = request.path + (f"?{query.urlencode()}" if query else "")
+    clean = _same_site_path(request) + (f"?{query.urlencode()}" if query else "")
     response = HttpResponseRedirect(clean)
     add_never_cache_headers(response)
     if contact is not None:
         remember(request, response, contact)
     return response
+
+
+def _same_site_path(request) -> str:
+    """The request's path, escaped, as a URL that can only name this site.
+
+    The path is what the server decoded: ``//evil.example/`` or ``/%2F%2Fevil.example/``
+    would make ``Location: //evil.example/``, which browsers follow to another site. Escaping
+    turns backslashes and control characters (which browsers read as ``/`` or drop) into
+    ``%5C``, ``%09``…; the leading slashes collapse to one.
+    """
+    return "/" + escape_uri_path(request.path).lstrip("/")
 
 
 def recognise_from_link(page, request, serve_args, serve_kwargs):

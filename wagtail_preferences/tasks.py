@@ -1,9 +1,12 @@
 """Background work, through django_tasks: inline by default, on a worker when configured."""
 
+import logging
+
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import F
 from django_tasks import task
+from wagtail.models import Page
 
 from . import emails, services
 from .conf import get_setting
@@ -18,6 +21,27 @@ from .models import (
     SubmissionStatus,
     normalise_email,
 )
+
+logger = logging.getLogger(__name__)
+
+
+def enqueue_after_response(response, task, *args, **kwargs) -> None:
+    """Enqueue ``task`` once ``response`` has been sent to the visitor.
+
+    The server closes a response after sending it; the task is enqueued then. So the answer
+    takes the same time whatever the task will do, also with the immediate backend, which
+    would otherwise run the task inside the request: visitors cannot tell a known address
+    from an unknown one by how long the answer takes.
+    """
+
+    def enqueue():
+        try:
+            task.enqueue(*args, **kwargs)
+        except Exception:  # Django ignores what a response's closers raise: log it at least
+            logger.exception("Could not enqueue %s after the response.", task.func.__name__)
+
+    # What Django runs in ``HttpResponse.close()``, before ``request_finished``.
+    response._resource_closers.append(enqueue)
 
 
 @task()
@@ -79,6 +103,51 @@ def send_confirmation_email(submission_id: int, base_url: str) -> bool:
     return True
 
 
+def form_post(origin: services.Origin, email: str, choices: dict, **form) -> dict:
+    """A form post as JSON, for ``record_form_post``.
+
+    ``form`` holds ``page`` (a page id), ``block_key``, ``form_label`` and ``double_opt_in``.
+    """
+    user = origin.user.pk if origin.user is not None else None
+    return {
+        "email": email,
+        "choices": choices,
+        "origin": {**vars(origin), "user": user},
+        **form,
+    }
+
+
+def record_form_post(
+    post: dict, base_url: str, *, identified_as: Contact | None = None, update: bool = False
+) -> FormSubmission:
+    """Record a ``form_post`` (``services.record_submission``), and email its confirmation
+    link if it must be confirmed."""
+    origin = dict(post["origin"])
+    if origin["user"] is not None:
+        origin["user"] = get_user_model().objects.filter(pk=origin["user"]).first()
+    submission = services.record_submission(
+        post["email"],
+        post["choices"],
+        services.Origin(**origin),
+        identified_as=identified_as,
+        update=update,
+        double_opt_in=post["double_opt_in"],
+        form_label=post["form_label"],
+        page=Page.objects.filter(pk=post["page"]).first() if post["page"] else None,
+        block_key=post["block_key"],
+    )
+    if submission.status == SubmissionStatus.PENDING:
+        send_confirmation_on_commit(submission, base_url)
+    return submission
+
+
+@task()
+def record_form_submission(post: dict, base_url: str) -> str:
+    """``record_form_post`` for a visitor who is not known to be the address's contact;
+    returns the submission's status."""
+    return record_form_post(post, base_url).status
+
+
 def send_confirmation_on_commit(submission: FormSubmission, base_url: str) -> None:
     """Email the submission's confirmation link once the current transaction commits."""
     pk = submission.pk
@@ -89,8 +158,8 @@ def send_confirmation_on_commit(submission: FormSubmission, base_url: str) -> No
 def send_manage_link_email(email: str, base_url: str) -> bool:
     """Email a manage link to ``email`` if it is a contact's who may receive it.
 
-    Runs for known and unknown addresses alike, so the visitor's answer cannot tell them
-    apart; with a worker backend, neither can its timing.
+    Enqueued after the response (``enqueue_after_response``) for known and unknown
+    addresses alike, so neither the visitor's answer nor its timing tells them apart.
     """
     contact = (
         Contact.objects.filter(email=normalise_email(email))

@@ -4,10 +4,14 @@ A token carries a purpose, a contact's (or a submission's) id and a fingerprint 
 contact's secret: no email address, no name. It is signed with ``SECRET_KEY`` and a salt of
 its own per purpose, so a token for one purpose is worthless for another, and rotating a
 contact's secret (``Contact.rotate_secret``) revokes every token issued for it.
+
+A token dated in the future is refused: it was not issued by a server whose clock is right.
+Clocks of several servers may differ a little, so up to ``CLOCK_SKEW`` ahead is allowed.
 """
 
 import hashlib
 import hmac
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -19,6 +23,8 @@ from .exceptions import InvalidLink, LinkExpired
 from .models import Contact, EmailChange, FormSubmission, normalise_email
 
 SALT = "wagtail_preferences.tokens."
+#: How far in the future a token's time may be and still be accepted.
+CLOCK_SKEW = timedelta(seconds=60)
 
 #: Purpose -> the setting holding how long its tokens work.
 MAX_AGE_SETTINGS = {
@@ -39,10 +45,28 @@ def _dumps(purpose: str, payload: list) -> str:
     return signing.dumps(payload, salt=SALT + purpose, compress=True)
 
 
+class _Signer(signing.TimestampSigner):
+    """Django's timestamp signer, which accepts any age below ``max_age``, even a negative one."""
+
+    def unsign(self, value, max_age=None):
+        result = super().unsign(value, max_age=max_age)
+        # Authentic now, so it reads "<payload>:<timestamp>:<signature>".
+        timestamp = signing.b62_decode(value.rsplit(self.sep, 2)[1])
+        if timestamp > time.time() + CLOCK_SKEW.total_seconds():
+            raise signing.BadSignature("The token's time is in the future.")
+        return result
+
+
+def _unsign(purpose: str, token: str, max_age: timedelta | None = None):
+    return _Signer(salt=SALT + purpose).unsign_object(
+        token, serializer=signing.JSONSerializer, max_age=max_age
+    )
+
+
 def _loads(purpose: str, token: str) -> list:
     max_age: timedelta = get_setting(MAX_AGE_SETTINGS[purpose])
     try:
-        payload = signing.loads(token, salt=SALT + purpose, max_age=max_age)
+        payload = _unsign(purpose, token, max_age)
     except signing.SignatureExpired:
         raise LinkExpired(_loads_unchecked(purpose, token)) from None
     except signing.BadSignature:
@@ -55,7 +79,7 @@ def _loads(purpose: str, token: str) -> list:
 def _loads_unchecked(purpose: str, token: str) -> list | None:
     """The payload of a token whose signature is good but whose time is up."""
     try:
-        return signing.loads(token, salt=SALT + purpose)
+        return _unsign(purpose, token)
     except signing.BadSignature:
         return None
 

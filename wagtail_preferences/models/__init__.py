@@ -11,6 +11,7 @@ from .contacts import (
 from .email_changes import EmailChange
 from .interests import Category, Preference
 from .paths import ChangePath
+from .ratelimits import RateLimitCounter
 from .segments import MatchRule, Segment, SegmentInclusion, SegmentMember, SegmentOptOut
 from .site_settings import PreferencePageSettings
 from .submissions import FormSubmission, SubmissionStatus
@@ -47,6 +48,7 @@ __all__ = [
     "MatchRule",
     "Preference",
     "PreferencePageSettings",
+    "RateLimitCounter",
     "Segment",
     "SegmentInclusion",
     "SegmentMember",

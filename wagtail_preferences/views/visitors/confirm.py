@@ -9,7 +9,7 @@ from ...emails import base_url_of
 from ...exceptions import InvalidLink, LinkExpired, RateLimited
 from ...models import ChangePath, SubmissionStatus
 from ...visitor_forms import LinkRequestForm
-from .rendering import visitor_page
+from .rendering import rate_limited, visitor_page
 
 
 def invalid_link(request, status=400):
@@ -73,8 +73,8 @@ def resend(request, token):
     try:
         ratelimit.hit("link_per_ip", ratelimit.client_ip(request))
         ratelimit.hit("link_per_email", submission.contact.email)
-    except RateLimited:
-        return visitor_page(request, "rate_limited.html", status=429)
+    except RateLimited as error:
+        return rate_limited(request, error)
     if submission.status == SubmissionStatus.PENDING:
         tasks.send_confirmation_on_commit(submission, base_url_of(request))
     return visitor_page(request, "link_sent.html")

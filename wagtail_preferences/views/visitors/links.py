@@ -1,6 +1,5 @@
 """Asking for a link by email, and forgetting the visitor on this browser."""
 
-from django.db import transaction
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
@@ -8,7 +7,7 @@ from ... import identity, ratelimit, tasks
 from ...emails import base_url_of
 from ...exceptions import RateLimited
 from ...visitor_forms import LinkRequestForm
-from .rendering import visitor_page
+from .rendering import rate_limited, visitor_page
 
 
 def request_link(request):
@@ -22,11 +21,15 @@ def request_link(request):
             return visitor_page(request, "link_request.html", {"link_form": form}, status=400)
         if not form.is_spam:
             ratelimit.hit("link_per_email", form.cleaned_data["email"])
-            email, base_url = form.cleaned_data["email"], base_url_of(request)
-            transaction.on_commit(lambda: tasks.send_manage_link_email.enqueue(email, base_url))
-    except RateLimited:
-        return visitor_page(request, "rate_limited.html", status=429)
-    return visitor_page(request, "link_sent.html")
+    except RateLimited as error:
+        return rate_limited(request, error)
+    response = visitor_page(request, "link_sent.html")
+    if not form.is_spam:
+        # Whether the address is known is looked up after the answer: see decision 0009.
+        tasks.enqueue_after_response(
+            response, tasks.send_manage_link_email, form.cleaned_data["email"], base_url_of(request)
+        )
+    return response
 
 
 @require_POST

@@ -10,7 +10,7 @@ from ...manage_form import ManagePreferencesForm
 from ...models import ChangePath, ContactStatus, PreferencePageSettings
 from ...visitor_forms import LinkRequestForm
 from .confirm import invalid_link
-from .rendering import visitor_page
+from .rendering import rate_limited, visitor_page
 
 REFERENCE = "manage-preferences page"
 
@@ -95,8 +95,8 @@ def _resubscribe(request, contact):
         return redirect(request.path)
     try:
         ratelimit.hit("link_per_email", contact.email)
-    except RateLimited:
-        return visitor_page(request, "rate_limited.html", status=429)
+    except RateLimited as error:
+        return rate_limited(request, error)
     submission = services.request_resubscription(
         contact, services.Origin.from_request(request, path=ChangePath.SELF_SERVICE)
     )

@@ -27,6 +27,13 @@ def visitor_page(request, template: str, context: dict | None = None, status: in
     return private(response)
 
 
+def rate_limited(request, error):
+    """``429 Too many attempts``, with ``Retry-After``: when the limit's window ends."""
+    response = visitor_page(request, "rate_limited.html", status=429)
+    response["Retry-After"] = str(error.retry_after)
+    return response
+
+
 def private(response):
     add_never_cache_headers(response)
     patch_cache_control(response, private=True)

@@ -11,9 +11,9 @@ from ...blocks import PreferenceFormBlock
 from ...blocks.location import find_block
 from ...emails import base_url_of
 from ...exceptions import RateLimited
-from ...models import ChangePath, SubmissionStatus
+from ...models import ChangePath, SubmissionStatus, normalise_email
 from ...visitor_forms import SubscriptionForm, form_prefix
-from .rendering import serve_page_with_forms, visitor_page
+from .rendering import rate_limited, serve_page_with_forms, visitor_page
 
 PAGE_FIELD = "wagtail_preferences_page"
 BLOCK_FIELD = "wagtail_preferences_block"
@@ -45,13 +45,33 @@ def submit(request):
             return serve_page_with_forms(page, request, {key: form})
         if not form.is_spam:
             ratelimit.hit("form_per_email", form.cleaned_data["email"])
-    except RateLimited:
-        return visitor_page(request, "rate_limited.html", status=429)
+    except RateLimited as error:
+        return rate_limited(request, error)
     result = "check_inbox" if value["double_opt_in"] else "thanks"
+    later = None
     if not form.is_spam:
-        submission = _record(request, page, value, key, form)
-        if submission.identified and submission.status == SubmissionStatus.APPLIED:
-            result = "saved"
+        post = _form_post(request, page, value, key, form)
+        visitor = identity.current_contact(request)
+        if visitor is not None and normalise_email(post["email"]) == visitor.email:
+            # The visitor is this address's contact: nothing to hide, and their page shows
+            # the change when they get there.
+            submission = tasks.record_form_post(
+                post, base_url_of(request), identified_as=visitor, update=form.is_update
+            )
+            if submission.status == SubmissionStatus.APPLIED:
+                result = "saved"
+        else:
+            later = post
+    response = _answer(request, page, value, key, result)
+    if later is not None:
+        # Known or unknown address, the request does the same: see decision 0009.
+        tasks.enqueue_after_response(
+            response, tasks.record_form_submission, later, base_url_of(request)
+        )
+    return response
+
+
+def _answer(request, page, value, key, result):
     success_page = value["success_page"]
     if success_page is not None and success_page.live:
         return HttpResponseRedirect(success_page.get_url(request), status=303)
@@ -59,21 +79,16 @@ def submit(request):
     return HttpResponseRedirect(f"{page.get_url(request)}?{query}#{form_prefix(key)}", status=303)
 
 
-def _record(request, page, value, key, form):
+def _form_post(request, page, value, key, form) -> dict:
     origin = services.Origin.from_request(
         request, path=ChangePath.FORM, wording=value["consent_text"]
     )
-    submission = services.record_submission(
+    return tasks.form_post(
+        origin,
         form.cleaned_data["email"],
         form.choices(),
-        origin,
-        identified_as=identity.current_contact(request),
-        update=form.is_update,
-        double_opt_in=value["double_opt_in"],
-        form_label=value["heading"] or page.title,
-        page=page,
+        page=page.pk,
         block_key=key,
+        form_label=value["heading"] or page.title,
+        double_opt_in=value["double_opt_in"],
     )
-    if submission.status == SubmissionStatus.PENDING:
-        tasks.send_confirmation_on_commit(submission, base_url_of(request))
-    return submission
