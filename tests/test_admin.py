@@ -364,6 +364,22 @@ class TestOverviewAndConsentLog:
         assert "Opted out of category “Promotions”" in html
         assert html.count("Added preference “Products”") == 2
 
+    def test_overview_counts_the_reasons_to_leave_without_the_comments(self, admin_client):
+        for reason, comment in [("too_many", "Daily is a lot"), ("too_many", ""), ("other", "")]:
+            services.record_unsubscribe_reason(ContactFactory(), reason, comment)
+
+        response = admin_client.get(reverse("preference_center:index"))
+
+        assert response.context["leaving_reasons"] == [
+            ("I receive too many messages", 2),
+            ("The messages are not relevant to me", 0),
+            ("I never asked to receive them", 0),
+            ("Another reason", 1),
+        ]
+        html = response.content.decode()
+        assert "Why contacts unsubscribed" in html
+        assert "Daily is a lot" not in html
+
     def test_consent_log_filters_by_contact_and_offers_no_editing(self, admin_client):
         products = PreferenceFactory(name="Products")
         ann, bob = ContactFactory(email="ann@example.com"), ContactFactory(email="bob@example.com")

@@ -16,6 +16,11 @@ urlpatterns = [
     path("manage/", manage.manage, name="my_preferences"),
     path("manage/<str:token>/", manage.manage, name="manage"),
     path("unsubscribe/<str:token>/", unsubscribe.unsubscribe, name="unsubscribe"),
+    path(
+        "unsubscribe/<str:token>/reason/",
+        unsubscribe.unsubscribe_reason,
+        name="unsubscribe_reason",
+    ),
     path("link/", links.request_link, name="request_link"),
     path("forget/", links.forget, name="forget"),
     path("forgotten/", links.forgotten, name="forgotten"),

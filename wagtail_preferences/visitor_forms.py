@@ -14,7 +14,8 @@ from django.utils.translation import gettext_lazy as _
 from . import identity, services
 from .caching import mark_personalised
 from .conf import get_setting
-from .models import CategoryChoice, Contact
+from .models import CategoryChoice, Contact, LeavingReason
+from .models.feedback import COMMENT_MAX_LENGTH
 
 STARTED_SALT = "wagtail_preferences.form-started"
 #: A form older than this is refused: its page has been open for a day.
@@ -192,3 +193,19 @@ class LinkRequestForm(StrangerProofForm):
     """ "Email me a link to manage my preferences"."""
 
     email = email_field()
+
+
+class UnsubscribeReasonForm(forms.Form):
+    """ "Why are you leaving?", asked once the unsubscribe is done; answering is optional."""
+
+    reason = forms.ChoiceField(
+        label=_("Why are you leaving?"),
+        choices=LeavingReason.choices,
+        widget=forms.RadioSelect,
+    )
+    comment = forms.CharField(
+        label=_("Anything else you would like to tell us? (optional)"),
+        required=False,
+        max_length=COMMENT_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )

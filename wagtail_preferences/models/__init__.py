@@ -8,6 +8,7 @@ from .contacts import (
     FrequencyPeriod,
     normalise_email,
 )
+from .feedback import LeavingReason, UnsubscribeReason
 from .interests import Category, Preference
 from .paths import ChangePath
 from .segments import MatchRule, Segment, SegmentInclusion, SegmentMember, SegmentOptOut
@@ -41,6 +42,7 @@ __all__ = [
     "ImportRowError",
     "ImportRun",
     "ImportStatus",
+    "LeavingReason",
     "LegalBasis",
     "MatchRule",
     "Preference",
@@ -50,5 +52,6 @@ __all__ = [
     "SegmentMember",
     "SegmentOptOut",
     "SubmissionStatus",
+    "UnsubscribeReason",
     "normalise_email",
 ]

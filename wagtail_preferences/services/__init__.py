@@ -14,6 +14,7 @@ from .contacts import (
     update_details,
 )
 from .deletion import release_category, release_preference
+from .feedback import record_unsubscribe_reason
 from .origin import Origin
 from .preferences import (
     add_preference_pairs,
@@ -56,6 +57,7 @@ __all__ = [
     "choices_record",
     "confirm_submission",
     "record_submission",
+    "record_unsubscribe_reason",
     "request_resubscription",
     "unsubscribe",
     "create_contacts",
