@@ -4,11 +4,12 @@
 ``request|holds_preference:"products"``, ``request|receives_category:"newsletter"`` and
 ``request|in_segment:"customers"`` test the visitor by slug, id or instance. Each use marks
 the response as personalised, so that shared caches keep it per visitor.
+``{{ value|local_time }}`` shows a time in the site's time zone, saying which.
 """
 
 from django import template
 
-from .. import identity
+from .. import clock, identity
 from ..caching import mark_personalised
 from ..identity import current_profile
 
@@ -75,3 +76,9 @@ def forget_me(context, label=None):
     """A "Not you? Forget me on this browser" button, shown to a recognised visitor only."""
     contact = current_contact(context)
     return {"csrf_token": context.get("csrf_token"), "contact": contact, "label": label}
+
+
+@register.filter
+def local_time(value, format_name="DATETIME_FORMAT"):
+    """``{{ event.created_at|local_time }}``: in the site's time zone, saying which."""
+    return clock.local_time(value, format_name)

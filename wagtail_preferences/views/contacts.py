@@ -3,7 +3,7 @@ from django.urls import path
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel, ObjectList, TabbedInterface
-from wagtail.admin.ui.tables import Column, DateColumn, RelatedObjectsColumn
+from wagtail.admin.ui.tables import Column, RelatedObjectsColumn
 from wagtail.admin.views import generic
 from wagtail.admin.viewsets.model import ModelViewSet
 
@@ -14,6 +14,7 @@ from ..models import Contact, Preference
 from ..paginators import CappedCountPaginator
 from ..panels import ConsentHistoryPanel, SegmentMembershipPanel
 from ..services import Origin
+from .columns import InspectInWordsMixin, LocalTimeColumn
 from .exports import ContactExportView, ExportsContacts
 from .mixins import OffersViewPermission, WithoutGenericExport
 
@@ -56,6 +57,10 @@ class ContactEditView(OriginFromRequestMixin, generic.EditView):
     pass
 
 
+class ContactInspectView(InspectInWordsMixin, generic.InspectView):
+    pass
+
+
 class ContactDeleteView(generic.DeleteView):
     @property
     def confirmation_message(self):
@@ -81,6 +86,7 @@ class ContactViewSet(OffersViewPermission, ModelViewSet):
     copy_view_enabled = False
     add_to_reference_index = False
     inspect_view_enabled = True
+    inspect_view_class = ContactInspectView
     inspect_view_fields = [
         "email",
         "first_name",
@@ -97,7 +103,7 @@ class ContactViewSet(OffersViewPermission, ModelViewSet):
         Column("full_name", label=_("Name"), sort_key="last_name"),
         Column("get_status_display", label=_("Status"), sort_key="status"),
         RelatedObjectsColumn("preferences", label=_("Preferences")),
-        DateColumn("created_at", label=_("Created"), sort_key="created_at"),
+        LocalTimeColumn("created_at", label=_("Created")),
     ]
 
     edit_handler = TabbedInterface(
