@@ -37,6 +37,9 @@ pytestmark = pytest.mark.django_db
 
 ONE_CLICK = "List-Unsubscribe=One-Click"
 EVERYTHING_BUTTON = "Unsubscribe from everything"
+EVERYTHING_SUBMIT = (
+    f'<button type="submit" name="scope" value="all" class="wp-button">{EVERYTHING_BUTTON}</button>'
+)
 
 
 @pytest.fixture
@@ -83,7 +86,7 @@ class TestOpening:
         html = Client().get(path).content.decode()
 
         assert f'<form method="post" action="{path}">' in html
-        assert f'<button type="submit" class="wp-button">{EVERYTHING_BUTTON}</button>' in html
+        assert EVERYTHING_SUBMIT in html
         assert "Save my preferences" not in html
 
     def test_the_page_is_private(self, contact):
@@ -475,9 +478,23 @@ class TestAlreadyUnsubscribed:
 
         assert "You are already unsubscribed" in html
         assert "You no longer receive messages about “Promotions”." in html
-        assert '<button type="submit" class="wp-button">Unsubscribe from everything</button>' in (
-            html
-        )
+        assert EVERYTHING_SUBMIT in html
+
+    def test_the_already_page_of_a_category_link_unsubscribes_from_everything(
+        self, contact, promotions
+    ):
+        path = unsubscribe_url(contact, tokens.UnsubscribeScope.of(promotions))
+        Client().post(path)
+        html = Client().get(path).content.decode()
+        form = html.split('<section class="wp-box wp-box--unsubscribe"', 1)[1]
+        action = form.split('action="', 1)[1].split('"', 1)[0]
+
+        response = Client().post(action, {"scope": "all"})
+
+        assert action == path
+        assert 'name="scope" value="all"' in form
+        assert status_of(contact) == ContactStatus.UNSUBSCRIBED
+        assert "You will no longer receive our marketing messages." in response.content.decode()
 
     def test_a_preference_no_longer_held_is_already_left(self, contact, promotions):
         other = PreferenceFactory(name="Webinars")
