@@ -385,6 +385,18 @@ class TestOverviewAndConsentLog:
         assert "Why contacts unsubscribed" in html
         assert "Daily is a lot" not in html
 
+    def test_a_contacts_answer_and_comment_show_only_on_their_own_page(self, admin_client):
+        ann, bob = ContactFactory(), ContactFactory()
+        services.record_unsubscribe_reason(ann, "other", "Daily is a lot")
+
+        ann_page = admin_client.get(reverse(f"{CONTACTS}:inspect", args=[ann.pk]))
+        bob_page = admin_client.get(reverse(f"{CONTACTS}:inspect", args=[bob.pk]))
+
+        assert "Another reason (" in ann_page.content.decode()
+        assert "“Daily is a lot”" in ann_page.content.decode()
+        assert "Daily is a lot" not in bob_page.content.decode()
+        assert "Unsubscribe reason" in bob_page.content.decode()
+
     def test_consent_log_filters_by_contact_and_offers_no_editing(self, admin_client):
         products = PreferenceFactory(name="Products")
         ann, bob = ContactFactory(email="ann@example.com"), ContactFactory(email="bob@example.com")

@@ -8,9 +8,10 @@ from wagtail.admin.views import generic
 from wagtail.admin.viewsets.model import ModelViewSet
 
 from ..admin_forms import ContactForm
+from ..clock import local_time
 from ..conf import get_setting
 from ..filters import ContactFilterSet
-from ..models import Contact, Preference
+from ..models import Contact, Preference, UnsubscribeReason
 from ..paginators import CappedCountPaginator
 from ..panels import ConsentHistoryPanel, SegmentMembershipPanel
 from ..services import Origin
@@ -58,7 +59,12 @@ class ContactEditView(OriginFromRequestMixin, generic.EditView):
 
 
 class ContactInspectView(InspectInWordsMixin, generic.InspectView):
-    pass
+    def get_unsubscribe_reason_display_value(self):
+        answer = UnsubscribeReason.objects.filter(contact=self.object).first()
+        if answer is None:
+            return "—"
+        text = f"{answer.get_reason_display()} ({local_time(answer.answered_at)})"
+        return f"{text}: “{answer.comment}”" if answer.comment else text
 
 
 class ContactDeleteView(generic.DeleteView):
@@ -97,6 +103,7 @@ class ContactViewSet(OffersViewPermission, ModelViewSet):
         "preferences",
         "created_at",
         "updated_at",
+        "unsubscribe_reason",
     ]
     list_display = [
         "email",
