@@ -650,5 +650,20 @@ class TestSnippetChoosers:
 
         assert chooser_names(client.get(chooser_url(model))) == names
 
+    @pytest.mark.parametrize("model", ["preference", "segment"])
+    def test_a_segment_editor_sees_everything_criteria_may_name(self, client, interests, model):
+        user = UserFactory(
+            staff=True,
+            permissions=["wagtailadmin.access_admin", "wagtail_preferences.change_segment"],
+        )
+        client.force_login(user)
+
+        names = chooser_names(client.get(chooser_url(model)))
+
+        assert (
+            names
+            == {"preference": {"Products", "VIP"}, "segment": {"Readers", "Churn risk"}}[model]
+        )
+
     def test_a_superuser_sees_everything(self, admin_client, interests):
         assert chooser_names(admin_client.get(chooser_url("segment"))) == {"Readers", "Churn risk"}

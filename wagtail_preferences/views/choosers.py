@@ -2,7 +2,7 @@
 
 Page editors choose preferences, categories and segments in blocks without any permission on
 them; they see what visitors may see (public items). Users with any permission on the model
-see everything.
+see everything, and so do editors of segments, whose criteria may name any of them.
 """
 
 from wagtail.snippets.views import chooser
@@ -10,12 +10,19 @@ from wagtail.snippets.views import chooser
 from ..compat import permission_policy_for
 
 ANY_PERMISSION = {"add", "change", "delete", "view"}
+SEGMENT_EDITING = ("wagtail_preferences.add_segment", "wagtail_preferences.change_segment")
+
+
+def sees_everything(user, model) -> bool:
+    return permission_policy_for(model).user_has_any_permission(user, ANY_PERMISSION) or any(
+        user.has_perm(permission) for permission in SEGMENT_EDITING
+    )
 
 
 def visible_to(user, model):
     """The items of ``model`` that ``user`` may see in a chooser."""
     objects = model._default_manager.all()
-    if permission_policy_for(model).user_has_any_permission(user, ANY_PERMISSION):
+    if sees_everything(user, model):
         return objects
     if any(field.name == "is_public" for field in model._meta.fields):
         return objects.filter(is_public=True)
