@@ -587,6 +587,17 @@ class TestLeavingReason:
         assert not UnsubscribeReason.objects.exists()
         assert status_of(contact) == ContactStatus.UNSUBSCRIBED
 
+    def test_a_too_long_comment_is_marked_on_its_field(self, contact):
+        Client().post(unsubscribe_url(contact))
+
+        html = Client().post(reason_url(contact), {"reason": "other", "comment": "x" * 501})
+        html = html.content.decode()
+
+        assert '<a href="#id_comment">' in html
+        assert 'aria-invalid="true"' in html
+        assert 'aria-describedby="id_comment-error"' in html
+        assert 'maxlength="500"' in html
+
     def test_a_contact_who_has_not_left_cannot_answer(self, contact):
         path = unsubscribe_url(contact)
 

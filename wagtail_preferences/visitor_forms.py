@@ -204,7 +204,7 @@ class UnsubscribeReasonForm(forms.Form):
         widget=forms.RadioSelect,
     )
     comment = forms.CharField(
-        label=_("Anything else you would like to tell us? (optional)"),
+        label=_("Anything else you would like to tell us?"),
         required=False,
         max_length=COMMENT_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3}),
