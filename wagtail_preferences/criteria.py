@@ -447,6 +447,8 @@ def load_criteria(streams) -> None:
         for index, raw in enumerate(stream._raw_data):
             if stream._bound_blocks[index] is None:
                 pending[raw["type"]].append((stream, index, raw))
+    # What StreamValue._prefetch_blocks does within one stream, done across streams: its
+    # cache of converted children is filled, so reading the criteria later queries nothing.
     for kind, items in pending.items():
         block = items[0][0].stream_block.child_blocks[kind]
         values = block.bulk_to_python([raw["value"] for _stream, _index, raw in items])
