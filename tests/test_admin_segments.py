@@ -297,6 +297,20 @@ class TestCriteriaColumn:
         assert "holds any of Products, Events · opted out of Promotions" in html
         assert "No criteria: only contacts added by hand" in html  # Readers
 
+    def test_a_retired_criterion_type_shows_as_invalid_in_the_list(self, admin_client):
+        old = SegmentFactory(name="Old", criteria=[helpers.status("confirmed")])
+        Segment.objects.filter(pk=old.pk).update(
+            criteria=[{"type": "retired_kind", "value": {}, "id": "x"}, helpers.locale("nl")]
+        )
+
+        response = admin_client.get(reverse(f"{SEGMENTS}:list"))
+
+        assert response.status_code == 200
+        assert criteria_cells(response) == {"Old": "locale nl"}
+        assert "The criterion type “retired_kind” is no longer installed." in (
+            response.content.decode()
+        )
+
     def test_the_list_costs_the_same_queries_however_many_segments(self, admin_client):
         def list_queries() -> int:
             with CaptureQueriesContext(connection) as queries:
