@@ -563,6 +563,18 @@ class TestSnippetsMenu:
         response = admin_client.get(reverse("wagtailsnippets:index"))  # nothing to list
         assert (response.status_code, response["Location"]) == (302, reverse("wagtailadmin_home"))
 
+    def test_an_editor_of_preferences_sees_them_only_in_the_preference_center(self, client):
+        user = UserFactory(
+            staff=True,
+            permissions=["wagtailadmin.access_admin", "wagtail_preferences.change_preference"],
+        )
+        client.force_login(user)
+
+        html = client.get(reverse("wagtailadmin_home")).content.decode()
+
+        assert SNIPPETS_MENU_ITEM not in html
+        assert '"name": "preferences"' in html
+
     def test_only_the_apps_own_viewsets_are_kept_out(self):
         """A site's own snippets get Wagtail's viewset, which the "Snippets" menu lists."""
         assert get_snippet_models_for_index_view() == []

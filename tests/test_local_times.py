@@ -9,8 +9,9 @@ from django.utils import timezone
 
 from tests.factories import ContactFactory, PreferenceFactory
 from tests.import_helpers import make_run
+from tests.segment_factories import SegmentFactory
 from wagtail_preferences import clock, emails, services
-from wagtail_preferences.models import ChangePath, ContactExport, ExportPath
+from wagtail_preferences.models import ChangePath, ContactExport, ExportPath, Segment
 
 pytestmark = pytest.mark.django_db
 
@@ -109,3 +110,12 @@ class TestEmails:
         [message] = mailoutbox
         assert expected in message.body
         assert expected in message.alternatives[0][0]
+
+
+def test_a_segments_refresh_time_is_local_too(admin_client):
+    segment = SegmentFactory(name="Readers")
+    Segment.objects.filter(pk=segment.pk).update(refreshed_at=AT)
+
+    html = admin_client.get(reverse("preference_center_segments:list")).content.decode()
+
+    assert f'<span title="{LONG}">Refreshed' in html
