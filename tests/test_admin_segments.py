@@ -1,8 +1,15 @@
+import datetime
+
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from tests.factories import ContactFactory, PreferenceFactory, UserFactory
+from tests import segment_helpers as helpers
+from tests.factories import CategoryFactory, ContactFactory, PreferenceFactory, UserFactory
+from tests.segment_factories import SegmentFactory
 from tests.test_admin import contact_form_data
+from tests.visitor_helpers import form_page
 from wagtail_preferences import services
 from wagtail_preferences.models import (
     ChangePath,
@@ -237,3 +244,95 @@ class TestInvalidSegmentsInTheContactForm:
         )
         contact.refresh_from_db()
         assert contact.first_name == "Ann"
+
+
+def criteria_cells(response) -> dict[str, str]:
+    """Each listed segment's criteria summary, by the segment's name."""
+    column = response.context["table"].columns["criteria"]
+    return {
+        segment.name: column.get_cell_context_data(segment, response.context)["summary"]
+        for segment in response.context["object_list"]
+    }
+
+
+class TestCriteriaColumn:
+    def test_the_column_says_what_the_criteria_are(self, admin_client):
+        products = PreferenceFactory(name="Products")
+        events = PreferenceFactory(name="Events")
+        promotions = CategoryFactory(name="Promotions")
+        readers = SegmentFactory(name="Readers")
+        SegmentFactory(
+            name="Buyers",
+            criteria=[
+                helpers.preferences("any", products, events),
+                helpers.category("opted_out", promotions),
+                helpers.channel("email", "enabled"),
+                helpers.status("confirmed"),
+                helpers.created("after", date=datetime.date(2026, 1, 1)),
+                helpers.created("within", days=30),
+                helpers.email_domain("example.com"),
+                helpers.locale("nl"),
+                helpers.name_contains("Ann"),
+                helpers.custom_data("plan", "equals", "gold"),
+                helpers.segment("not_member", readers),
+                helpers.form_submitted(days=7),
+            ],
+        )
+        SegmentFactory(
+            name="Either",
+            match="any",
+            criteria=[helpers.status("pending"), helpers.locale("fr")],
+        )
+
+        response = admin_client.get(reverse(f"{SEGMENTS}:list"))
+
+        assert criteria_cells(response)["Buyers"] == (
+            "holds any of Products, Events · opted out of Promotions · Email enabled · "
+            "status Confirmed · created on or after 2026-01-01 · created within the last 30 "
+            "days · email at example.com · locale nl · name contains “Ann” · plan equals “gold” · "
+            "not a member of Readers · submitted a form within the last 7 days"
+        )
+        assert criteria_cells(response)["Either"] == "status Pending confirmation or locale fr"
+        html = response.content.decode()
+        assert "holds any of Products, Events · opted out of Promotions" in html
+        assert "No criteria: only contacts added by hand" in html  # Readers
+
+    def test_a_retired_criterion_type_shows_as_invalid_in_the_list(self, admin_client):
+        old = SegmentFactory(name="Old", criteria=[helpers.status("confirmed")])
+        Segment.objects.filter(pk=old.pk).update(
+            criteria=[{"type": "retired_kind", "value": {}, "id": "x"}, helpers.locale("nl")]
+        )
+
+        response = admin_client.get(reverse(f"{SEGMENTS}:list"))
+
+        assert response.status_code == 200
+        assert criteria_cells(response) == {"Old": "locale nl"}
+        assert "The criterion type “retired_kind” is no longer installed." in (
+            response.content.decode()
+        )
+
+    def test_the_list_costs_the_same_queries_however_many_segments(self, admin_client):
+        def list_queries() -> int:
+            with CaptureQueriesContext(connection) as queries:
+                response = admin_client.get(reverse(f"{SEGMENTS}:list"))
+            assert response.status_code == 200
+            return len(queries)
+
+        def add_segments(count):
+            for _ in range(count):
+                preference, category = PreferenceFactory(), CategoryFactory()
+                other = SegmentFactory()
+                SegmentFactory(
+                    criteria=[
+                        helpers.preferences("all", preference, PreferenceFactory()),
+                        helpers.category("subscribed", category),
+                        helpers.segment("member", other),
+                        helpers.form_submitted(form_page(title=f"Form {other.pk}"), days=3),
+                    ]
+                )
+
+        add_segments(1)
+        few = list_queries()
+        add_segments(4)
+
+        assert list_queries() == few

@@ -1,5 +1,8 @@
 """Preference center → Form submissions and Settings → Preference pages."""
 
+import datetime
+import re
+
 import pytest
 from django.contrib.auth.models import Permission
 from django.urls import NoReverseMatch, reverse
@@ -8,7 +11,12 @@ from wagtail.models import Site
 from tests.factories import UserFactory
 from tests.visitor_helpers import form_page
 from wagtail_preferences import services
-from wagtail_preferences.models import ChangePath, PreferencePageSettings, SubmissionStatus
+from wagtail_preferences.models import (
+    ChangePath,
+    FormSubmission,
+    PreferencePageSettings,
+    SubmissionStatus,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -128,3 +136,60 @@ class TestPreferencePagesSettings:
             "segments": False,
             "on_unsubscribe": False,
         }
+
+
+SENT_UTC = datetime.datetime(2026, 12, 4, 13, 5, tzinfo=datetime.UTC)
+
+
+class TestOneClock:
+    @pytest.fixture(autouse=True)
+    def brussels(self, settings):
+        settings.TIME_ZONE = "Europe/Brussels"
+
+    @pytest.fixture
+    def sent(self, submissions):
+        ann = submissions[0]
+        FormSubmission.objects.filter(pk=ann.pk).update(
+            created_at=SENT_UTC, confirmed_at=SENT_UTC + datetime.timedelta(minutes=30)
+        )
+        return ann
+
+    def test_the_list_and_the_detail_show_the_same_local_time_saying_which(
+        self, admin_client, sent
+    ):
+        listing = admin_client.get(reverse(f"{SUBMISSIONS}:index")).content.decode()
+        detail = admin_client.get(reverse(f"{SUBMISSIONS}:inspect", args=[sent.pk]))
+        html = detail.content.decode()
+
+        assert "12/04/2026 2:05 p.m. CET" in listing
+        assert "12/04/2026 2:35 p.m. CET" in listing
+        assert "Dec. 4, 2026, 2:05 p.m. CET" in html
+        assert "Dec. 4, 2026, 2:35 p.m. CET" in html
+        assert "1:05" not in listing + html
+        assert "Sign up (Dec. 4, 2026, 2:05 p.m. CET)" in html  # the title
+
+    def test_summer_time_says_so(self, admin_client, sent):
+        FormSubmission.objects.filter(pk=sent.pk).update(
+            created_at=datetime.datetime(2026, 7, 1, 8, 0, tzinfo=datetime.UTC)
+        )
+
+        html = admin_client.get(reverse(f"{SUBMISSIONS}:inspect", args=[sent.pk])).content
+        assert "July 1, 2026, 10 a.m. CEST" in html.decode()
+
+    def test_the_detail_says_yes_or_no_in_words(self, admin_client, sent):
+        html = admin_client.get(reverse(f"{SUBMISSIONS}:inspect", args=[sent.pk])).content
+        fields = dict(re.findall(r"<dt>([^<]+)</dt>\s*<dd>\s*([^<]*?)\s*</dd>", html.decode()))
+
+        assert fields["Sent by the contact"] == "No"
+        assert fields["Double opt-in"] == "Yes"
+        assert fields["Created the contact"] == "Yes"
+        assert "False" not in fields.values()
+        assert "True" not in fields.values()
+
+    def test_a_submission_the_contact_sent_says_yes(self, admin_client, sent):
+        FormSubmission.objects.filter(pk=sent.pk).update(identified=True)
+
+        html = admin_client.get(reverse(f"{SUBMISSIONS}:inspect", args=[sent.pk])).content
+        fields = dict(re.findall(r"<dt>([^<]+)</dt>\s*<dd>\s*([^<]*?)\s*</dd>", html.decode()))
+
+        assert fields["Sent by the contact"] == "Yes"

@@ -11,6 +11,7 @@ from tests.factories import (
     CategoryChoiceFactory,
     CategoryFactory,
     ContactFactory,
+    PreferenceFactory,
 )
 from tests.link_fixtures import (
     PRIVATE_REFERRER_POLICIES,
@@ -28,12 +29,17 @@ from wagtail_preferences.models import (
     Contact,
     ContactChannel,
     ContactStatus,
+    LeavingReason,
+    UnsubscribeReason,
 )
 
 pytestmark = pytest.mark.django_db
 
 ONE_CLICK = "List-Unsubscribe=One-Click"
 EVERYTHING_BUTTON = "Unsubscribe from everything"
+EVERYTHING_SUBMIT = (
+    f'<button type="submit" name="scope" value="all" class="wp-button">{EVERYTHING_BUTTON}</button>'
+)
 
 
 @pytest.fixture
@@ -73,13 +79,14 @@ class TestOpening:
         assert db_state() == before
         assert status_of(contact) == ContactStatus.CONFIRMED
 
-    def test_the_page_asks_to_confirm_with_a_button(self, contact):
+    def test_the_short_page_asks_to_confirm_with_a_button(self, contact):
+        page_settings(on_unsubscribe=False)
         path = unsubscribe_url(contact)
 
         html = Client().get(path).content.decode()
 
         assert f'<form method="post" action="{path}">' in html
-        assert f'<button type="submit" class="wp-button">{EVERYTHING_BUTTON}</button>' in html
+        assert EVERYTHING_SUBMIT in html
         assert "Save my preferences" not in html
 
     def test_the_page_is_private(self, contact):
@@ -113,10 +120,19 @@ class TestOpening:
         assert "categories" not in data
         assert "preferences" in data
 
-    def test_the_setting_is_off_by_default(self, contact):
+    def test_choosing_fewer_messages_instead_is_offered_by_default(self, contact):
         html = Client().get(unsubscribe_url(contact)).content.decode()
 
-        assert "Your preferences" not in html
+        assert "Your preferences" in html
+        assert "Save my preferences" in html
+
+    @pytest.mark.parametrize("on_unsubscribe", [False, True])
+    def test_the_page_names_the_address_it_unsubscribes(self, contact, on_unsubscribe):
+        page_settings(on_unsubscribe=on_unsubscribe)
+
+        html = Client().get(unsubscribe_url(contact)).content.decode()
+
+        assert "For <strong>ann@example.com</strong>." in html
 
 
 class TestButton:
@@ -427,3 +443,205 @@ def test_unsubscribing_changes_no_channel(contact):
     one_click(unsubscribe_url(contact))
 
     assert not ContactChannel.objects.exists()
+
+
+class TestAlreadyUnsubscribed:
+    def test_reopening_a_used_link_says_already_unsubscribed(self, contact):
+        path = unsubscribe_url(contact)
+        Client().post(path)
+        before = db_state()
+
+        response = Client().get(path)
+
+        html = response.content.decode()
+        assert response.status_code == 200
+        assert db_state() == before
+        assert "You are already unsubscribed" in html
+        assert "For <strong>ann@example.com</strong>." in html
+        assert "You receive none of our marketing messages" in html
+        assert EVERYTHING_BUTTON not in html
+
+    def test_pressing_the_button_again_says_already_and_logs_nothing(self, contact):
+        path = unsubscribe_url(contact)
+        Client().post(path)
+
+        html = Client().post(path).content.decode()
+
+        assert "You are already unsubscribed" in html
+        assert events_of(contact).count() == 1
+
+    def test_a_used_category_link_offers_everything_else(self, contact, promotions):
+        path = unsubscribe_url(contact, tokens.UnsubscribeScope.of(promotions))
+        Client().post(path)
+
+        html = Client().get(path).content.decode()
+
+        assert "You are already unsubscribed" in html
+        assert "You no longer receive messages about “Promotions”." in html
+        assert EVERYTHING_SUBMIT in html
+
+    def test_the_already_page_of_a_category_link_unsubscribes_from_everything(
+        self, contact, promotions
+    ):
+        path = unsubscribe_url(contact, tokens.UnsubscribeScope.of(promotions))
+        Client().post(path)
+        html = Client().get(path).content.decode()
+        form = html.split('<section class="wp-box wp-box--unsubscribe"', 1)[1]
+        action = form.split('action="', 1)[1].split('"', 1)[0]
+
+        response = Client().post(action, {"scope": "all"})
+
+        assert action == path
+        assert 'name="scope" value="all"' in form
+        assert status_of(contact) == ContactStatus.UNSUBSCRIBED
+        assert "You will no longer receive our marketing messages." in response.content.decode()
+
+    def test_a_preference_no_longer_held_is_already_left(self, contact, promotions):
+        other = PreferenceFactory(name="Webinars")
+
+        html = Client().get(unsubscribe_url(contact, tokens.UnsubscribeScope.of(other))).content
+        assert "You no longer receive messages about “Webinars”." in html.decode()
+
+    def test_a_blocked_contact_is_already_unsubscribed(self):
+        blocked = ContactFactory(blocked=True)
+
+        html = Client().get(unsubscribe_url(blocked)).content.decode()
+
+        assert "You are already unsubscribed" in html
+        assert status_of(blocked) == ContactStatus.BLOCKED
+
+
+def reason_url(contact, scope=None) -> str:
+    return unsubscribe_url(contact, scope) + "reason/"
+
+
+class TestLeavingReason:
+    def test_the_question_comes_after_the_unsubscribe(self, contact):
+        html = Client().post(unsubscribe_url(contact)).content.decode()
+
+        assert status_of(contact) == ContactStatus.UNSUBSCRIBED
+        action = html.split('class="wp-form wp-reason" method="post" action="', 1)[1]
+        token = action.split('"', 1)[0].removeprefix("/preferences/unsubscribe/")
+        assert token.endswith("/reason/")
+        assert tokens.unsubscribe_from_token(token.removesuffix("/reason/"))[0] == contact
+        assert "Why are you leaving?" in html
+        assert 'name="csrfmiddlewaretoken"' in html
+
+    def test_the_question_is_not_asked_before(self, contact):
+        for on_unsubscribe in (False, True):
+            page_settings(on_unsubscribe=on_unsubscribe)
+            assert (
+                "Why are you leaving?"
+                not in Client().get(unsubscribe_url(contact)).content.decode()
+            )
+
+    def test_an_answer_is_kept_and_thanked(self, contact):
+        path = unsubscribe_url(contact)
+        browser = Client(enforce_csrf_checks=True)
+        page = browser.post(path).content.decode()
+        csrf = page.split('name="csrfmiddlewaretoken" value="', 1)[1].split('"', 1)[0]
+        data = {"csrfmiddlewaretoken": csrf, "reason": "too_many", "comment": "  Daily is a lot. "}
+
+        response = browser.post(path + "reason/", data)
+
+        assert response.status_code == 302
+        assert response["Location"] == f"{path}?answered=1"
+        answer = UnsubscribeReason.objects.get()
+        assert (answer.contact, answer.reason, answer.comment) == (
+            contact,
+            LeavingReason.TOO_MANY,
+            "Daily is a lot.",
+        )
+        html = browser.get(response["Location"]).content.decode()
+        assert "Thank you for your answer." in html
+
+    def test_the_answer_needs_a_csrf_token(self, contact):
+        Client().post(unsubscribe_url(contact))
+
+        response = Client(enforce_csrf_checks=True).post(reason_url(contact), {"reason": "other"})
+
+        assert response.status_code == 403
+        assert not UnsubscribeReason.objects.exists()
+
+    def test_a_later_answer_replaces_the_earlier(self, contact):
+        Client().post(unsubscribe_url(contact))
+        Client().post(reason_url(contact), {"reason": "other", "comment": "First"})
+
+        Client().post(reason_url(contact), {"reason": "not_relevant"})
+
+        answer = UnsubscribeReason.objects.get()
+        assert (answer.reason, answer.comment) == ("not_relevant", "")
+
+    @pytest.mark.parametrize(
+        "data",
+        [{}, {"reason": "bored"}, {"reason": "other", "comment": "x" * 501}],
+        ids=["no-reason", "unknown-reason", "comment-too-long"],
+    )
+    def test_a_wrong_answer_is_refused_with_the_form_again(self, contact, data):
+        Client().post(unsubscribe_url(contact))
+
+        response = Client().post(reason_url(contact), data)
+
+        assert response.status_code == 400
+        assert "There is a problem" in response.content.decode()
+        assert not UnsubscribeReason.objects.exists()
+        assert status_of(contact) == ContactStatus.UNSUBSCRIBED
+
+    def test_a_too_long_comment_is_marked_on_its_field(self, contact):
+        Client().post(unsubscribe_url(contact))
+
+        html = Client().post(reason_url(contact), {"reason": "other", "comment": "x" * 501})
+        html = html.content.decode()
+
+        assert '<a href="#id_comment">' in html
+        assert 'aria-invalid="true"' in html
+        assert 'aria-describedby="id_comment-error"' in html
+        assert 'maxlength="500"' in html
+
+    def test_a_contact_who_has_not_left_cannot_answer(self, contact):
+        path = unsubscribe_url(contact)
+
+        response = Client().post(path + "reason/", {"reason": "other"})
+
+        assert response.status_code == 302
+        assert response["Location"] == path
+        assert not UnsubscribeReason.objects.exists()
+
+    def test_a_bad_link_cannot_answer(self, contact):
+        response = Client().post("/preferences/unsubscribe/garbage/reason/", {"reason": "other"})
+
+        assert response.status_code == 400
+        assert not UnsubscribeReason.objects.exists()
+
+    def test_a_site_may_turn_the_question_off(self, contact):
+        site_settings = page_settings()
+        site_settings.ask_unsubscribe_reason = False
+        site_settings.save()
+
+        html = Client().post(unsubscribe_url(contact)).content.decode()
+        response = Client().post(reason_url(contact), {"reason": "other"})
+
+        assert "Why are you leaving?" not in html
+        assert "You will no longer receive our marketing messages." in html
+        assert response.status_code == 404
+        assert not UnsubscribeReason.objects.exists()
+
+    def test_the_setting_decides_for_new_sites(self, contact, settings):
+        settings.WAGTAIL_PREFERENCES = {"ASK_UNSUBSCRIBE_REASON": False}
+
+        html = Client().post(unsubscribe_url(contact)).content.decode()
+
+        assert "Why are you leaving?" not in html
+
+    def test_one_click_asks_nothing(self, contact):
+        response = one_click(unsubscribe_url(contact))
+
+        assert response.content == b"You are unsubscribed."
+
+    def test_deleting_the_contact_deletes_the_answer(self, contact):
+        Client().post(unsubscribe_url(contact))
+        Client().post(reason_url(contact), {"reason": "other", "comment": "I am Ann"})
+
+        contact.delete()
+
+        assert not UnsubscribeReason.objects.exists()

@@ -197,7 +197,9 @@ DEFAULTS: dict[str, Any] = {
     # Where links in emails point, such as "https://www.example.com"; None: the request's host.
     "BASE_URL": None,
     # Which parts of the manage-preferences page a site starts with (site settings decide).
-    "MANAGE_PAGE": dict.fromkeys(MANAGE_PAGE_PARTS[:-1], True) | {"on_unsubscribe": False},
+    "MANAGE_PAGE": dict.fromkeys(MANAGE_PAGE_PARTS, True),
+    # Whether a site starts by asking "why are you leaving?" after an unsubscribe.
+    "ASK_UNSUBSCRIBE_REASON": True,
     # The largest import file the admin accepts, in bytes (the command line has no limit).
     "IMPORT_MAX_UPLOAD_SIZE": 1024**3,
     # Where import files are kept: an alias of Django's STORAGES, never served; None: the
@@ -248,6 +250,7 @@ VALIDATORS: dict[str, Callable[[Any], str | None]] = {
     "FROM_EMAIL": _optional_text,
     "BASE_URL": _base_url,
     "MANAGE_PAGE": _keyed(dict.fromkeys(MANAGE_PAGE_PARTS, _boolean)),
+    "ASK_UNSUBSCRIBE_REASON": _boolean,
     "IMPORT_MAX_UPLOAD_SIZE": _positive_int,
     "IMPORT_STORAGE": _optional_text,
     "IMPORT_FILE_ROOT": _optional_path,

@@ -8,6 +8,7 @@ a segment is one SQL query, never a loop over contacts in Python.
 import datetime
 import json
 import re
+from collections import defaultdict
 
 from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Q, TextField
@@ -18,6 +19,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 from wagtail import blocks
+from wagtail.blocks import StreamValue
 from wagtail.fields import StreamField
 from wagtail.snippets.blocks import SnippetChooserBlock
 
@@ -35,17 +37,29 @@ class Criterion(blocks.StructBlock):
 
     Subclasses define ``to_q(value) -> Q``, the condition as SQL. ``problems`` names what
     makes a value unusable (such as a deleted preference), so a segment can say so instead
-    of failing.
+    of failing; ``summary`` says in a few words what the condition is, for lists.
     """
 
     def problems(self, value) -> list[str]:
         return []
+
+    def summary(self, value) -> str:
+        return str(self.label)
 
     def referenced_segment_ids(self, value) -> set[int]:
         return set()
 
     class Meta:
         icon = "filter"
+
+
+def _choice_label(block, value) -> str:
+    """The label of ``value`` among the choices of ``block`` (a ChoiceBlock)."""
+    return str(dict(block.field.choices).get(value, value))
+
+
+def _names(objects) -> str:
+    return ", ".join(str(item) for item in objects if item is not None)
 
 
 def _exists(model, *conditions, **filters):
@@ -78,6 +92,10 @@ class PreferencesCriterion(Criterion):
         holds_any = Q(_exists(ContactPreference, preference__in=preferences))
         return ~holds_any if value["mode"] == "none" else holds_any
 
+    def summary(self, value) -> str:
+        mode = _choice_label(self.child_blocks["mode"], value["mode"])
+        return f"{mode} {_names(value['preferences'])}"
+
     def problems(self, value) -> list[str]:
         if len(self._preferences(value)) < len(value["preferences"]):
             return [_("A preference this criterion names has been deleted.")]
@@ -100,6 +118,10 @@ class CategoryCriterion(Criterion):
     def to_q(self, value) -> Q:
         opted_out = Q(_exists(CategoryChoice, category=value["category"], subscribed=False))
         return opted_out if value["state"] == "opted_out" else ~opted_out
+
+    def summary(self, value) -> str:
+        state = _choice_label(self.child_blocks["state"], value["state"])
+        return f"{state} {_names([value['category']])}"
 
     def problems(self, value) -> list[str]:
         if value["category"] is None:
@@ -138,6 +160,10 @@ class ChannelCriterion(Criterion):
         disabled = Q(_exists(ContactChannel, channel=channel, enabled=False))
         return disabled if state == "disabled" else ~disabled
 
+    def summary(self, value) -> str:
+        channel = _choice_label(self.child_blocks["channel"], value["channel"])
+        return f"{channel} {_choice_label(self.child_blocks['state'], value['state'])}"
+
     def problems(self, value) -> list[str]:
         if value["channel"] not in get_channels():
             return [_("The channel this criterion names is no longer available.")]
@@ -154,6 +180,9 @@ class StatusCriterion(Criterion):
     def to_q(self, value) -> Q:
         return Q(status=value["status"])
 
+    def summary(self, value) -> str:
+        return _("status %(status)s") % {"status": ContactStatus(value["status"]).label}
+
     class Meta:
         label = _("Status")
         icon = "tick-inverse"
@@ -164,6 +193,9 @@ class EmailDomainCriterion(Criterion):
 
     def to_q(self, value) -> Q:
         return Q(email__endswith="@" + value["domain"].strip().lstrip("@").lower())
+
+    def summary(self, value) -> str:
+        return _("email at %(domain)s") % {"domain": value["domain"].strip().lstrip("@")}
 
     class Meta:
         label = _("Email domain")
@@ -177,6 +209,9 @@ class LocaleCriterion(Criterion):
         locale = value["locale"].strip()
         return Q(locale__iexact=locale) | Q(locale__istartswith=locale + "-")
 
+    def summary(self, value) -> str:
+        return _("locale %(locale)s") % {"locale": value["locale"].strip()}
+
     class Meta:
         label = _("Locale")
         icon = "globe"
@@ -188,6 +223,9 @@ class NameCriterion(Criterion):
     def to_q(self, value) -> Q:
         text = value["text"].strip()
         return Q(first_name__icontains=text) | Q(last_name__icontains=text)
+
+    def summary(self, value) -> str:
+        return _("name contains “%(text)s”") % {"text": value["text"].strip()}
 
     class Meta:
         label = _("Name")
@@ -221,6 +259,12 @@ class CreatedCriterion(Criterion):
         start = timezone.make_aware(datetime.datetime.combine(value["date"], datetime.time.min))
         return Q(created_at__lt=start) if value["mode"] == "before" else Q(created_at__gte=start)
 
+    def summary(self, value) -> str:
+        if value["mode"] == "within":
+            return _("created within the last %(days)s days") % {"days": value["days"]}
+        mode = _choice_label(self.child_blocks["mode"], value["mode"])
+        return f"{mode} {value['date'].isoformat()}"
+
     class Meta:
         label = _("Created")
         icon = "date"
@@ -252,6 +296,10 @@ class CustomDataCriterion(Criterion):
         lookup = IContains if value["operator"] == "contains" else Exact
         return Q(lookup(text, value["value"]))
 
+    def summary(self, value) -> str:
+        operator = _choice_label(self.child_blocks["operator"], value["operator"])
+        return f"{value['key']} {operator} “{value['value']}”"
+
     class Meta:
         label = _("Custom data")
         icon = "code"
@@ -269,6 +317,10 @@ class SegmentCriterion(Criterion):
 
         member = Q(_exists(SegmentMember, segment=value["segment"]))
         return ~member if value["mode"] == "not_member" else member
+
+    def summary(self, value) -> str:
+        mode = _choice_label(self.child_blocks["mode"], value["mode"])
+        return f"{mode} {_names([value['segment']])}"
 
     def problems(self, value) -> list[str]:
         if value["segment"] is None:
@@ -306,6 +358,17 @@ class FormSubmittedCriterion(Criterion):
         if value["days"]:
             conditions["created_at__gte"] = timezone.now() - datetime.timedelta(days=value["days"])
         return Q(_exists(FormSubmission, **conditions))
+
+    def summary(self, value) -> str:
+        text = _("submitted a form")
+        if pages := _names(value["pages"]):
+            text = _("%(submitted)s on %(pages)s") % {"submitted": text, "pages": pages}
+        if value["days"]:
+            text = _("%(submitted)s within the last %(days)s days") % {
+                "submitted": text,
+                "days": value["days"],
+            }
+        return text
 
     def problems(self, value) -> list[str]:
         if any(page is None for page in value["pages"]):
@@ -370,3 +433,24 @@ class CriteriaField(StreamField):
         name, _, _, kwargs = super().deconstruct()
         kwargs.pop("block_lookup", None)
         return name, "wagtail_preferences.criteria.CriteriaField", [], kwargs
+
+
+def load_criteria(streams) -> None:
+    """Convert the criteria of many segments at once (``StreamValue``s of ``CriteriaField``).
+
+    Each kind of criterion is converted in one go for all of them, so a list of segments
+    reads each kind of chosen object (preferences, categories, pages, …) once, however long
+    the list.
+    """
+    pending = defaultdict(list)
+    for stream in streams:
+        for index, raw in enumerate(stream._raw_data):
+            if stream._bound_blocks[index] is None:
+                pending[raw["type"]].append((stream, index, raw))
+    # What StreamValue._prefetch_blocks does within one stream, done across streams: its
+    # cache of converted children is filled, so reading the criteria later queries nothing.
+    for kind, items in pending.items():
+        block = items[0][0].stream_block.child_blocks[kind]
+        values = block.bulk_to_python([raw["value"] for _stream, _index, raw in items])
+        for (stream, index, raw), value in zip(items, values, strict=True):
+            stream._bound_blocks[index] = StreamValue.StreamChild(block, value, id=raw.get("id"))

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 
 from . import tokens
 from .conf import get_setting
@@ -67,6 +68,12 @@ def site_name() -> str:
     return (site and site.site_name) or getattr(settings, "WAGTAIL_SITE_NAME", "")
 
 
+def link_life(setting: str) -> dict:
+    """How long an emailed link works (``max_age``) and until when (``expires_at``)."""
+    max_age = get_setting(setting)
+    return {"max_age": max_age, "expires_at": timezone.now() + max_age}
+
+
 def build(
     name: str, contact: Contact, base_url: str, context: dict, *, to: str | None = None
 ) -> EmailMultiAlternatives:
@@ -110,7 +117,7 @@ def send_confirmation(submission: FormSubmission, base_url: str) -> None:
             "confirmation_url": confirmation_url(submission, base_url),
             "preferences": submission.chosen("preferences"),
             "categories": submission.chosen("categories"),
-            "max_age": get_setting("CONFIRMATION_LINK_MAX_AGE"),
+            **link_life("CONFIRMATION_LINK_MAX_AGE"),
         },
     ).send()
 
@@ -123,7 +130,7 @@ def send_manage_link(contact: Contact, base_url: str) -> None:
         base_url,
         {
             "manage_url": manage_url(contact, base_url),
-            "max_age": get_setting("MANAGE_LINK_MAX_AGE"),
+            **link_life("MANAGE_LINK_MAX_AGE"),
         },
     ).send()
 
@@ -136,7 +143,7 @@ def send_email_change(contact: Contact, new_email: str, base_url: str) -> None:
         base_url,
         {
             "confirm_url": email_change_url(contact, new_email, base_url),
-            "max_age": get_setting("CONFIRMATION_LINK_MAX_AGE"),
+            **link_life("CONFIRMATION_LINK_MAX_AGE"),
         },
         to=new_email,
     ).send()

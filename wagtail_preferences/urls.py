@@ -21,6 +21,11 @@ urlpatterns = [
         name="confirm_email_change",
     ),
     path("unsubscribe/<str:token>/", unsubscribe.unsubscribe, name="unsubscribe"),
+    path(
+        "unsubscribe/<str:token>/reason/",
+        unsubscribe.unsubscribe_reason,
+        name="unsubscribe_reason",
+    ),
     path("link/", links.request_link, name="request_link"),
     path("forget/", links.forget, name="forget"),
     path("forgotten/", links.forgotten, name="forgotten"),

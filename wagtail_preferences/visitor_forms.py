@@ -14,7 +14,16 @@ from django.utils.translation import gettext_lazy as _
 from . import identity, services
 from .caching import mark_personalised
 from .conf import get_setting
-from .models import Category, CategoryChoice, Contact, ContactStatus, Preference, Segment
+from .models import (
+    Category,
+    CategoryChoice,
+    Contact,
+    ContactStatus,
+    LeavingReason,
+    Preference,
+    Segment,
+)
+from .models.feedback import COMMENT_MAX_LENGTH
 
 STARTED_SALT = "wagtail_preferences.form-started"
 #: A form older than this is refused: its page has been open for a day.
@@ -238,3 +247,19 @@ class LinkRequestForm(StrangerProofForm):
 
     checks_fill_time = False
     email = email_field()
+
+
+class UnsubscribeReasonForm(forms.Form):
+    """ "Why are you leaving?", asked once the unsubscribe is done; answering is optional."""
+
+    reason = forms.ChoiceField(
+        label=_("Why are you leaving?"),
+        choices=LeavingReason.choices,
+        widget=forms.RadioSelect,
+    )
+    comment = forms.CharField(
+        label=_("Anything else you would like to tell us?"),
+        required=False,
+        max_length=COMMENT_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )

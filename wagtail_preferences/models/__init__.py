@@ -9,6 +9,7 @@ from .contacts import (
     normalise_email,
 )
 from .email_changes import EmailChange
+from .feedback import LeavingReason, UnsubscribeReason
 from .interests import Category, Preference
 from .paths import ChangePath
 from .ratelimits import RateLimitCounter
@@ -44,6 +45,7 @@ __all__ = [
     "ImportRowError",
     "ImportRun",
     "ImportStatus",
+    "LeavingReason",
     "LegalBasis",
     "MatchRule",
     "Preference",
@@ -54,5 +56,6 @@ __all__ = [
     "SegmentMember",
     "SegmentOptOut",
     "SubmissionStatus",
+    "UnsubscribeReason",
     "normalise_email",
 ]

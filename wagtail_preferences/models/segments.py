@@ -85,6 +85,10 @@ class Segment(Interest):
             ),
         ]
 
+    def criteria_summary(self) -> list[str]:
+        """What each criterion is, in a few words: "holds any of Products", "status Confirmed"."""
+        return [str(criterion.block.summary(criterion.value)) for criterion in self.criteria]
+
     def condition(self) -> Q:
         """The criteria as one condition on contacts; matches nobody without criteria."""
         conditions = [criterion.block.to_q(criterion.value) for criterion in self.criteria]

@@ -13,6 +13,11 @@ def manage_page_default(part: str) -> bool:
     return get_setting("MANAGE_PAGE")[part]
 
 
+def ask_reason_default() -> bool:
+    """A new site's setting: ``WAGTAIL_PREFERENCES["ASK_UNSUBSCRIBE_REASON"]``."""
+    return get_setting("ASK_UNSUBSCRIBE_REASON")
+
+
 def _shows(part: str, label, help_text=""):
     return models.BooleanField(
         label, default=partial(manage_page_default, part), help_text=help_text
@@ -44,7 +49,15 @@ class PreferencePageSettings(BaseSiteSetting):
         _("show preference settings on unsubscribe"),
         _(
             "An unsubscribe link opens the manage-preferences page, with the unsubscribe "
-            "button on top. Off: it opens a short page that only asks to confirm."
+            "button on top, so that visitors may choose fewer messages instead. Off: it "
+            "opens a short page that only asks to confirm."
+        ),
+    )
+    ask_unsubscribe_reason = models.BooleanField(
+        _("ask why visitors leave"),
+        default=ask_reason_default,
+        help_text=_(
+            "After unsubscribing, visitors may say why (optional). The overview counts the answers."
         ),
     )
 
@@ -62,6 +75,7 @@ class PreferencePageSettings(BaseSiteSetting):
             heading=_("The manage-preferences page shows"),
         ),
         FieldPanel("show_on_unsubscribe"),
+        FieldPanel("ask_unsubscribe_reason"),
     ]
 
     class Meta:

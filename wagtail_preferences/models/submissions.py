@@ -3,6 +3,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from ..clock import local_time
 from .contacts import Contact
 
 
@@ -78,7 +79,7 @@ class FormSubmission(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.form_label or self.page_title} ({self.created_at:%Y-%m-%d %H:%M})"
+        return f"{self.form_label or self.page_title} ({local_time(self.created_at)})"
 
     @property
     def reference(self) -> str:

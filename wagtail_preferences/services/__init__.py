@@ -17,6 +17,7 @@ from .contacts import (
     update_details,
 )
 from .deletion import release_category, release_preference
+from .feedback import record_unsubscribe_reason
 from .origin import Origin
 from .preferences import (
     add_preference_pairs,
@@ -64,6 +65,7 @@ __all__ = [
     "choices_summary",
     "confirm_submission",
     "record_submission",
+    "record_unsubscribe_reason",
     "request_resubscription",
     "unsubscribe",
     "create_contacts",

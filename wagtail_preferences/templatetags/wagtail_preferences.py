@@ -7,6 +7,8 @@ the response as personalised, so that shared caches keep it per visitor.
 
 ``{% visitor_head %}`` and ``{% visitor_stylesheet %}`` add the visitor pages' robots tag and
 stylesheet, once per page however many templates ask for them.
+
+``{{ value|local_time }}`` shows a time in the site's time zone, saying which.
 """
 
 from django import template
@@ -14,7 +16,7 @@ from django.templatetags.static import static
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
-from .. import identity
+from .. import clock, identity
 from ..caching import mark_personalised
 from ..identity import current_profile
 
@@ -113,3 +115,9 @@ def visitor_head(context):
     again at the top of the content block; the second use adds nothing if the first did."""
     robots = '<meta name="robots" content="noindex">' if _first_time(context, "robots") else ""
     return mark_safe(robots) + visitor_stylesheet(context)  # noqa: S308 (a constant)
+
+
+@register.filter
+def local_time(value, format_name="DATETIME_FORMAT"):
+    """``{{ event.created_at|local_time }}``: in the site's time zone, saying which."""
+    return clock.local_time(value, format_name)

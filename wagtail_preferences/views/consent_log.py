@@ -3,11 +3,12 @@ from django import forms
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
-from wagtail.admin.ui.tables import Column, DateColumn, TitleColumn
+from wagtail.admin.ui.tables import Column, TitleColumn
 from wagtail.admin.viewsets.model import ModelViewSet
 
 from ..filters import ContactEmailFilter
 from ..models import ChangePath, ConsentEvent, ConsentSubject
+from .columns import LocalTimeColumn
 from .contacts import ContactViewSet
 from .mixins import ContactRowsIndexView, OffersViewPermission, ReadOnlyViewSet
 
@@ -40,7 +41,7 @@ class ConsentEventViewSet(OffersViewPermission, ReadOnlyViewSet, ModelViewSet):
     filterset_class = ConsentEventFilterSet
     default_ordering = "-created_at"
     list_display = [
-        DateColumn("created_at", label=_("When"), sort_key="created_at"),
+        LocalTimeColumn("created_at", label=_("When")),
         TitleColumn(
             "contact",
             label=_("Contact"),

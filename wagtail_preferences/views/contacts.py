@@ -3,17 +3,19 @@ from django.urls import path
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel, ObjectList, TabbedInterface
-from wagtail.admin.ui.tables import Column, DateColumn, RelatedObjectsColumn
+from wagtail.admin.ui.tables import Column, RelatedObjectsColumn
 from wagtail.admin.views import generic
 from wagtail.admin.viewsets.model import ModelViewSet
 
 from ..admin_forms import ContactForm
+from ..clock import local_time
 from ..conf import get_setting
 from ..filters import ContactFilterSet
-from ..models import Contact, Preference
+from ..models import Contact, Preference, UnsubscribeReason
 from ..paginators import CappedCountPaginator
 from ..panels import ConsentHistoryPanel, SegmentMembershipPanel
 from ..services import Origin
+from .columns import InspectInWordsMixin, LocalTimeColumn
 from .exports import ContactExportView, ExportsContacts
 from .mixins import OffersViewPermission, WithoutGenericExport
 
@@ -56,6 +58,15 @@ class ContactEditView(OriginFromRequestMixin, generic.EditView):
     pass
 
 
+class ContactInspectView(InspectInWordsMixin, generic.InspectView):
+    def get_unsubscribe_reason_display_value(self):
+        answer = UnsubscribeReason.objects.filter(contact=self.object).first()
+        if answer is None:
+            return "—"
+        text = f"{answer.get_reason_display()} ({local_time(answer.answered_at)})"
+        return f"{text}: “{answer.comment}”" if answer.comment else text
+
+
 class ContactDeleteView(generic.DeleteView):
     @property
     def confirmation_message(self):
@@ -81,6 +92,7 @@ class ContactViewSet(OffersViewPermission, ModelViewSet):
     copy_view_enabled = False
     add_to_reference_index = False
     inspect_view_enabled = True
+    inspect_view_class = ContactInspectView
     inspect_view_fields = [
         "email",
         "first_name",
@@ -91,13 +103,14 @@ class ContactViewSet(OffersViewPermission, ModelViewSet):
         "preferences",
         "created_at",
         "updated_at",
+        "unsubscribe_reason",
     ]
     list_display = [
         "email",
         Column("full_name", label=_("Name"), sort_key="last_name"),
         Column("get_status_display", label=_("Status"), sort_key="status"),
         RelatedObjectsColumn("preferences", label=_("Preferences")),
-        DateColumn("created_at", label=_("Created"), sort_key="created_at"),
+        LocalTimeColumn("created_at", label=_("Created")),
     ]
 
     edit_handler = TabbedInterface(

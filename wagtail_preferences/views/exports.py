@@ -9,13 +9,14 @@ from django.utils.functional import cached_property
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin import messages
-from wagtail.admin.ui.tables import Column, DateColumn
+from wagtail.admin.ui.tables import Column
 from wagtail.admin.views import generic
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.admin.widgets import Button
 
 from .. import exports
 from ..models import ContactExport, ExportPath
+from .columns import LocalTimeColumn
 from .mixins import OffersViewPermission, ReadOnlyViewSet, WithoutGenericExport
 
 # Parameters of a listing's URL that change how it shows, not which contacts it holds nor
@@ -151,7 +152,7 @@ class ContactExportViewSet(OffersViewPermission, ReadOnlyViewSet, ModelViewSet):
     menu_label = _("Exports")
     inspect_view_enabled = False
     list_display = [
-        DateColumn("created_at", label=_("When"), sort_key="created_at"),
+        LocalTimeColumn("created_at", label=_("When")),
         Column("created_by_label", label=_("Exported by")),
         Column("description", label=_("What")),
         Column("file_format", label=_("Format")),

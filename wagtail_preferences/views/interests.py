@@ -9,6 +9,7 @@ from .. import services
 from ..compat import listing_menu_item
 from ..exports import FORMATS
 from ..models import Category, Contact, Preference
+from .choosers import VisibleItemsChooserViewSet
 from .contacts import ContactViewSet
 from .mixins import OffersViewPermission, WithoutGenericExport
 
@@ -136,10 +137,14 @@ class CategoryDeleteView(InterestDeleteView):
 
 
 class InterestViewSet(OffersViewPermission, SnippetViewSet):
-    """What the preference and category snippets share; the form shows every model field."""
+    """What the preference, category and segment snippets share; the form shows every model
+    field."""
 
     sort_order_field = "sort_order"
     copy_view_enabled = False
+    chooser_viewset_class = VisibleItemsChooserViewSet
+    # Listed under "Preference center" (a plain ViewSetGroup), so not in the "Snippets" menu.
+    menu_item_is_registered = True
 
 
 class PreferenceViewSet(InterestViewSet):

@@ -1,3 +1,4 @@
+from django.db.models import Count
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
@@ -7,7 +8,14 @@ from wagtail.admin.viewsets.base import ViewSet
 
 from ..compat import permission_policy_for
 from ..conf import get_setting
-from ..models import Category, ConsentEvent, Contact, Preference
+from ..models import (
+    Category,
+    ConsentEvent,
+    Contact,
+    LeavingReason,
+    Preference,
+    UnsubscribeReason,
+)
 
 ANY_CONTACT_PERMISSION = ["add", "change", "delete", "view"]
 
@@ -17,6 +25,14 @@ class AdminPage(WagtailAdminTemplateMixin):
 
     def get_breadcrumbs_items(self):
         return [*self.breadcrumbs_items, {"url": "", "label": self.get_page_title()}]
+
+
+def leaving_reason_counts() -> list[tuple[str, int]]:
+    """Every reason to leave, with how many contacts gave it (their comments stay out)."""
+    counts = dict(
+        UnsubscribeReason.objects.order_by().values_list("reason").annotate(count=Count("pk"))
+    )
+    return [(label, counts.get(value, 0)) for value, label in LeavingReason.choices]
 
 
 class OverviewView(PermissionCheckedMixin, AdminPage, TemplateView):
@@ -36,6 +52,7 @@ class OverviewView(PermissionCheckedMixin, AdminPage, TemplateView):
         context["contact_count"] = Contact.objects.count()
         context["preferences"] = Preference.objects.with_contact_count()
         context["categories"] = Category.objects.with_opt_out_count()
+        context["leaving_reasons"] = leaving_reason_counts()
         context["can_view_log"] = self.request.user.has_perm(
             "wagtail_preferences.view_consentevent"
         )

@@ -15,7 +15,8 @@ from wagtail.snippets.views.snippets import IndexView
 
 from .. import services
 from ..compat import listing_menu_item
-from ..models import Preference, Segment
+from ..criteria import load_criteria
+from ..models import MatchRule, Preference, Segment
 from ..tasks import change_preference_for_segment
 from .interests import ContactsLinksColumn, ExportMenuMixin, InterestDeleteView, InterestViewSet
 from .mixins import WithoutGenericExport
@@ -26,6 +27,11 @@ class SegmentIndexView(ExportMenuMixin, WithoutGenericExport, IndexView):
 
     def get_base_queryset(self):
         return super().get_base_queryset().with_member_count()
+
+    def get_context_data(self, *args, **kwargs):
+        context = super().get_context_data(*args, **kwargs)
+        load_criteria(segment.criteria for segment in context["object_list"])
+        return context
 
     def get_list_more_buttons(self, instance):
         buttons = super().get_list_more_buttons(instance)
@@ -39,14 +45,17 @@ class SegmentIndexView(ExportMenuMixin, WithoutGenericExport, IndexView):
         return buttons
 
 
-class CriteriaStateColumn(Column):
-    """Invalid criteria say why; valid ones say when the segment was last refreshed."""
+class CriteriaColumn(Column):
+    """What the criteria are, in short; invalid ones also say why, valid ones when the
+    segment was last refreshed."""
 
-    cell_template_name = "wagtail_preferences/admin/tables/criteria_state_cell.html"
+    cell_template_name = "wagtail_preferences/admin/tables/criteria_cell.html"
 
     def get_cell_context_data(self, instance, parent_context):
         context = super().get_cell_context_data(instance, parent_context)
         context["problems"] = instance.criteria_problems()
+        separator = _(" or ") if instance.match == MatchRule.ANY else " · "
+        context["summary"] = separator.join(instance.criteria_summary())
         context["refreshed_at"] = instance.refreshed_at
         return context
 
@@ -208,7 +217,7 @@ class SegmentViewSet(InterestViewSet):
         "name",
         Column("get_match_display", label=_("Match")),
         ContactsLinksColumn("member_count", label=_("Members"), filter_param="segment"),
-        CriteriaStateColumn("criteria", label=_("Criteria")),
+        CriteriaColumn("criteria", label=_("Criteria")),
     ]
     panels = [
         FieldPanel("name"),

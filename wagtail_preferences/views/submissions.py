@@ -2,11 +2,13 @@ import django_filters
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
-from wagtail.admin.ui.tables import Column, DateColumn, TitleColumn
+from wagtail.admin.ui.tables import Column, TitleColumn
+from wagtail.admin.views import generic
 from wagtail.admin.viewsets.model import ModelViewSet
 
 from ..filters import ContactEmailFilter
 from ..models import FormSubmission, SubmissionStatus
+from .columns import InspectInWordsMixin, LocalTimeColumn, LocalTimeTitleColumn
 from .contacts import ContactViewSet
 from .mixins import ContactRowsIndexView, OffersViewPermission, ReadOnlyViewSet
 
@@ -21,6 +23,10 @@ class FormSubmissionFilterSet(WagtailFilterSet):
         fields = ["status", "created_at"]
 
 
+class FormSubmissionInspectView(InspectInWordsMixin, generic.InspectView):
+    pass
+
+
 class FormSubmissionViewSet(OffersViewPermission, ReadOnlyViewSet, ModelViewSet):
     """What visitors sent through forms, with the consent text they saw: read-only proof."""
 
@@ -33,6 +39,7 @@ class FormSubmissionViewSet(OffersViewPermission, ReadOnlyViewSet, ModelViewSet)
     filterset_class = FormSubmissionFilterSet
     default_ordering = "-created_at"
     inspect_view_enabled = True
+    inspect_view_class = FormSubmissionInspectView
     inspect_view_fields = [
         "contact",
         "created_at",
@@ -52,7 +59,7 @@ class FormSubmissionViewSet(OffersViewPermission, ReadOnlyViewSet, ModelViewSet)
         "confirmation_user_agent",
     ]
     list_display = [
-        TitleColumn(
+        LocalTimeTitleColumn(
             "created_at",
             label=_("Sent"),
             get_url=lambda s: reverse("preference_center_submissions:inspect", args=[s.pk]),
@@ -65,5 +72,5 @@ class FormSubmissionViewSet(OffersViewPermission, ReadOnlyViewSet, ModelViewSet)
         Column("form_label", label=_("Form")),
         Column("page_title", label=_("Page")),
         Column("get_status_display", label=_("Status"), sort_key="status"),
-        DateColumn("confirmed_at", label=_("Confirmed"), sort_key="confirmed_at"),
+        LocalTimeColumn("confirmed_at", label=_("Confirmed")),
     ]
