@@ -76,10 +76,10 @@ def check_upload(name: str, content: bytes) -> dict:
 
 
 def mapping_page() -> dict:
+    from django.contrib.auth import get_user_model
     from django.test import Client
     from django.urls import reverse
 
-    from tests.factories import UserFactory
     from wagtail_preferences.conf import get_setting
     from wagtail_preferences.models import ImportRun
 
@@ -87,7 +87,10 @@ def mapping_page() -> dict:
     header = wide_header(columns)
     content = header + b"ann@example.com" + b",x" * columns + b"\n"
     client = Client()
-    client.force_login(UserFactory(superuser=True))
+    user, _ = get_user_model().objects.get_or_create(
+        username="bench-importer", defaults={"is_staff": True, "is_superuser": True}
+    )
+    client.force_login(user)
     ImportRun.objects.all().delete()
     upload = io.BytesIO(content)
     upload.name = "wide.csv"
@@ -136,8 +139,10 @@ def main() -> None:
         queue = context.Queue()
         process = context.Process(target=run_case, args=(case, arguments, queue))
         process.start()
-        result = queue.get()
         process.join()
+        if process.exitcode:
+            sys.exit(f"{label}: the case failed (exit code {process.exitcode}).")
+        result = queue.get()
         results[label] = result
         size = f"{result['input_mb']:.1f}" if result["input_mb"] is not None else "-"
         print(
