@@ -10,6 +10,7 @@ import datetime
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.waiting import eventually
 from tests.factories import CategoryFactory, PreferenceFactory
 from tests.testapp.models import FormPage
 from tests.visitor_helpers import confirmation_path, form_page
@@ -113,6 +114,8 @@ def test_an_editor_publishes_a_form_and_a_visitor_subscribes_manages_and_leaves(
     expect(signup.get_by_role("status")).to_contain_text("Please check your inbox")
     screenshot(page, "visitor-2-check-inbox")
 
+    # The sign-up is recorded, and its email sent, after the answer (decision 0009).
+    eventually(lambda: mailoutbox)
     contact = Contact.objects.get()
     assert (contact.email, contact.status, contact.first_name) == (
         EMAIL,

@@ -235,7 +235,7 @@ def test_the_policy_check_sees_what_the_browser_refuses(page, signup_page):
 def test_the_documented_theme_colours_keep_every_text_readable(page, screenshot, fx):
     """The developer guide's example: brand colours, and lighter ones for a dark theme."""
     theme = docs_example("developer-guide.md", "css", "### Styles")
-    for name in ("manage", "form-errors"):
+    for name in ("form-errors", "manage"):  # the manage page recognises the visitor
         expect(page.locator("main")).to_contain_text(PAGES[name](page, fx))
         page.wait_for_load_state("load")
         page.add_style_tag(content=theme)
