@@ -129,6 +129,22 @@ class TestConfirmationEmail:
         assert "<li>Products</li>" in html
         assert "The link works for 7 days." in text
 
+    def test_it_says_what_will_be_sent_and_what_will_not(
+        self, smtp, django_capture_on_commit_callbacks, products
+    ):
+        news, offers = CategoryFactory(name="News"), CategoryFactory(name="Offers")
+        client = Client()
+        form = VisitorForm.of(client, form_page(preferences=[products], categories=[news, offers]))
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(SUBMIT_URL, form.data(preferences=[products], categories=[news]))
+
+        text, html = parts(smtp.messages[0])
+        text = text.replace("\r\n", "\n")
+        assert "You are interested in:\n- Products\n" in text
+        assert "We will send you:\n- News\n" in text
+        assert "We will not send you:\n- Offers\n" in text
+        assert "<p>We will not send you:</p>\r\n<ul><li>Offers</li></ul>" in html
+
     def test_the_confirmation_link_works(self, smtp, subscribe, products):
         subscribe(preferences=[products])
         text, html = parts(smtp.messages[0])

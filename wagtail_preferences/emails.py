@@ -15,6 +15,7 @@ from django.utils import timezone
 from . import tokens
 from .conf import get_setting
 from .models import Contact, FormSubmission
+from .services import choices_summary
 from .tokens import UnsubscribeScope
 
 
@@ -115,8 +116,7 @@ def send_confirmation(submission: FormSubmission, base_url: str) -> None:
         {
             "submission": submission,
             "confirmation_url": confirmation_url(submission, base_url),
-            "preferences": submission.chosen("preferences"),
-            "categories": submission.chosen("categories"),
+            "summary": choices_summary(submission),
             **link_life("CONFIRMATION_LINK_MAX_AGE"),
         },
     ).send()
