@@ -180,7 +180,7 @@ class TestOneClock:
         html = admin_client.get(reverse(f"{SUBMISSIONS}:inspect", args=[sent.pk])).content
         fields = dict(re.findall(r"<dt>([^<]+)</dt>\s*<dd>\s*([^<]*?)\s*</dd>", html.decode()))
 
-        assert fields["Sent by the contact"] == "No"
+        assert fields["Recognised as the contact"] == "No"
         assert fields["Double opt-in"] == "Yes"
         assert fields["Created the contact"] == "Yes"
         assert "False" not in fields.values()
@@ -192,4 +192,4 @@ class TestOneClock:
         html = admin_client.get(reverse(f"{SUBMISSIONS}:inspect", args=[sent.pk])).content
         fields = dict(re.findall(r"<dt>([^<]+)</dt>\s*<dd>\s*([^<]*?)\s*</dd>", html.decode()))
 
-        assert fields["Sent by the contact"] == "Yes"
+        assert fields["Recognised as the contact"] == "Yes"

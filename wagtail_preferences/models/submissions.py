@@ -41,7 +41,7 @@ class FormSubmission(models.Model):
     consent_text = models.TextField(_("consent text shown"), blank=True)
     double_opt_in = models.BooleanField(_("double opt-in"), default=True)
     identified = models.BooleanField(
-        _("sent by the contact"),
+        _("recognised as the contact"),
         default=False,
         help_text=_("The visitor was recognised as this contact (signed link, cookie or login)."),
     )
