@@ -159,11 +159,6 @@ class TestDatabase(CounterContract):
 
 
 @pytest.mark.postgres
-@pytest.mark.skipif(
-    connection.vendor == "sqlite",
-    reason="SQLite cannot run concurrent writers (the test database is in memory); "
-    "the PostgreSQL run covers this test",
-)
 @pytest.mark.django_db(transaction=True)
 class TestDatabaseAtOnce:
     @pytest.mark.parametrize("round_", range(2))
