@@ -3,6 +3,7 @@ import threading
 import pytest
 from django.db import connection
 
+from tests.threads import at_once
 from wagtail_preferences import services, signals
 from wagtail_preferences.models import ChangePath, ConsentEvent, Contact
 
@@ -84,30 +85,15 @@ def test_identical_manage_page_saves_at_once_log_each_change_once():
         "channels-preferred": "email",
     }
     origin = services.Origin(path=ChangePath.SELF_SERVICE, reference="race")
-    barrier = threading.Barrier(saves)
-    lock = threading.Lock()
-    errors = []
 
-    def save():
-        try:
-            # Each page was opened, and its form checked, before any is saved.
-            form = ManagePreferencesForm(Contact.objects.get(pk=contact.pk), shows, data=data)
-            assert form.is_valid(), form.errors
-            barrier.wait(timeout=30)
-            form.save(origin)
-        except Exception as error:
-            with lock:
-                errors.append(error)
-        finally:
-            connection.close()
+    def open_page():
+        # Each page was opened, and its form checked, before any is saved.
+        form = ManagePreferencesForm(Contact.objects.get(pk=contact.pk), shows, data=data)
+        assert form.is_valid(), form.errors
+        return lambda: form.save(origin)
 
-    threads = [threading.Thread(target=save) for _ in range(saves)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
+    at_once(open_page, saves)
 
-    assert errors == []
     logged = ConsentEvent.objects.filter(contact=contact, subject=ConsentSubject.CHANNEL)
     assert sorted(logged.values_list("subject_label", "field", "old_value", "new_value")) == [
         ("email", "frequency", None, [2, "week"]),

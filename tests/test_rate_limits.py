@@ -5,18 +5,17 @@ import os
 import shutil
 import socket
 import subprocess
-import threading
 import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
 from django.core.cache import caches
-from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
 from tests.link_fixtures import link_request_data, pending_submission
+from tests.threads import at_once
 from tests.visitor_helpers import VisitorForm, form_page, manage_path
 from wagtail_preferences import ratelimit, services, tokens
 from wagtail_preferences.exceptions import RateLimited
@@ -63,34 +62,15 @@ def passed(attempts: int, key: str = "ann@example.com") -> int:
 
 def passed_at_once(key: str = "race@example.com") -> int:
     """How many of ``THREADS`` attempts started at the same moment pass."""
-    barrier = threading.Barrier(THREADS)
-    lock = threading.Lock()
-    results, errors = [], []
 
     def attempt():
         try:
-            barrier.wait(timeout=30)
-            try:
-                ratelimit.hit("form_per_email", key)
-                outcome = True
-            except RateLimited:
-                outcome = False
-            with lock:
-                results.append(outcome)
-        except Exception as error:
-            with lock:
-                errors.append(error)
-        finally:
-            connection.close()
+            ratelimit.hit("form_per_email", key)
+        except RateLimited:
+            return False
+        return True
 
-    threads = [threading.Thread(target=attempt) for _ in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert errors == []
-    assert len(results) == THREADS
-    return results.count(True)
+    return at_once(lambda: attempt, THREADS).count(True)
 
 
 class CounterContract:
