@@ -40,7 +40,7 @@ if __package__ in (None, ""):
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from bench.environment import BENCH_DIR, ROOT_DIR
-from wagtail_preferences.imports.columns import COLUMNS
+from wagtail_preferences.transfers.imports.columns import COLUMNS
 
 RESULTS_DIR = os.path.join(BENCH_DIR, "results")
 # The import runs' files live in the storage of bench.settings (MEDIA_ROOT).
@@ -273,9 +273,9 @@ class Measure:
 
 
 def new_run(path: str, name: str):
-    from wagtail_preferences.imports.columns import default_mapping
     from wagtail_preferences.models import ImportMode, ImportRun, LegalBasis
-    from wagtail_preferences.spreadsheets import open_table
+    from wagtail_preferences.transfers.imports.columns import default_mapping
+    from wagtail_preferences.transfers.spreadsheets import open_table
 
     with open(path, "rb") as file:
         header = open_table(file).header
@@ -295,7 +295,7 @@ def new_run(path: str, name: str):
 
 
 def run_ours(args, measure: Measure) -> dict:
-    from wagtail_preferences.imports.runner import ImportRunner
+    from wagtail_preferences.transfers.imports.runner import ImportRunner
 
     empty_database()
     run = new_run(args.file, args.file_name)
@@ -327,7 +327,7 @@ def run_counts(run) -> dict:
 
 
 def run_round_trip(args, measure: Measure) -> dict:
-    from wagtail_preferences.imports.runner import ImportRunner
+    from wagtail_preferences.transfers.imports.runner import ImportRunner
 
     before = stored()
     run = new_run(export_path(args), export_name(args))
@@ -359,10 +359,10 @@ def export_path(args) -> str:
 
 
 def run_export(args, measure: Measure) -> dict:
-    from wagtail_preferences import exports
-    from wagtail_preferences.imports.columns import COLUMNS
     from wagtail_preferences.models import Contact
-    from wagtail_preferences.spreadsheets import csv_lines
+    from wagtail_preferences.transfers import exports
+    from wagtail_preferences.transfers.imports.columns import COLUMNS
+    from wagtail_preferences.transfers.spreadsheets import csv_lines
 
     header = getattr(exports, "HEADER", None) or list(COLUMNS)
     lines = 0

@@ -66,7 +66,7 @@ def commas(megabytes: int) -> bytes:
 def check_upload(name: str, content: bytes) -> dict:
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from wagtail_preferences.imports.forms import ImportUploadForm
+    from wagtail_preferences.admin.import_forms import ImportUploadForm
 
     started = time.perf_counter()
     form = ImportUploadForm(data={"mode": "add"}, files={"file": SimpleUploadedFile(name, content)})

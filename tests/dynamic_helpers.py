@@ -8,8 +8,8 @@ contact)`` makes the test client's browser recognised as ``contact``.
 import re
 
 from tests.visitor_helpers import form_page
-from wagtail_preferences import tokens
 from wagtail_preferences.conf import get_setting
+from wagtail_preferences.identity import tokens
 
 
 def condition(rule="any", preferences=(), category=None, segment=None) -> dict:

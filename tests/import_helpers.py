@@ -6,9 +6,9 @@ from pathlib import Path
 from django.core.files import File
 from django.core.files.base import ContentFile
 
-from wagtail_preferences.imports.columns import default_mapping
 from wagtail_preferences.models import ImportRun, LegalBasis
-from wagtail_preferences.spreadsheets import open_table
+from wagtail_preferences.transfers.imports.columns import default_mapping
+from wagtail_preferences.transfers.spreadsheets import open_table
 
 
 def csv_text(*rows) -> str:

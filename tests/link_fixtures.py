@@ -10,7 +10,8 @@ from django.urls import reverse
 from wagtail.models import Site
 
 from tests.visitor_helpers import site_root, started_long_ago
-from wagtail_preferences import services, tokens
+from wagtail_preferences import services
+from wagtail_preferences.identity import tokens
 from wagtail_preferences.models import (
     ChangePath,
     ConsentEvent,

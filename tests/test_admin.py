@@ -19,6 +19,7 @@ from tests.factories import (
 )
 from tests.segment_factories import SegmentFactory
 from wagtail_preferences import services
+from wagtail_preferences.admin.paginators import CappedCountPaginator
 from wagtail_preferences.models import (
     Category,
     ChangePath,
@@ -30,7 +31,6 @@ from wagtail_preferences.models import (
     Preference,
     Segment,
 )
-from wagtail_preferences.paginators import CappedCountPaginator
 
 pytestmark = pytest.mark.django_db
 

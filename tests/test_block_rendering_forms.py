@@ -17,11 +17,11 @@ from tests.factories import ContactFactory, PreferenceFactory
 from tests.submission_fixtures import held, send
 from tests.testapp.models import FormPage
 from tests.visitor_helpers import VisitorForm, block_keys, form_page, form_value
+from wagtail_preferences.blocks.rendering_context import request_and_page, while_rendering
 from wagtail_preferences.checks import check_block_rendering
-from wagtail_preferences.middleware import PersonalisationMiddleware
+from wagtail_preferences.identity.middleware import PersonalisationMiddleware
 from wagtail_preferences.models import Contact, FormSubmission
-from wagtail_preferences.rendering_context import request_and_page, while_rendering
-from wagtail_preferences.visitor_forms import form_prefix
+from wagtail_preferences.visitors.forms import form_prefix
 
 pytestmark = pytest.mark.django_db
 
@@ -31,7 +31,7 @@ TEMPLATES = {
     "loop": "testapp/body/loop.html",
     "loop_include_block": "testapp/form_page.html",
 }
-MIDDLEWARE = "wagtail_preferences.middleware.PersonalisationMiddleware"
+MIDDLEWARE = "wagtail_preferences.identity.middleware.PersonalisationMiddleware"
 BLIND = "was rendered without the request"
 UNPLACED = "was rendered without its page"
 

@@ -2,7 +2,7 @@
 
 from django import forms
 
-from wagtail_preferences.channel_settings_field import ChannelSettingsField, ChannelSettingsWidget
+from wagtail_preferences.channels.form_field import ChannelSettingsField, ChannelSettingsWidget
 
 
 class ChannelsForm(forms.Form):

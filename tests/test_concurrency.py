@@ -70,8 +70,8 @@ def test_differently_cased_addresses_created_at_once_are_one_contact(round_):
 
 @pytest.mark.django_db(transaction=True)
 def test_identical_manage_page_saves_at_once_log_each_change_once():
-    from wagtail_preferences.manage_form import ManagePreferencesForm
     from wagtail_preferences.models import ConsentSubject, ContactChannel
+    from wagtail_preferences.visitors.manage_form import ManagePreferencesForm
 
     saves = 40
     contact = Contact.objects.create(email="race@example.com", phone="+32470000000")

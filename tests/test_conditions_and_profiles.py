@@ -12,11 +12,16 @@ from tests.factories import (
     PreferenceFactory,
 )
 from tests.segment_factories import SegmentFactory
-from wagtail_preferences import identity, tokens
-from wagtail_preferences.conditions import Condition, Rule, first_match
-from wagtail_preferences.identity import current_profile
+from wagtail_preferences.audience.conditions import Condition, Rule, first_match
+from wagtail_preferences.audience.profiles import (
+    Profile,
+    contact_with_profile,
+    profile_of,
+    profiles_of,
+)
+from wagtail_preferences.identity import resolvers, tokens
+from wagtail_preferences.identity.resolvers import current_profile
 from wagtail_preferences.models import Preference, SegmentMember
-from wagtail_preferences.profiles import Profile, contact_with_profile, profile_of, profiles_of
 
 pytestmark = pytest.mark.django_db
 
@@ -330,7 +335,7 @@ class TestCurrentProfile:
         with django_assert_num_queries(1):
             for _ in range(5):
                 assert current_profile(request).holds(products)
-                assert identity.current_contact(request) == contact
+                assert resolvers.current_contact(request) == contact
 
     def test_a_signed_in_user_linked_to_a_contact_in_one_query(
         self, django_assert_num_queries, django_user_model, products, promotions, segment
@@ -344,7 +349,7 @@ class TestCurrentProfile:
         with django_assert_num_queries(1):
             profile = current_profile(request)
 
-        assert identity.current_contact(request) == contact
+        assert resolvers.current_contact(request) == contact
         assert profile == Profile(
             preferences={products.pk: products.slug},
             categories={promotions.pk: promotions.slug},
@@ -356,7 +361,7 @@ class TestCurrentProfile:
     ):
         contact = ContactFactory(preferences=[products])
         request = self.request()
-        identity.remember(request, HttpResponse(), contact)
+        resolvers.remember(request, HttpResponse(), contact)
 
         with django_assert_num_queries(1):
             for _ in range(3):
@@ -371,15 +376,15 @@ class TestCurrentProfile:
 
     def test_the_preview_profile_replaces_the_visitor(self, products, events):
         request = self.request(ContactFactory(preferences=[products]))
-        setattr(request, identity.PREVIEW_ATTRIBUTE, Profile(preferences={events.pk: "x"}))
+        setattr(request, resolvers.PREVIEW_ATTRIBUTE, Profile(preferences={events.pk: "x"}))
 
         assert current_profile(request).holds(events)
         assert not current_profile(request).holds(products)
-        assert identity.current_contact(request) is None
+        assert resolvers.current_contact(request) is None
 
     def test_an_unknown_visitor_in_preview(self, products):
         request = self.request(ContactFactory(preferences=[products]))
-        setattr(request, identity.PREVIEW_ATTRIBUTE, None)
+        setattr(request, resolvers.PREVIEW_ATTRIBUTE, None)
 
         assert current_profile(request) is None
 

@@ -7,7 +7,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.test import override_settings
 
 from tests.factories import ContactFactory
-from wagtail_preferences.channels import (
+from wagtail_preferences.channels.registry import (
     Channel,
     EmailChannel,
     SMSChannel,
@@ -22,11 +22,11 @@ from wagtail_preferences.checks import (
     check_urls_included,
 )
 from wagtail_preferences.conf import DEFAULTS, VALIDATORS, get_setting, parse_rate
-from wagtail_preferences.emails import base_url_of
 from wagtail_preferences.exceptions import ConfigurationError, PreferencesError, UnknownChannel
+from wagtail_preferences.visitors.emails import base_url_of
 
-EMAIL = "wagtail_preferences.channels.EmailChannel"
-SMS = "wagtail_preferences.channels.SMSChannel"
+EMAIL = "wagtail_preferences.channels.registry.EmailChannel"
+SMS = "wagtail_preferences.channels.registry.SMSChannel"
 PUSH = "tests.test_conf_and_checks.PushChannel"
 
 
@@ -100,7 +100,7 @@ class TestGetSetting:
             ("CONTACTS_PER_PAGE", 0),
             ("CHANNELS", []),
             ("CHANNELS", EMAIL),
-            ("CHANNELS", ["wagtail_preferences.channels.FaxChannel"]),
+            ("CHANNELS", ["wagtail_preferences.channels.registry.FaxChannel"]),
             ("CHANNELS", [EMAIL, "no_such_module.Channel"]),
         ],
     )
@@ -220,7 +220,7 @@ class TestCheckSettings:
             ([EMAIL, EMAIL], "needs a key of its own, got 'email'"),
             ([EMAIL, "tests.test_conf_and_checks.SecondEmailChannel"], "got 'email'"),
             (["tests.test_conf_and_checks.KeylessChannel"], "got ''"),
-            (["wagtail_preferences.channels.Channel"], "cannot be used"),
+            (["wagtail_preferences.channels.registry.Channel"], "cannot be used"),
             (["collections.OrderedDict"], "is not a subclass of"),
         ],
         ids=["listed-twice", "duplicate-key", "no-key", "abstract-class", "not-a-channel"],

@@ -19,7 +19,8 @@ from tests.link_fixtures import (
     events_of,
 )
 from tests.visitor_helpers import VisitorForm, confirmation_path, db_state, form_page
-from wagtail_preferences import services, tokens
+from wagtail_preferences import services
+from wagtail_preferences.identity import tokens
 from wagtail_preferences.models import (
     ChangePath,
     Contact,

@@ -12,7 +12,8 @@ from django.utils import timezone
 from tests.factories import ContactFactory
 from tests.link_fixtures import events_of, form_fields, without_csrf
 from tests.visitor_helpers import db_state, manage_path
-from wagtail_preferences import services, tokens
+from wagtail_preferences import services
+from wagtail_preferences.identity import tokens
 from wagtail_preferences.models import ChangePath, Contact, EmailChange
 
 pytestmark = pytest.mark.django_db

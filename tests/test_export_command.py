@@ -7,8 +7,8 @@ from openpyxl import load_workbook
 
 from tests.factories import CategoryChoiceFactory, ContactFactory
 from tests.segment_factories import SegmentFactory
-from wagtail_preferences.imports.columns import COLUMNS
 from wagtail_preferences.models import ContactExport, SegmentMember
+from wagtail_preferences.transfers.imports.columns import COLUMNS
 
 pytestmark = pytest.mark.django_db
 

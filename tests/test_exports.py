@@ -18,9 +18,6 @@ from tests.factories import (
     UserFactory,
 )
 from tests.segment_factories import SegmentFactory
-from wagtail_preferences import exports
-from wagtail_preferences.imports.columns import COLUMNS, default_mapping
-from wagtail_preferences.imports.rows import RowReader
 from wagtail_preferences.models import (
     ChangePath,
     Contact,
@@ -31,7 +28,10 @@ from wagtail_preferences.models import (
     SegmentInclusion,
     SegmentMember,
 )
-from wagtail_preferences.spreadsheets import open_table, restore, split_names
+from wagtail_preferences.transfers import exports
+from wagtail_preferences.transfers.imports.columns import COLUMNS, default_mapping
+from wagtail_preferences.transfers.imports.rows import RowReader
+from wagtail_preferences.transfers.spreadsheets import open_table, restore, split_names
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,7 @@ from django import forms
 from django.core import signing
 
 from tests.visitor_helpers import started_long_ago
-from wagtail_preferences.visitor_forms import STARTED_SALT, LinkRequestForm, StrangerProofForm
+from wagtail_preferences.visitors.forms import STARTED_SALT, LinkRequestForm, StrangerProofForm
 
 TOO_QUICK = "That was quick!"
 

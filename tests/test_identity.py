@@ -8,7 +8,7 @@ from django.test import RequestFactory
 from django.utils import timezone
 
 from tests.factories import ContactFactory, UserFactory
-from wagtail_preferences import identity, tokens
+from wagtail_preferences.identity import resolvers, tokens
 
 pytestmark = pytest.mark.django_db
 
@@ -29,18 +29,18 @@ def cookie_of(contact):
 
 class TestResolvers:
     def test_an_unknown_visitor_is_nobody(self):
-        assert identity.current_contact(request_with()) is None
+        assert resolvers.current_contact(request_with()) is None
 
     def test_the_signed_cookie_names_the_contact(self):
         contact = ContactFactory()
 
-        assert identity.current_contact(request_with(cookie=cookie_of(contact))) == contact
+        assert resolvers.current_contact(request_with(cookie=cookie_of(contact))) == contact
 
     def test_a_signed_in_user_linked_to_a_contact_is_that_contact(self):
         user = UserFactory()
         contact = ContactFactory(user=user)
 
-        assert identity.current_contact(request_with(user=user)) == contact
+        assert resolvers.current_contact(request_with(user=user)) == contact
 
     def test_the_signed_in_user_wins_over_a_cookie_of_someone_else(self):
         user = UserFactory()
@@ -49,48 +49,48 @@ class TestResolvers:
 
         request = request_with(user=user, cookie=cookie_of(other))
 
-        assert identity.current_contact(request) == linked
+        assert resolvers.current_contact(request) == linked
 
     def test_a_signed_in_user_without_a_contact_falls_back_to_the_cookie(self):
         contact = ContactFactory()
 
         request = request_with(user=UserFactory(), cookie=cookie_of(contact))
 
-        assert identity.current_contact(request) == contact
+        assert resolvers.current_contact(request) == contact
 
     def test_a_signed_in_user_without_a_contact_and_no_cookie_is_nobody(self):
         ContactFactory()
 
-        assert identity.current_contact(request_with(user=UserFactory())) is None
+        assert resolvers.current_contact(request_with(user=UserFactory())) is None
 
     @pytest.mark.parametrize("cookie", ["", "forged", "a:b:c", "x" * 500])
     def test_a_forged_cookie_is_nobody(self, cookie):
         ContactFactory()
 
-        assert identity.current_contact(request_with(cookie=cookie)) is None
+        assert resolvers.current_contact(request_with(cookie=cookie)) is None
 
     def test_a_tampered_cookie_is_nobody(self):
         token = cookie_of(ContactFactory())
 
         tampered = token[:-1] + ("A" if token[-1] != "A" else "B")
 
-        assert identity.current_contact(request_with(cookie=tampered)) is None
+        assert resolvers.current_contact(request_with(cookie=tampered)) is None
 
     def test_a_manage_link_token_is_no_cookie(self):
         contact = ContactFactory()
 
         request = request_with(cookie=tokens.contact_token(contact, purpose="manage"))
 
-        assert identity.current_contact(request) is None
+        assert resolvers.current_contact(request) is None
 
     def test_an_expired_cookie_is_nobody(self):
         contact = ContactFactory()
         token = cookie_of(contact)
 
         with time_machine.travel(timezone.now() + timedelta(days=181), tick=False):
-            assert identity.current_contact(request_with(cookie=token)) is None
+            assert resolvers.current_contact(request_with(cookie=token)) is None
         with time_machine.travel(timezone.now() + timedelta(days=179), tick=False):
-            assert identity.current_contact(request_with(cookie=token)) == contact
+            assert resolvers.current_contact(request_with(cookie=token)) == contact
 
     def test_a_cookie_of_a_contact_whose_secret_rotated_is_nobody(self):
         contact = ContactFactory()
@@ -98,7 +98,7 @@ class TestResolvers:
 
         contact.rotate_secret()
 
-        assert identity.current_contact(request_with(cookie=token)) is None
+        assert resolvers.current_contact(request_with(cookie=token)) is None
 
     def test_a_cookie_of_a_deleted_contact_is_nobody(self):
         contact = ContactFactory()
@@ -106,23 +106,23 @@ class TestResolvers:
 
         contact.delete()
 
-        assert identity.current_contact(request_with(cookie=token)) is None
+        assert resolvers.current_contact(request_with(cookie=token)) is None
 
     def test_the_cookie_name_follows_the_setting(self, settings):
         settings.WAGTAIL_PREFERENCES = {"IDENTITY_COOKIE_NAME": "who"}
         contact = ContactFactory()
 
-        assert identity.current_contact(request_with(cookie=cookie_of(contact))) is None
+        assert resolvers.current_contact(request_with(cookie=cookie_of(contact))) is None
         request = request_with(cookie=cookie_of(contact), cookie_name="who")
-        assert identity.current_contact(request) == contact
+        assert resolvers.current_contact(request) == contact
 
     def test_the_contact_is_looked_up_once_per_request(self, django_assert_num_queries):
         contact = ContactFactory()
         request = request_with(cookie=cookie_of(contact))
-        identity.current_contact(request)
+        resolvers.current_contact(request)
 
         with django_assert_num_queries(0):
-            assert identity.current_contact(request) == contact
+            assert resolvers.current_contact(request) == contact
 
 
 class TestRemember:
@@ -130,7 +130,7 @@ class TestRemember:
         contact = ContactFactory()
         request, response = request_with(), HttpResponse()
 
-        identity.remember(request, response, contact)
+        resolvers.remember(request, response, contact)
 
         cookie = response.cookies[COOKIE]
         assert tokens.contact_from_token(cookie.value, purpose="cookie") == contact
@@ -143,7 +143,7 @@ class TestRemember:
     def test_the_cookie_is_secure_on_an_https_request(self):
         request, response = request_with(secure=True), HttpResponse()
 
-        identity.remember(request, response, ContactFactory())
+        resolvers.remember(request, response, ContactFactory())
 
         assert response.cookies[COOKIE]["secure"] is True
 
@@ -151,40 +151,40 @@ class TestRemember:
         settings.WAGTAIL_PREFERENCES = {"IDENTITY_COOKIE_MAX_AGE": timedelta(days=2)}
         response = HttpResponse()
 
-        identity.remember(request_with(), response, ContactFactory())
+        resolvers.remember(request_with(), response, ContactFactory())
 
         assert response.cookies[COOKIE]["max-age"] == 2 * 24 * 3600
 
     def test_a_remembered_contact_is_the_current_one_at_once(self):
         contact = ContactFactory()
         request = request_with()
-        assert identity.current_contact(request) is None
+        assert resolvers.current_contact(request) is None
 
-        identity.remember(request, HttpResponse(), contact)
+        resolvers.remember(request, HttpResponse(), contact)
 
-        assert identity.current_contact(request) == contact
+        assert resolvers.current_contact(request) == contact
 
     def test_the_cookie_set_is_recognised_on_the_next_request(self):
         contact = ContactFactory()
         response = HttpResponse()
-        identity.remember(request_with(), response, contact)
+        resolvers.remember(request_with(), response, contact)
 
         next_request = request_with(cookie=response.cookies[COOKIE].value)
 
-        assert identity.current_contact(next_request) == contact
+        assert resolvers.current_contact(next_request) == contact
 
 
 class TestForget:
     def test_forget_deletes_the_cookie(self):
         contact = ContactFactory()
         request, response = request_with(cookie=cookie_of(contact)), HttpResponse()
-        assert identity.current_contact(request) == contact
+        assert resolvers.current_contact(request) == contact
 
-        identity.forget(request, response)
+        resolvers.forget(request, response)
 
         cookie = response.cookies[COOKIE]
         assert cookie.value == ""
         assert cookie["max-age"] == 0
         assert "1970" in cookie["expires"]
         assert cookie["samesite"] == "Lax"
-        assert identity.current_contact(request) is None
+        assert resolvers.current_contact(request) is None

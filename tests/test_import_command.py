@@ -115,7 +115,7 @@ def test_a_retained_file_is_kept_in_the_private_storage(write, settings, tmp_pat
     run_ = ImportRun.objects.get()
     with run_.file.open("rb") as stored:
         assert stored.read() == content.encode()
-    assert "leads" in run_.file.name and "wagtail_preferences/imports/" in run_.file.name
+    assert "leads" in run_.file.name and "wagtail_preferences/transfers/imports/" in run_.file.name
     assert run_.file.path.startswith(str(tmp_path / "private"))
 
 

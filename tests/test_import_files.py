@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from openpyxl import Workbook
 
 from wagtail_preferences.exceptions import InvalidFile
-from wagtail_preferences.spreadsheets import (
+from wagtail_preferences.transfers.spreadsheets import (
     SAMPLE_SIZE,
     csv_lines,
     join_names,

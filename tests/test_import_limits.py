@@ -9,12 +9,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from tests.import_helpers import csv_text, make_run
 from tests.test_import_files import xlsx
+from wagtail_preferences.admin.import_forms import ImportUploadForm
 from wagtail_preferences.exceptions import InvalidFile
-from wagtail_preferences.imports.columns import mapping_problems
-from wagtail_preferences.imports.forms import ImportUploadForm
-from wagtail_preferences.imports.runner import ImportRunner
 from wagtail_preferences.models import ImportStatus
-from wagtail_preferences.spreadsheets import open_table, read_header
+from wagtail_preferences.transfers.imports.columns import mapping_problems
+from wagtail_preferences.transfers.imports.runner import ImportRunner
+from wagtail_preferences.transfers.spreadsheets import open_table, read_header
 
 
 @pytest.fixture

@@ -16,8 +16,6 @@ from tests.segment_factories import SegmentFactory
 from tests.test_import_files import xlsx
 from wagtail_preferences import services
 from wagtail_preferences.exceptions import InvalidFile
-from wagtail_preferences.imports.rows import Row
-from wagtail_preferences.imports.runner import ImportRunner
 from wagtail_preferences.models import (
     CategoryChoice,
     ChangePath,
@@ -34,6 +32,8 @@ from wagtail_preferences.models import (
     SegmentInclusion,
     SegmentMember,
 )
+from wagtail_preferences.transfers.imports.rows import Row
+from wagtail_preferences.transfers.imports.runner import ImportRunner
 
 pytestmark = pytest.mark.django_db
 

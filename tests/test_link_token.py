@@ -11,8 +11,8 @@ from wagtail.models import PageViewRestriction
 
 from tests.dynamic_helpers import dynamic, dynamic_page, shown, visitor
 from tests.factories import ContactFactory
-from wagtail_preferences import identity, tokens
 from wagtail_preferences.exceptions import ConfigurationError
+from wagtail_preferences.identity import resolvers, tokens
 from wagtail_preferences.models import Contact
 
 pytestmark = pytest.mark.django_db
@@ -52,7 +52,7 @@ def assert_never_cached(response):
 
 class TestRecognisingLink:
     def test_keeps_the_other_query_parameters_and_the_fragment(self, holder):
-        url = identity.recognising_link(
+        url = resolvers.recognising_link(
             "https://www.example.com/offers/?utm_source=news&tag=a&tag=b&empty=#top", holder
         )
 
@@ -71,7 +71,7 @@ class TestRecognisingLink:
 
     def test_replaces_a_token_already_in_the_url(self, holder):
         other = ContactFactory()
-        url = identity.recognising_link(identity.recognising_link("/a/?x=1", other), holder)
+        url = resolvers.recognising_link(resolvers.recognising_link("/a/?x=1", other), holder)
 
         query = parse_qs(urlsplit(url).query)
         assert len(query["wpt"]) == 1
@@ -79,17 +79,17 @@ class TestRecognisingLink:
         assert query["x"] == ["1"]
 
     def test_a_relative_url_without_a_query(self, holder):
-        url = identity.recognising_link("/offers/", holder)
+        url = resolvers.recognising_link("/offers/", holder)
 
         assert url.startswith("/offers/?wpt=")
 
     def test_the_token_names_no_address(self, holder):
-        assert holder.email.split("@")[0] not in identity.recognising_link("/", holder)
+        assert holder.email.split("@")[0] not in resolvers.recognising_link("/", holder)
 
 
 class TestFollowingALink:
     def test_redirects_to_the_clean_url_and_sets_the_cookie(self, client, page, holder):
-        link = identity.recognising_link(f"{page.url}?utm_source=news&utm_medium=email", holder)
+        link = resolvers.recognising_link(f"{page.url}?utm_source=news&utm_medium=email", holder)
 
         response = client.get(link)
 
@@ -106,32 +106,32 @@ class TestFollowingALink:
     def test_then_the_page_shows_the_contacts_variant(self, client, page, holder):
         assert shown(client.get(page.url)) == ["FALLBACK"]
 
-        response = client.get(identity.recognising_link(page.url, holder), follow=True)
+        response = client.get(resolvers.recognising_link(page.url, holder), follow=True)
 
         assert response.redirect_chain == [(page.url, 302)]
         assert shown(response) == ["PRODUCTS"]
         assert "private" in response["Cache-Control"]
 
     def test_the_cookie_is_secure_on_https(self, client, page, holder):
-        response = client.get(identity.recognising_link(page.url, holder), secure=True)
+        response = client.get(resolvers.recognising_link(page.url, holder), secure=True)
 
         assert response.status_code == 302
         assert response.cookies[COOKIE]["secure"]
 
     def test_a_head_request_is_redirected_too(self, client, page, holder):
-        response = client.head(identity.recognising_link(page.url, holder))
+        response = client.head(resolvers.recognising_link(page.url, holder))
 
         assert response.status_code == 302
         assert COOKIE in response.cookies
 
     def test_a_post_with_the_parameter_is_not_redirected(self, client, page, holder):
-        response = client.post(identity.recognising_link(page.url, holder))
+        response = client.post(resolvers.recognising_link(page.url, holder))
 
         assert response.status_code == 200
         assert COOKIE not in response.cookies
 
     def test_every_copy_of_the_parameter_leaves_the_url(self, client, page, holder):
-        token = token_of(identity.recognising_link(page.url, holder))
+        token = token_of(resolvers.recognising_link(page.url, holder))
 
         response = client.get(f"{page.url}?wpt={token}&a=1&wpt=other")
 
@@ -147,7 +147,7 @@ class TestFollowingALink:
     def test_a_link_replaces_the_cookie_of_someone_else(self, client, page, holder):
         visitor(client, ContactFactory())
 
-        response = client.get(identity.recognising_link(page.url, holder), follow=True)
+        response = client.get(resolvers.recognising_link(page.url, holder), follow=True)
 
         assert shown(response) == ["PRODUCTS"]
 
@@ -156,7 +156,7 @@ class TestFollowingALink:
             page=page, restriction_type=PageViewRestriction.PASSWORD, password="secret"
         )
 
-        response = client.get(identity.recognising_link(page.url, holder))
+        response = client.get(resolvers.recognising_link(page.url, holder))
 
         assert response.status_code == 302
         assert response["Location"] == page.url
@@ -194,7 +194,7 @@ class TestLinksThatDoNotRecognise:
         assert shown(client.get(page.url)) == ["PRODUCTS"]
 
     def test_an_expired_link(self, client, page, holder):
-        link = identity.recognising_link(page.url, holder)
+        link = resolvers.recognising_link(page.url, holder)
 
         with time_machine.travel(timezone.now() + timedelta(days=61)):
             response = client.get(link)
@@ -203,7 +203,7 @@ class TestLinksThatDoNotRecognise:
         assert COOKIE not in response.cookies
 
     def test_a_link_within_its_max_age_works(self, client, page, holder):
-        link = identity.recognising_link(page.url, holder)
+        link = resolvers.recognising_link(page.url, holder)
 
         with time_machine.travel(timezone.now() + timedelta(days=59)):
             response = client.get(link)
@@ -212,7 +212,7 @@ class TestLinksThatDoNotRecognise:
 
     def test_the_max_age_is_a_setting(self, client, settings, page, holder):
         settings.WAGTAIL_PREFERENCES = {"LINK_TOKEN_MAX_AGE": timedelta(hours=1)}
-        link = identity.recognising_link(page.url, holder)
+        link = resolvers.recognising_link(page.url, holder)
 
         with time_machine.travel(timezone.now() + timedelta(hours=2)):
             response = client.get(link)
@@ -220,7 +220,7 @@ class TestLinksThatDoNotRecognise:
         assert COOKIE not in response.cookies
 
     def test_an_expired_link_keeps_the_existing_cookie(self, client, page, products, holder):
-        link = identity.recognising_link(page.url, ContactFactory())
+        link = resolvers.recognising_link(page.url, ContactFactory())
         visitor(client, holder)
 
         with time_machine.travel(timezone.now() + timedelta(days=61)):
@@ -229,7 +229,7 @@ class TestLinksThatDoNotRecognise:
         assert shown(client.get(page.url)) == ["PRODUCTS"]
 
     def test_rotating_the_secret_revokes_the_link(self, client, page, holder):
-        link = identity.recognising_link(page.url, holder)
+        link = resolvers.recognising_link(page.url, holder)
         holder.rotate_secret()
 
         response = client.get(link)
@@ -238,7 +238,7 @@ class TestLinksThatDoNotRecognise:
         assert COOKIE not in response.cookies
 
     def test_a_link_of_a_deleted_contact(self, client, page, holder):
-        link = identity.recognising_link(page.url, holder)
+        link = resolvers.recognising_link(page.url, holder)
         holder.delete()
 
         response = client.get(link)
@@ -250,7 +250,7 @@ class TestLinksThatDoNotRecognise:
 class TestLinkTokenParameter:
     def test_a_different_parameter(self, client, settings, page, holder):
         settings.WAGTAIL_PREFERENCES = {"LINK_TOKEN_PARAMETER": "me"}
-        link = identity.recognising_link(f"{page.url}?wpt=kept", holder)
+        link = resolvers.recognising_link(f"{page.url}?wpt=kept", holder)
         assert "me=" in link
 
         response = client.get(link)
@@ -260,7 +260,7 @@ class TestLinkTokenParameter:
         assert tokens.contact_from_token(response.cookies[COOKIE].value, "cookie") == holder
 
     def test_the_old_parameter_is_then_an_ordinary_one(self, client, settings, page, holder):
-        token = token_of(identity.recognising_link(page.url, holder))
+        token = token_of(resolvers.recognising_link(page.url, holder))
         settings.WAGTAIL_PREFERENCES = {"LINK_TOKEN_PARAMETER": "me"}
 
         response = client.get(f"{page.url}?wpt={token}")
@@ -273,7 +273,7 @@ class TestLinkTokenParameter:
         settings.WAGTAIL_PREFERENCES = {"LINK_TOKEN_PARAMETER": value}
 
         with pytest.raises(ConfigurationError, match="LINK_TOKEN_PARAMETER"):
-            identity.recognising_link("/", holder)
+            resolvers.recognising_link("/", holder)
 
     @pytest.mark.parametrize("value", [timedelta(0), 3600, None])
     def test_a_wrong_max_age_is_a_configuration_error(self, settings, value):
@@ -298,43 +298,49 @@ class TestResolvers:
         contact = ContactFactory()
         settings.WAGTAIL_PREFERENCES = {"IDENTITY_RESOLVERS": [f"{__name__}.from_header"]}
 
-        assert identity.current_contact(self.request(header_for=contact)) == contact
-        assert identity.current_contact(self.request()) is None
+        assert resolvers.current_contact(self.request(header_for=contact)) == contact
+        assert resolvers.current_contact(self.request()) is None
 
     def test_the_first_resolver_that_names_a_contact_wins(self, settings):
         by_header, by_cookie = ContactFactory(), ContactFactory()
-        header_first = [f"{__name__}.from_header", "wagtail_preferences.identity.from_cookie"]
+        header_first = [
+            f"{__name__}.from_header",
+            "wagtail_preferences.identity.resolvers.from_cookie",
+        ]
 
         settings.WAGTAIL_PREFERENCES = {"IDENTITY_RESOLVERS": header_first}
         request = self.request(header_for=by_header, cookie_for=by_cookie)
-        assert identity.current_contact(request) == by_header
+        assert resolvers.current_contact(request) == by_header
 
         settings.WAGTAIL_PREFERENCES = {"IDENTITY_RESOLVERS": header_first[::-1]}
         request = self.request(header_for=by_header, cookie_for=by_cookie)
-        assert identity.current_contact(request) == by_cookie
+        assert resolvers.current_contact(request) == by_cookie
 
     def test_a_resolver_that_names_nobody_passes_on(self, settings):
         contact = ContactFactory()
         settings.WAGTAIL_PREFERENCES = {
-            "IDENTITY_RESOLVERS": [f"{__name__}.nobody", "wagtail_preferences.identity.from_cookie"]
+            "IDENTITY_RESOLVERS": [
+                f"{__name__}.nobody",
+                "wagtail_preferences.identity.resolvers.from_cookie",
+            ]
         }
 
-        assert identity.current_contact(self.request(cookie_for=contact)) == contact
+        assert resolvers.current_contact(self.request(cookie_for=contact)) == contact
 
     def test_leaving_out_the_cookie_resolver_ignores_the_cookie(
         self, settings, client, page, holder
     ):
         settings.WAGTAIL_PREFERENCES = {"IDENTITY_RESOLVERS": [f"{__name__}.from_header"]}
 
-        assert identity.current_contact(self.request(cookie_for=holder)) is None
+        assert resolvers.current_contact(self.request(cookie_for=holder)) is None
         assert shown(visitor(client, holder).get(page.url)) == ["FALLBACK"]
 
     def test_the_default_chain(self, settings, holder):
         settings.WAGTAIL_PREFERENCES = {}
-        link = identity.recognising_link("/", holder)
+        link = resolvers.recognising_link("/", holder)
 
-        assert identity.current_contact(self.request(query=link[1:])) == holder
-        assert identity.current_contact(self.request(cookie_for=holder)) == holder
+        assert resolvers.current_contact(self.request(query=link[1:])) == holder
+        assert resolvers.current_contact(self.request(cookie_for=holder)) == holder
 
     def test_a_custom_resolver_on_a_page(self, settings, client, page, holder):
         settings.WAGTAIL_PREFERENCES = {"IDENTITY_RESOLVERS": [f"{__name__}.from_header"]}
@@ -349,7 +355,7 @@ class TestResolvers:
         [
             ["tests.test_link_token.no_such_resolver"],
             ["no.such.module.resolver"],
-            "wagtail_preferences.identity.from_cookie",
+            "wagtail_preferences.identity.resolvers.from_cookie",
             [],
             [42],
         ],
@@ -358,17 +364,17 @@ class TestResolvers:
         settings.WAGTAIL_PREFERENCES = {"IDENTITY_RESOLVERS": value}
 
         with pytest.raises(ConfigurationError, match="IDENTITY_RESOLVERS"):
-            identity.current_contact(self.request())
+            resolvers.current_contact(self.request())
 
     def test_the_answer_is_worked_out_once_per_request(self, settings, monkeypatch):
         contact = ContactFactory()
         settings.WAGTAIL_PREFERENCES = {"IDENTITY_RESOLVERS": [f"{__name__}.from_header"]}
         request = self.request(header_for=contact)
         calls = []
-        monkeypatch.setattr(identity, "_resolve", lambda request: calls.append(request) or contact)
+        monkeypatch.setattr(resolvers, "_resolve", lambda request: calls.append(request) or contact)
 
         for _ in range(3):
-            assert identity.current_contact(request) == contact
+            assert resolvers.current_contact(request) == contact
         assert len(calls) == 1
 
 
@@ -389,7 +395,7 @@ class TestForgetting:
         assert "private" not in page_response.get("Cache-Control", "")
 
     def test_forgetting_after_following_a_link(self, client, page, holder):
-        client.get(identity.recognising_link(page.url, holder))
+        client.get(resolvers.recognising_link(page.url, holder))
         assert shown(client.get(page.url)) == ["PRODUCTS"]
 
         client.post("/preferences/forget/")

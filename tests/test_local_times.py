@@ -10,8 +10,9 @@ from django.utils import timezone
 from tests.factories import ContactFactory, PreferenceFactory
 from tests.import_helpers import make_run
 from tests.segment_factories import SegmentFactory
-from wagtail_preferences import clock, emails, services
+from wagtail_preferences import clock, services
 from wagtail_preferences.models import ChangePath, ContactExport, ExportPath, Segment
+from wagtail_preferences.visitors import emails
 
 pytestmark = pytest.mark.django_db
 

@@ -32,7 +32,8 @@ from tests.link_fixtures import (
 )
 from tests.segment_factories import SegmentFactory
 from tests.visitor_helpers import confirmation_path, db_state, manage_path, site_root
-from wagtail_preferences import services, tokens
+from wagtail_preferences import services
+from wagtail_preferences.identity import tokens
 from wagtail_preferences.models import (
     CategoryChoice,
     ChangePath,
@@ -44,7 +45,7 @@ from wagtail_preferences.models import (
     SegmentMember,
     SegmentOptOut,
 )
-from wagtail_preferences.visitor_forms import STARTED_SALT
+from wagtail_preferences.visitors.forms import STARTED_SALT
 
 pytestmark = pytest.mark.django_db
 

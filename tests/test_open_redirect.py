@@ -9,7 +9,7 @@ from wagtail import hooks
 
 from tests.factories import ContactFactory
 from tests.test_personalised_caching import WITH_MIDDLEWARE
-from wagtail_preferences import identity, tokens
+from wagtail_preferences.identity import resolvers, tokens
 
 pytestmark = pytest.mark.django_db
 
@@ -73,9 +73,9 @@ class TestThroughTheServeHook:
     @pytest.mark.parametrize("path", HOSTILE_PATHS)
     def test_a_hostile_path_redirects_within_the_site(self, token, path):
         request = RequestFactory().get("/", PATH_INFO=path, QUERY_STRING=f"wpt={token}")
-        assert identity.recognise_from_link in hooks.get_hooks("before_serve_page")
+        assert resolvers.recognise_from_link in hooks.get_hooks("before_serve_page")
 
-        response = identity.recognise_from_link(None, request, (), {})
+        response = resolvers.recognise_from_link(None, request, (), {})
 
         assert response["Location"] == HOSTILE_PATHS[path]
         assert stays_on_the_site(response["Location"])

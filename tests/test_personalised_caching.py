@@ -18,7 +18,7 @@ from wagtail import urls as wagtail_urls
 from tests.dynamic_helpers import condition, dynamic_page, shown, variants, visitor
 from tests.factories import ContactFactory
 from tests.testapp.models import FormPage
-from wagtail_preferences import identity
+from wagtail_preferences.identity import resolvers
 
 pytestmark = pytest.mark.django_db
 
@@ -62,7 +62,10 @@ urlpatterns = [
     path("", include(wagtail_urls)),
 ]
 
-WITH_MIDDLEWARE = [*settings.MIDDLEWARE, "wagtail_preferences.middleware.PersonalisationMiddleware"]
+WITH_MIDDLEWARE = [
+    *settings.MIDDLEWARE,
+    "wagtail_preferences.identity.middleware.PersonalisationMiddleware",
+]
 
 
 def is_private(response) -> bool:
@@ -173,7 +176,7 @@ class TestBehindACache:
 
     def test_the_redirect_of_a_link_is_never_cached(self, page, products):
         contact = ContactFactory(preferences=[products])
-        link = identity.recognising_link(page.url, contact)
+        link = resolvers.recognising_link(page.url, contact)
 
         first = Client().get(link)
         again = Client().get(link)
@@ -224,7 +227,7 @@ class TestPersonalisationMiddleware:
     def test_a_link_with_a_token_recognises_on_a_plain_view(self, client, products):
         contact = ContactFactory(preferences=[products])
 
-        response = client.get(identity.recognising_link("/tagged/?a=1", contact))
+        response = client.get(resolvers.recognising_link("/tagged/?a=1", contact))
 
         assert response.status_code == 302
         assert response["Location"] == "/tagged/?a=1"
@@ -235,7 +238,7 @@ class TestPersonalisationMiddleware:
     def test_a_post_with_a_token_is_not_redirected(self, client, products):
         contact = ContactFactory(preferences=[products])
 
-        response = client.post(identity.recognising_link("/plain/", contact))
+        response = client.post(resolvers.recognising_link("/plain/", contact))
 
         assert response.status_code == 200
         assert "wagtail_preferences" not in response.cookies

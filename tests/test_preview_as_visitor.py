@@ -137,9 +137,9 @@ class TestRendering:
             assert "wagtail_preferences" not in response.cookies
 
     def test_a_link_token_in_the_preview_recognises_nobody(self, admin, page, products):
-        from wagtail_preferences import identity
+        from wagtail_preferences.identity import resolvers
 
-        link = identity.recognising_link(
+        link = resolvers.recognising_link(
             render_url(page, visitor="unknown"), ContactFactory(preferences=[products])
         )
 

@@ -17,9 +17,11 @@ from django.urls import reverse
 from tests.link_fixtures import link_request_data, pending_submission
 from tests.threads import at_once
 from tests.visitor_helpers import VisitorForm, form_page, manage_path
-from wagtail_preferences import ratelimit, services, tokens
+from wagtail_preferences import services
 from wagtail_preferences.exceptions import RateLimited
+from wagtail_preferences.identity import tokens
 from wagtail_preferences.models import ChangePath, ContactStatus, RateLimitCounter
+from wagtail_preferences.visitors import ratelimit
 
 pytestmark = pytest.mark.django_db
 

@@ -12,8 +12,6 @@ from tests.factories import (
 )
 from tests.import_helpers import make_run
 from tests.segment_factories import SegmentFactory
-from wagtail_preferences import exports
-from wagtail_preferences.imports.runner import ImportRunner
 from wagtail_preferences.models import (
     CategoryChoice,
     ConsentEvent,
@@ -24,6 +22,8 @@ from wagtail_preferences.models import (
     ImportStatus,
     SegmentInclusion,
 )
+from wagtail_preferences.transfers import exports
+from wagtail_preferences.transfers.imports.runner import ImportRunner
 
 pytestmark = pytest.mark.django_db
 

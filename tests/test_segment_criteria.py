@@ -17,7 +17,7 @@ from tests.factories import (
 from tests.segment_factories import SegmentFactory
 from tests.segment_helpers import fresh, matching_ids, member_ids
 from wagtail_preferences import services, tasks
-from wagtail_preferences.criteria import SegmentCriteriaBlock
+from wagtail_preferences.audience.criteria import SegmentCriteriaBlock
 from wagtail_preferences.exceptions import InvalidChange
 from wagtail_preferences.models import (
     ChangePath,
@@ -592,7 +592,9 @@ class TestDeletedReferences:
         services.refresh_segment(segment)
         before = member_ids(segment)
 
-        settings.WAGTAIL_PREFERENCES = {"CHANNELS": ["wagtail_preferences.channels.EmailChannel"]}
+        settings.WAGTAIL_PREFERENCES = {
+            "CHANNELS": ["wagtail_preferences.channels.registry.EmailChannel"]
+        }
 
         self.assert_refused(
             segment, "The channel this criterion names is no longer available.", before
@@ -685,12 +687,12 @@ class TestCriteriaFromSettings:
     @pytest.mark.parametrize(
         ("criteria", "message"),
         [
-            ({"status": "wagtail_preferences.criteria.LocaleCriterion"}, "'status'"),
+            ({"status": "wagtail_preferences.audience.criteria.LocaleCriterion"}, "'status'"),
             ({"mine": "collections.OrderedDict"}, "must be a Criterion subclass"),
         ],
     )
     def test_a_bad_extra_criterion_names_the_setting(self, settings, criteria, message):
-        from wagtail_preferences.criteria import criteria_block
+        from wagtail_preferences.audience.criteria import criteria_block
         from wagtail_preferences.exceptions import ConfigurationError
 
         settings.WAGTAIL_PREFERENCES = {"SEGMENT_CRITERIA": criteria}

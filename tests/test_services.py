@@ -16,6 +16,7 @@ from tests.factories import (
     UserFactory,
 )
 from wagtail_preferences import services, signals
+from wagtail_preferences.db.batches import BATCH_SIZE, COPY_AFTER, INSERT_CHUNK
 from wagtail_preferences.exceptions import InvalidChange, UnknownChannel
 from wagtail_preferences.models import (
     Category,
@@ -30,7 +31,6 @@ from wagtail_preferences.models import (
     Preference,
 )
 from wagtail_preferences.services import ChannelSettings, Origin
-from wagtail_preferences.services.batches import BATCH_SIZE, COPY_AFTER, INSERT_CHUNK
 
 pytestmark = pytest.mark.django_db
 

@@ -8,9 +8,9 @@ from django.test import RequestFactory
 
 from tests.factories import CategoryChoiceFactory, ContactFactory, UserFactory
 from tests.segment_factories import SegmentFactory
-from wagtail_preferences import caching, identity, tokens
+from wagtail_preferences.audience.profiles import Profile
+from wagtail_preferences.identity import caching, resolvers, tokens
 from wagtail_preferences.models import SegmentMember
-from wagtail_preferences.profiles import Profile
 
 pytestmark = pytest.mark.django_db
 
@@ -178,7 +178,7 @@ class TestFilters:
 
     def test_a_preview_profile_answers_and_is_no_contact(self, products, events):
         request = make_request(ContactFactory(preferences=[products]))
-        setattr(request, identity.PREVIEW_ATTRIBUTE, Profile(preferences={events.pk: events.slug}))
+        setattr(request, resolvers.PREVIEW_ATTRIBUTE, Profile(preferences={events.pk: events.slug}))
         source = (
             '{% if request|holds_preference:"events" %}events{% endif %}'
             '{% if request|holds_preference:"products" %}products{% endif %}'
@@ -218,7 +218,7 @@ class TestForgetMe:
 
     def test_not_shown_in_a_preview(self, holder):
         request = make_request(holder)
-        setattr(request, identity.PREVIEW_ATTRIBUTE, Profile())
+        setattr(request, resolvers.PREVIEW_ATTRIBUTE, Profile())
 
         assert render("{% forget_me %}", request) == ""
 
@@ -250,7 +250,7 @@ class TestMarking:
 
     def test_a_preview_with_tags_for_no_contact_and_a_profile_is_private(self, products):
         request = make_request()
-        setattr(request, identity.PREVIEW_ATTRIBUTE, Profile(preferences={products.pk: "x"}))
+        setattr(request, resolvers.PREVIEW_ATTRIBUTE, Profile(preferences={products.pk: "x"}))
 
         render('{% forget_me %}{% if request|holds_preference:"products" %}{% endif %}', request)
 

@@ -9,8 +9,8 @@ from django.utils import timezone
 
 from tests.factories import CategoryFactory, ContactFactory, PreferenceFactory
 from tests.link_fixtures import pending_submission  # noqa: F401
-from wagtail_preferences import tokens
 from wagtail_preferences.exceptions import InvalidLink, LinkExpired
+from wagtail_preferences.identity import tokens
 
 pytestmark = pytest.mark.django_db
 

@@ -21,7 +21,7 @@ from tests.link_fixtures import (
     unsubscribe_url,
 )
 from tests.visitor_helpers import db_state, manage_path
-from wagtail_preferences import tokens
+from wagtail_preferences.identity import tokens
 from wagtail_preferences.models import (
     CategoryChoice,
     ChangePath,

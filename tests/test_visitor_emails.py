@@ -16,8 +16,10 @@ from tests.link_fixtures import (
     link_request_data,
 )
 from tests.visitor_helpers import SUBMIT_URL, VisitorForm, confirmation_path, form_page
-from wagtail_preferences import emails, services, tasks, tokens
+from wagtail_preferences import services, tasks
+from wagtail_preferences.identity import tokens
 from wagtail_preferences.models import Contact, ContactStatus, FormSubmission
+from wagtail_preferences.visitors import emails
 
 pytestmark = pytest.mark.django_db
 

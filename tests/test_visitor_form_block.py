@@ -21,12 +21,12 @@ from tests.submission_fixtures import (
 )
 from tests.testapp.models import FormPage
 from tests.visitor_helpers import VisitorForm, block_keys, form_page, form_value
-from wagtail_preferences import tokens
 from wagtail_preferences.blocks import PreferenceFormBlock
 from wagtail_preferences.blocks.location import find_block
 from wagtail_preferences.conf import get_setting
+from wagtail_preferences.identity import tokens
 from wagtail_preferences.models import Contact, FormSubmission
-from wagtail_preferences.visitor_forms import SubscriptionForm, form_prefix
+from wagtail_preferences.visitors.forms import SubscriptionForm, form_prefix
 
 pytestmark = pytest.mark.django_db
 

@@ -38,8 +38,9 @@ from tests.visitor_helpers import (
     form_value,
     started_long_ago,
 )
-from wagtail_preferences import signals, tokens
+from wagtail_preferences import signals
 from wagtail_preferences.conf import get_setting
+from wagtail_preferences.identity import tokens
 from wagtail_preferences.models import (
     ChangePath,
     ConsentEvent,
@@ -49,7 +50,7 @@ from wagtail_preferences.models import (
     SegmentInclusion,
     SubmissionStatus,
 )
-from wagtail_preferences.visitor_forms import form_prefix
+from wagtail_preferences.visitors.forms import form_prefix
 
 pytestmark = pytest.mark.django_db
 

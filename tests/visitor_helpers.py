@@ -26,7 +26,7 @@ from wagtail_preferences.models import (
     SegmentMember,
     SegmentOptOut,
 )
-from wagtail_preferences.visitor_forms import STARTED_SALT
+from wagtail_preferences.visitors.forms import STARTED_SALT
 
 SUBMIT_URL = "/preferences/forms/submit/"
 
@@ -204,6 +204,6 @@ def confirmation_path(message) -> str:
 
 
 def manage_path(contact) -> str:
-    from wagtail_preferences import tokens
+    from wagtail_preferences.identity import tokens
 
     return reverse("wagtail_preferences:manage", args=[tokens.contact_token(contact)])

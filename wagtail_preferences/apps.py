@@ -14,7 +14,8 @@ class WagtailPreferencesConfig(AppConfig):
         from django.db.models.signals import post_delete, post_save, pre_delete
 
         from . import signals
-        from .channels import forget_channels
+        from .blocks.rendering_context import forget
+        from .channels.registry import forget_channels
         from .checks import (
             check_block_rendering,
             check_import_storage,
@@ -25,7 +26,6 @@ class WagtailPreferencesConfig(AppConfig):
         )
         from .compat import register_permission_policies
         from .models import Category, ImportRun, Preference, Segment
-        from .rendering_context import forget
         from .signal_handlers import (
             delete_import_file,
             refresh_changed_contacts,
@@ -34,7 +34,7 @@ class WagtailPreferencesConfig(AppConfig):
             release_deleted_preference,
             release_deleted_segment,
         )
-        from .storage import forget_import_storage
+        from .transfers.storage import forget_import_storage
 
         checks.register(check_settings, checks.Tags.compatibility)
         checks.register(check_urls_included, checks.Tags.urls)

@@ -32,7 +32,7 @@ def check_settings(app_configs=None, **kwargs):
         except ConfigurationError as error:
             errors.append(checks.Error(str(error), id="wagtail_preferences.E003"))
     if not errors:
-        from .channels import get_channels
+        from .channels.registry import get_channels
 
         try:
             get_channels()
@@ -91,7 +91,7 @@ def check_link_host(app_configs=None, **kwargs):
 
 
 def _has_personalisation_middleware() -> bool:
-    from .middleware import PersonalisationMiddleware
+    from .identity.middleware import PersonalisationMiddleware
 
     return any(
         issubclass(import_string(path), PersonalisationMiddleware) for path in settings.MIDDLEWARE
@@ -116,7 +116,7 @@ def check_block_rendering(app_configs=None, **kwargs):
             "Wagtail does not serve pages here and PersonalisationMiddleware is not installed: "
             "dynamic content rendered with {{ page.body }} or {{ block }} cannot see the "
             "visitor, and shows its fallback to everyone.",
-            hint='Add "wagtail_preferences.middleware.PersonalisationMiddleware" to '
+            hint='Add "wagtail_preferences.identity.middleware.PersonalisationMiddleware" to '
             "MIDDLEWARE, or render StreamFields with {% include_block %} in templates that "
             "have the request.",
             id="wagtail_preferences.W002",
@@ -126,7 +126,7 @@ def check_block_rendering(app_configs=None, **kwargs):
 
 def check_import_storage(app_configs=None, **kwargs):
     """Import files hold personal data: the web server must not serve their folder."""
-    from .storage import import_file_root, storage_alias
+    from .transfers.storage import import_file_root, storage_alias
 
     try:
         alias = storage_alias()

@@ -148,8 +148,8 @@ MANAGE_PAGE_PARTS = (
 DEFAULTS: dict[str, Any] = {
     # Channel classes a contact can be reached through, in display order.
     "CHANNELS": [
-        "wagtail_preferences.channels.EmailChannel",
-        "wagtail_preferences.channels.SMSChannel",
+        "wagtail_preferences.channels.registry.EmailChannel",
+        "wagtail_preferences.channels.registry.SMSChannel",
     ],
     # How many consent events the contact edit view shows before linking to the rest.
     "HISTORY_PANEL_LIMIT": 50,
@@ -171,9 +171,9 @@ DEFAULTS: dict[str, Any] = {
     # Who the visitor is: functions taking a request and giving a Contact or None, tried in
     # order (see identity.py).
     "IDENTITY_RESOLVERS": [
-        "wagtail_preferences.identity.from_user",
-        "wagtail_preferences.identity.from_link_token",
-        "wagtail_preferences.identity.from_cookie",
+        "wagtail_preferences.identity.resolvers.from_user",
+        "wagtail_preferences.identity.resolvers.from_link_token",
+        "wagtail_preferences.identity.resolvers.from_cookie",
     ],
     # The signed cookie that recognises a visitor after a confirmed or followed link.
     "IDENTITY_COOKIE_NAME": "wagtail_preferences",

@@ -8,7 +8,7 @@ from django.db.models import F
 from django_tasks import task
 from wagtail.models import Page
 
-from . import emails, services
+from . import services
 from .conf import get_setting
 from .models import (
     ChangePath,
@@ -21,6 +21,7 @@ from .models import (
     SubmissionStatus,
     normalise_email,
 )
+from .visitors import emails
 
 logger = logging.getLogger(__name__)
 
@@ -206,8 +207,8 @@ def send_email_changed_email_on_commit(contact: Contact, old_email: str, base_ur
 @task()
 def check_import(run_id: int) -> str:
     """Count what an import run would change, row by row; returns the run's status."""
-    from .imports.files import release_file
-    from .imports.runner import ImportRunner
+    from .transfers.imports.files import release_file
+    from .transfers.imports.runner import ImportRunner
 
     run = ImportRunner(ImportRun.objects.get(pk=run_id)).check()
     release_file(run)
@@ -220,8 +221,8 @@ def run_import(run_id: int) -> str:
 
     The file is deleted when the run ends, unless ``IMPORT_FILE_RETENTION`` keeps it.
     """
-    from .imports.files import release_file
-    from .imports.runner import ImportRunner
+    from .transfers.imports.files import release_file
+    from .transfers.imports.runner import ImportRunner
 
     run = ImportRunner(ImportRun.objects.get(pk=run_id)).apply()
     release_file(run)

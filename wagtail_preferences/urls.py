@@ -5,7 +5,7 @@ Include them once: ``path("preferences/", include("wagtail_preferences.urls"))``
 
 from django.urls import path
 
-from .views.visitors import confirm, email_change, links, manage, submit, unsubscribe
+from .visitors.views import confirm, email_change, links, manage, submit, unsubscribe
 
 app_name = "wagtail_preferences"
 

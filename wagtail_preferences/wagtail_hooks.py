@@ -4,12 +4,12 @@ from wagtail import hooks
 from wagtail.admin.widgets import Button
 from wagtail.contrib.settings.registry import register_setting
 
-from .caching import protect_after_render
-from .identity import recognise_from_link
+from .admin.views import preview
+from .admin.viewsets import PreferenceCenterGroup
+from .blocks.rendering_context import keep_for_blocks
+from .identity.caching import protect_after_render
+from .identity.resolvers import recognise_from_link
 from .models import PreferencePageSettings
-from .rendering_context import keep_for_blocks
-from .views import preview
-from .viewsets import PreferenceCenterGroup
 
 register_setting(PreferencePageSettings, icon="tasks")
 

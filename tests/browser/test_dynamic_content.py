@@ -15,7 +15,7 @@ from tests.factories import ContactFactory, PreferenceFactory
 from tests.testapp.models import FormPage
 from tests.visitor_helpers import form_page
 from wagtail_preferences.conf import get_setting
-from wagtail_preferences.identity import recognising_link
+from wagtail_preferences.identity.resolvers import recognising_link
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

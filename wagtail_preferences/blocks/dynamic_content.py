@@ -22,11 +22,10 @@ from wagtail import blocks
 from wagtail.admin.staticfiles import versioned_static
 from wagtail.blocks.struct_block import StructBlockAdapter
 
-from ..caching import mark_personalised
+from ..audience.conditions import Condition, Rule, first_match
 from ..compat import register_telepath_adapter
-from ..conditions import Condition, Rule, first_match
-from ..identity import current_profile
-from ..rendering_context import request_and_page, unavailable
+from ..identity.caching import mark_personalised
+from ..identity.resolvers import current_profile
 from .choices import (
     StoredChoiceBlock,
     StoredMultipleChoiceBlock,
@@ -34,6 +33,7 @@ from .choices import (
     preference_choices,
     segment_choices,
 )
+from .rendering_context import request_and_page, unavailable
 
 
 class ConditionBlock(blocks.StructBlock):
@@ -121,8 +121,8 @@ def _blind_notice(block, context) -> str:
     return unavailable(
         _(
             "“%(block)s” was rendered without the request, so every visitor sees its "
-            "fallback. Render the StreamField on a Wagtail page or with {%% include_block %%}, "
-            "or add wagtail_preferences.middleware.PersonalisationMiddleware to MIDDLEWARE."
+            "fallback. Render the StreamField on a Wagtail page or with {%% include_block %%}, or "
+            "add wagtail_preferences.identity.middleware.PersonalisationMiddleware to MIDDLEWARE."
         )
         % {"block": block.meta.label}
     )

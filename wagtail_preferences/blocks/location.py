@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from wagtail import blocks
 from wagtail.fields import StreamField
 
-from ..rendering_context import unavailable
+from .rendering_context import unavailable
 
 
 def iter_blocks(page, block_class) -> Iterator[tuple[str, object]]:

@@ -4,7 +4,6 @@ from django.utils.translation import gettext_lazy as _
 from wagtail import blocks
 from wagtail.blocks.struct_block import StructBlockValidationError
 
-from ..rendering_context import request_and_page
 from .choices import (
     StoredMultipleChoiceBlock,
     category_choices,
@@ -12,6 +11,7 @@ from .choices import (
     segment_choices,
 )
 from .location import block_key, unplaced_notice
+from .rendering_context import request_and_page
 
 FIELD_CHOICES = [
     ("hidden", _("Not asked")),
@@ -249,14 +249,14 @@ class PreferenceFormBlock(blocks.StructBlock):
         return value
 
     def get_preview_context(self, value, parent_context=None):
-        from ..visitor_forms import SubscriptionForm
+        from ..visitors.forms import SubscriptionForm
 
         context = super().get_preview_context(value, parent_context)
         context["form"] = SubscriptionForm(value, prefix="wp-preview")
         return context
 
     def get_context(self, value, parent_context=None):
-        from ..visitor_forms import SubscriptionForm, form_prefix
+        from ..visitors.forms import SubscriptionForm, form_prefix
 
         context = super().get_context(value, parent_context)
         request, page = request_and_page(context)

@@ -94,6 +94,6 @@ class ConsentEvent(models.Model):
     @property
     def summary(self) -> str:
         """The change as one readable sentence, e.g. "Opted out of category “Promotions”"."""
-        from ..consent_text import describe
+        from ..admin.consent_text import describe
 
         return describe(self)

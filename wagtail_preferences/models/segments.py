@@ -3,7 +3,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from ..criteria import CriteriaField
+from ..audience.criteria import CriteriaField
 from .contacts import Contact
 from .interests import Interest, count_of
 from .paths import ChangePath

@@ -40,14 +40,14 @@ class ImportStatus(models.TextChoices):
 
 
 def import_storage():
-    from ..storage import import_storage
+    from ..transfers.storage import import_storage
 
     return import_storage
 
 
 def import_file_path(run, filename: str) -> str:
     # A random folder: the file holds personal data and its name must not be guessable.
-    return f"wagtail_preferences/imports/{secrets.token_urlsafe(24)}/{filename}"
+    return f"wagtail_preferences/transfers/imports/{secrets.token_urlsafe(24)}/{filename}"
 
 
 class ImportRun(models.Model):

@@ -4,8 +4,8 @@ from collections.abc import Iterable, Mapping
 from django.db import transaction
 
 from .. import signals
+from ..db.batches import BATCH_SIZE, any_of, batched, contact_id_batches, record_rows
 from ..models import Category, CategoryChoice, ConsentSubject
-from .batches import BATCH_SIZE, any_of, batched, contact_id_batches, record_rows
 from .origin import Origin
 
 Change = tuple[int, int, bool | None]

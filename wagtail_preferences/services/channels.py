@@ -5,10 +5,10 @@ from datetime import date
 from django.db import transaction
 
 from .. import signals
-from ..channels import get_channel
+from ..channels.registry import get_channel
+from ..db.batches import record
 from ..exceptions import InvalidChange
 from ..models import ConsentSubject, ContactChannel, FrequencyPeriod
-from .batches import record
 from .contacts import lock_contact
 from .origin import Origin
 

@@ -4,10 +4,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from .. import signals
-from ..exceptions import InvalidChange
-from ..models import ConsentSubject, Contact, ContactStatus, EmailChange, normalise_email
-from ..models.contacts import new_secret
-from .batches import (
+from ..db.batches import (
     BATCH_SIZE,
     any_of,
     batched,
@@ -16,6 +13,9 @@ from .batches import (
     record,
     record_rows,
 )
+from ..exceptions import InvalidChange
+from ..models import ConsentSubject, Contact, ContactStatus, EmailChange, normalise_email
+from ..models.contacts import new_secret
 from .origin import Origin
 
 #: Contact fields whose changes the consent log records.

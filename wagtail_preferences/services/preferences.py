@@ -1,8 +1,8 @@
 from django.db import transaction
 
 from .. import signals
+from ..db.batches import BATCH_SIZE, any_of, batched, contact_id_batches, insert_rows, record_rows
 from ..models import ConsentSubject, ContactPreference, Preference
-from .batches import BATCH_SIZE, any_of, batched, contact_id_batches, insert_rows, record_rows
 from .origin import Origin
 
 

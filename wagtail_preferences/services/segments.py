@@ -7,6 +7,14 @@ from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, 
 from django.utils import timezone
 
 from .. import signals
+from ..db.batches import (
+    BATCH_SIZE,
+    analyze_on_commit,
+    batched,
+    contact_ids,
+    insert_rows,
+    record_rows,
+)
 from ..exceptions import InvalidChange
 from ..models import (
     ChangePath,
@@ -16,14 +24,6 @@ from ..models import (
     SegmentInclusion,
     SegmentMember,
     SegmentOptOut,
-)
-from .batches import (
-    BATCH_SIZE,
-    analyze_on_commit,
-    batched,
-    contact_ids,
-    insert_rows,
-    record_rows,
 )
 from .origin import Origin
 from .preferences import add_preferences

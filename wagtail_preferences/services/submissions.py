@@ -20,6 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from .. import signals
+from ..identity.tokens import UnsubscribeScope
 from ..models import (
     Category,
     ChangePath,
@@ -30,7 +31,6 @@ from ..models import (
     Segment,
     SubmissionStatus,
 )
-from ..tokens import UnsubscribeScope
 from .categories import set_category_choices
 from .contacts import get_or_create_contact, set_status, update_details
 from .origin import Origin

@@ -16,9 +16,10 @@ from django.templatetags.static import static
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
-from .. import clock, identity
-from ..caching import mark_personalised
-from ..identity import current_profile
+from .. import clock
+from ..identity import resolvers
+from ..identity.caching import mark_personalised
+from ..identity.resolvers import current_profile
 
 register = template.Library()
 
@@ -50,7 +51,7 @@ def current_contact(context):
     request = context.get("request")
     if request is None:
         return None
-    contact = identity.current_contact(request)
+    contact = resolvers.current_contact(request)
     mark_personalised(request, private=contact is not None)
     return contact
 

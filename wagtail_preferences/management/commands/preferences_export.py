@@ -9,11 +9,12 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Q
 from django.utils.translation import ngettext
 
-from ... import exports, services
-from ...filters import ContactFilterSet
-from ...imports.columns import COLUMNS
+from ... import services
+from ...admin.filters import ContactFilterSet
 from ...models import Category, Contact, ExportPath, Preference, Segment
-from ...spreadsheets import csv_lines, xlsx_bytes
+from ...transfers import exports
+from ...transfers.imports.columns import COLUMNS
+from ...transfers.spreadsheets import csv_lines, xlsx_bytes
 
 PROGRESS_EVERY = 10_000
 

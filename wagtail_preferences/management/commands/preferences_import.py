@@ -7,12 +7,18 @@ from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
 
 from ...exceptions import InvalidFile
-from ...imports.columns import COLUMNS, DATA_PREFIX, IGNORE, default_mapping, mapping_problems
-from ...imports.files import release_file
-from ...imports.report import error_report_lines
-from ...imports.runner import ImportRunner
 from ...models import ImportMode, ImportRun, ImportStatus, LegalBasis
-from ...spreadsheets import open_table
+from ...transfers.imports.columns import (
+    COLUMNS,
+    DATA_PREFIX,
+    IGNORE,
+    default_mapping,
+    mapping_problems,
+)
+from ...transfers.imports.files import release_file
+from ...transfers.imports.report import error_report_lines
+from ...transfers.imports.runner import ImportRunner
+from ...transfers.spreadsheets import open_table
 
 #: Errors printed after the summary; ``--errors FILE`` writes them all.
 ERRORS_SHOWN = 10

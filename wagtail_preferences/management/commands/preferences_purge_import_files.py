@@ -5,7 +5,7 @@ from datetime import timedelta
 from django.core.management.base import BaseCommand
 from django.utils.translation import ngettext
 
-from ...imports.files import purge_files
+from ...transfers.imports.files import purge_files
 
 
 class Command(BaseCommand):

@@ -13,7 +13,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from wagtail_preferences.identity import recognising_link
+from wagtail_preferences.identity.resolvers import recognising_link
 from wagtail_preferences.models import ConsentEvent, Contact, ContactStatus
 
 from ...demo.audience import HISTORY_DAYS, Story, ensure_categories, ensure_preferences, tell

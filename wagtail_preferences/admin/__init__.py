@@ -1,0 +1,1 @@
+"""The Preference center in the Wagtail admin: viewsets, views, forms, panels and filters."""

@@ -1,0 +1,56 @@
+from django.utils.translation import gettext_lazy as _
+from wagtail.admin.panels import Panel
+
+from ..conf import get_setting
+from ..models import ConsentEvent, SegmentInclusion, SegmentMember
+
+
+class ConsentHistoryPanel(Panel):
+    """The contact's latest consent events, newest first. Read-only."""
+
+    def __init__(self, heading="", **kwargs):
+        super().__init__(heading=heading or _("History"), **kwargs)
+
+    class BoundPanel(Panel.BoundPanel):
+        template_name = "wagtail_preferences/admin/panels/consent_history.html"
+
+        def get_context_data(self, parent_context=None):
+            context = super().get_context_data(parent_context)
+            limit = get_setting("HISTORY_PANEL_LIMIT")
+            events = []
+            if self.instance.pk:
+                events = list(
+                    ConsentEvent.objects.filter(contact=self.instance).select_related("actor")[
+                        : limit + 1
+                    ]
+                )
+            context["events"] = events[:limit]
+            context["more"] = len(events) > limit and self.request.user.has_perm(
+                "wagtail_preferences.view_consentevent"
+            )
+            return context
+
+
+class SegmentMembershipPanel(Panel):
+    """The segments the contact is in now, and why; read-only."""
+
+    class BoundPanel(Panel.BoundPanel):
+        template_name = "wagtail_preferences/admin/panels/segment_membership.html"
+
+        def get_context_data(self, parent_context=None):
+            context = super().get_context_data(parent_context)
+            if not self.instance.pk:
+                context["memberships"] = []
+                return context
+            by_hand = set(
+                SegmentInclusion.objects.filter(contact=self.instance).values_list(
+                    "segment_id", flat=True
+                )
+            )
+            context["memberships"] = [
+                (membership, membership.segment_id in by_hand)
+                for membership in SegmentMember.objects.filter(contact=self.instance)
+                .select_related("segment")
+                .order_by("segment__sort_order", "segment__name")
+            ]
+            return context

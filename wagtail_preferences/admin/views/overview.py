@@ -1,0 +1,82 @@
+from django.db.models import Count
+from django.urls import path
+from django.utils.translation import gettext_lazy as _
+from django.views.generic import TemplateView
+from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
+from wagtail.admin.views.generic.permissions import PermissionCheckedMixin
+from wagtail.admin.viewsets.base import ViewSet
+
+from ...compat import permission_policy_for
+from ...conf import get_setting
+from ...models import (
+    Category,
+    ConsentEvent,
+    Contact,
+    LeavingReason,
+    Preference,
+    UnsubscribeReason,
+)
+
+ANY_CONTACT_PERMISSION = ["add", "change", "delete", "view"]
+
+
+class AdminPage(WagtailAdminTemplateMixin):
+    """A page of the Preference center, under its breadcrumb."""
+
+    def get_breadcrumbs_items(self):
+        return [*self.breadcrumbs_items, {"url": "", "label": self.get_page_title()}]
+
+
+def leaving_reason_counts() -> list[tuple[str, int]]:
+    """Every reason to leave, with how many contacts gave it (their comments stay out)."""
+    counts = dict(
+        UnsubscribeReason.objects.order_by().values_list("reason").annotate(count=Count("pk"))
+    )
+    return [(label, counts.get(value, 0)) for value, label in LeavingReason.choices]
+
+
+class OverviewView(PermissionCheckedMixin, AdminPage, TemplateView):
+    """Who holds what at a glance: preference holders, category opt-outs, recent changes."""
+
+    page_title = _("Preference center")
+    header_icon = "tasks"
+    template_name = "wagtail_preferences/admin/overview.html"
+    any_permission_required = ANY_CONTACT_PERMISSION
+
+    @property
+    def permission_policy(self):
+        return permission_policy_for(Contact)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["contact_count"] = Contact.objects.count()
+        context["preferences"] = Preference.objects.with_contact_count()
+        context["categories"] = Category.objects.with_opt_out_count()
+        context["leaving_reasons"] = leaving_reason_counts()
+        context["can_view_log"] = self.request.user.has_perm(
+            "wagtail_preferences.view_consentevent"
+        )
+        context["recent_events"] = ConsentEvent.objects.select_related("contact")[
+            : get_setting("OVERVIEW_RECENT_CHANGES")
+        ]
+        return context
+
+
+class OverviewViewSet(ViewSet):
+    name = "preference_center"
+    url_prefix = "preference-center"
+    icon = "tasks"
+    menu_label = _("Overview")
+
+    @property
+    def menu_item_class(self):
+        class OverviewMenuItem(super().menu_item_class):
+            def is_shown(self, request):
+                return permission_policy_for(Contact).user_has_any_permission(
+                    request.user, ANY_CONTACT_PERMISSION
+                )
+
+        return OverviewMenuItem
+
+    def get_urlpatterns(self):
+        return [path("", OverviewView.as_view(), name="index")]

@@ -1,0 +1,1 @@
+"""SQL that differs per database vendor, in one place."""

@@ -1,0 +1,1 @@
+"""Who a contact is to the site: identity resolvers, signed tokens, the middleware, and caching."""

@@ -1,0 +1,1 @@
+"""Contacts in and out of files: columns, spreadsheets, imports and exports."""

@@ -1,0 +1,238 @@
+"""One row of an import file: read into what it asks of its contact, or into its errors."""
+
+import difflib
+import json
+import re
+from dataclasses import dataclass, field
+
+from django.core.validators import validate_email
+
+from ...json_depth import MAX_DEPTH, BoundedJSONDecoder, TooDeep
+from ...models import Category, Contact, ContactStatus, Preference, Segment, normalise_email
+from ..spreadsheets import restore, split_names
+from .columns import DATA_PREFIX, DETAILS, EMAIL, IGNORE
+
+
+@dataclass(slots=True)
+class Row:
+    """What a valid row asks for. ``None`` (or an absent key) leaves a value as it is."""
+
+    line: int
+    email: str
+    details: dict[str, str] = field(default_factory=dict)
+    status: str | None = None
+    preferences: tuple[str, ...] | None = None
+    categories: tuple[int, ...] | None = None
+    segments: tuple[int, ...] | None = None
+    data: dict = field(default_factory=dict)
+
+
+class RowError(Exception):
+    def __init__(self, column: str, message: str):
+        super().__init__(message)
+        self.column, self.message = column, message
+
+
+class Names:
+    """The names of one kind of object (preferences, ...), matched exactly, with suggestions."""
+
+    def __init__(self, model, label: str):
+        self.label = label
+        self.ids = dict(model.objects.values_list("name", "pk"))
+        self._folded = {name.casefold(): name for name in self.ids}
+
+    def unknown(self, name: str) -> str:
+        close = self._folded.get(name.casefold()) or next(
+            iter(difflib.get_close_matches(name, self.ids, n=1, cutoff=0.6)), None
+        )
+        hint = f" Did you mean “{close}”?" if close else ""
+        return f"There is no {self.label} named “{name}”.{hint}"
+
+
+MAX_LENGTHS = {name: Contact._meta.get_field(name).max_length for name in DETAILS}
+EMAIL_MAX_LENGTH = Contact._meta.get_field("email").max_length
+NAME_MAX_LENGTH = Preference._meta.get_field("name").max_length
+# Distinct list cells remembered; past it they are parsed again (a file of unique cells).
+LIST_CACHE_SIZE = 10_000
+# Domains whose validity is remembered; most files hold a few thousand at most.
+DOMAIN_CACHE_SIZE = 100_000
+STATUSES = {
+    **{value: value for value in ContactStatus.values},
+    **{str(label).casefold(): value for value, label in ContactStatus.choices},
+}
+
+
+class EmailCheck:
+    """Django's email validation, its pattern compiled once and each domain checked once."""
+
+    def __init__(self):
+        lazy = validate_email.user_regex
+        self.user = re.compile(lazy.pattern, lazy.flags)
+        self.domains: dict[str, bool] = {}
+
+    def __call__(self, email: str) -> bool:
+        user, at, domain = email.rpartition("@")
+        if not at or not self.user.match(user):
+            return False
+        valid = self.domains.get(domain)
+        if valid is None:
+            valid = bool(
+                domain in validate_email.domain_allowlist
+                or validate_email.validate_domain_part(domain)
+            )
+            if len(self.domains) < DOMAIN_CACHE_SIZE:
+                self.domains[domain] = valid
+        return valid
+
+
+class RowReader:
+    """Reads rows of a file with a given header and mapping.
+
+    ``create_missing`` accepts preference names that do not exist: the run creates them.
+    Cells of lists are parsed once per distinct text, as most files repeat a few of them.
+    """
+
+    def __init__(self, header: list[str], mapping: dict[str, str], *, create_missing=False):
+        self.header = header
+        self.targets = [mapping.get(name, IGNORE) if name else IGNORE for name in header]
+        self.create_missing = create_missing
+        self.preferences = Names(Preference, "preference")
+        self.categories = Names(Category, "category")
+        self.segments = Names(Segment, "segment")
+        self._lists: dict[tuple[str, str], tuple] = {}
+        self._mapped = [(i, target) for i, target in enumerate(self.targets) if target != IGNORE]
+        self._valid_email = EmailCheck()
+
+    def read(self, line: int, cells: list[str]) -> Row:
+        """The row of ``cells``; raises ``RowErrors`` with every problem found."""
+        width = len(self.header)
+        if len(cells) > width and any(cells[width:]):
+            raise RowErrors(
+                [
+                    RowError(
+                        "",
+                        f"This row has {len(cells)} cells but the header has {width} columns. "
+                        "A value holding the separator must be in double quotes.",
+                    )
+                ]
+            )
+        errors: list[RowError] = []
+        row = Row(line=line, email="")
+        for index, target in self._mapped:
+            # A row may stop short of the header: its last cells are empty.
+            cell = cells[index].strip() if index < len(cells) else ""
+            if cell.startswith("'"):
+                cell = restore(cell)
+            if not cell and target != EMAIL:
+                continue
+            try:
+                if "\x00" in cell:
+                    raise RowError(target, "This cell holds a NUL character, which is not text.")
+                self._set(row, target, cell)
+            except RowError as error:
+                errors.append(error)
+        if errors:
+            raise RowErrors(errors, email=row.email)
+        return row
+
+    def _set(self, row: Row, target: str, cell: str) -> None:
+        if target == EMAIL:
+            row.email = self._email(cell)
+        elif target in DETAILS:
+            if len(cell) > MAX_LENGTHS[target]:
+                raise RowError(target, f"{target} is longer than {MAX_LENGTHS[target]} characters.")
+            row.details[target] = cell
+        elif target == "status":
+            status = STATUSES.get(cell.casefold())
+            if status is None:
+                raise RowError(
+                    target,
+                    f"“{cell}” is not a status; use one of {', '.join(ContactStatus.values)}.",
+                )
+            row.status = status
+        elif target == "preferences":
+            row.preferences = self._list(target, cell, self._preference_names)
+        elif target == "categories":
+            row.categories = self._list(target, cell, self._ids_of(self.categories))
+        elif target == "segments":
+            row.segments = self._list(target, cell, self._ids_of(self.segments))
+        elif target == "data":
+            row.data.update(self._data(cell))
+        else:
+            row.data[target.removeprefix(DATA_PREFIX)] = cell
+
+    def _email(self, cell: str) -> str:
+        if not cell:
+            raise RowError(EMAIL, "The email is missing.")
+        email = normalise_email(cell)
+        if not self._valid_email(email):
+            raise RowError(EMAIL, f"“{cell}” is not a valid email address.")
+        if len(email) > EMAIL_MAX_LENGTH:
+            raise RowError(
+                EMAIL, f"“{cell}” is longer than an email address may be ({EMAIL_MAX_LENGTH})."
+            )
+        return email
+
+    def _list(self, target: str, cell: str, resolve) -> tuple:
+        key = (target, cell)
+        if key not in self._lists:
+            if len(self._lists) >= LIST_CACHE_SIZE:
+                self._lists.clear()
+            try:
+                self._lists[key] = resolve(split_names(cell))
+            except RowError as error:
+                self._lists[key] = error
+        value = self._lists[key]
+        if isinstance(value, RowError):
+            raise value
+        return value
+
+    def _preference_names(self, names: list[str]) -> tuple[str, ...]:
+        unknown = [name for name in names if name not in self.preferences.ids]
+        if unknown and not self.create_missing:
+            raise RowError(
+                "preferences", " ".join(self.preferences.unknown(name) for name in unknown)
+            )
+        if too_long := [name for name in unknown if len(name) > NAME_MAX_LENGTH]:
+            raise RowError(
+                "preferences",
+                " ".join(
+                    f"“{name}” cannot be created: a preference name has at most "
+                    f"{NAME_MAX_LENGTH} characters."
+                    for name in too_long
+                ),
+            )
+        return tuple(dict.fromkeys(names))
+
+    @staticmethod
+    def _ids_of(names: Names):
+        def resolve(given: list[str]) -> tuple[int, ...]:
+            unknown = [name for name in given if name not in names.ids]
+            if unknown:
+                column = "categories" if names.label == "category" else "segments"
+                raise RowError(column, " ".join(names.unknown(name) for name in unknown))
+            return tuple(dict.fromkeys(names.ids[name] for name in given))
+
+        return resolve
+
+    @staticmethod
+    def _data(cell: str) -> dict:
+        try:
+            value = json.loads(cell, cls=BoundedJSONDecoder)
+        except TooDeep:
+            raise RowError(
+                "data", f"data is nested more than {MAX_DEPTH} levels deep, the most it may be."
+            ) from None
+        except ValueError:
+            value = None
+        if not isinstance(value, dict):
+            raise RowError("data", 'data must be a JSON object, such as {"club": "Ghent"}.')
+        return value
+
+
+class RowErrors(Exception):
+    """Every problem of one row; ``email`` is the row's address if that much was valid."""
+
+    def __init__(self, errors: list[RowError], email: str = ""):
+        super().__init__("; ".join(error.message for error in errors))
+        self.errors, self.email = errors, email

@@ -1,0 +1,511 @@
+"""An import run: reads its file in batches, checks every row, and applies the valid ones.
+
+Every change goes through the service layer with the run as its origin, so each contact's
+consent history names the import that changed it. Each batch commits on its own; progress
+is written between batches, where the admin page reads it.
+"""
+
+from collections import defaultdict
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from itertools import islice
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from ... import services, signal_handlers
+from ...conf import get_setting
+from ...db.batches import BATCH_SIZE, any_of, batched
+from ...exceptions import InvalidFile
+from ...models import (
+    CategoryChoice,
+    ChangePath,
+    Contact,
+    ContactPreference,
+    ContactStatus,
+    ImportMode,
+    ImportRowError,
+    ImportRun,
+    ImportStatus,
+    Preference,
+    Segment,
+    SegmentInclusion,
+)
+from ..spreadsheets import XLSX_MAGIC, Table, open_table
+from .columns import mapping_problems
+from .rows import Row, RowError, RowErrors, RowReader
+
+NEW, UPDATED, UNCHANGED, SKIPPED, FAILED = "new", "updated", "unchanged", "skipped", "failed"
+COLUMN_MAX_LENGTH = ImportRowError._meta.get_field("column").max_length
+# Addresses or ids per lookup: a database without array parameters takes one per value.
+LOOKUP_SIZE = BATCH_SIZE * 10
+#: Statuses an import never changes into a subscribed one.
+STAYS_OUT = (ContactStatus.UNSUBSCRIBED, ContactStatus.BLOCKED)
+SUBSCRIBED = (ContactStatus.PENDING, ContactStatus.CONFIRMED)
+
+
+@dataclass
+class Changes:
+    """What one row changes for its contact; empty when it changes nothing."""
+
+    details: dict = field(default_factory=dict)
+    status: str | None = None
+    add_preferences: set = field(default_factory=set)
+    remove_preferences: set = field(default_factory=set)
+    opt_outs: set = field(default_factory=set)
+    joins: set = field(default_factory=set)
+    leaves: set = field(default_factory=set)
+
+    def __bool__(self) -> bool:
+        return any(vars(self).values())
+
+
+@dataclass
+class Counts:
+    processed: int = 0
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+    failed: int = 0
+
+    def as_fields(self) -> dict[str, int]:
+        return {
+            "processed_rows": self.processed,
+            "new_rows": self.new,
+            "updated_rows": self.updated,
+            "unchanged_rows": self.unchanged,
+            "skipped_rows": self.skipped,
+            "failed_rows": self.failed,
+        }
+
+
+@dataclass
+class Current:
+    """A contact as stored, as far as a row can change it."""
+
+    pk: int
+    details: dict
+    status: str
+    data: dict
+    preferences: set = field(default_factory=set)
+    opt_outs: set = field(default_factory=set)
+    segments: set = field(default_factory=set)
+
+
+class ImportRunner:
+    """Checks or applies an ``ImportRun``; ``progress(done, total)`` is told after each batch."""
+
+    def __init__(self, run: ImportRun, progress: Callable[[int, int | None], None] | None = None):
+        self.run = run
+        self.progress = progress
+        self.batch_size = get_setting("IMPORT_BATCH_SIZE")
+        self.default_status = get_setting("IMPORT_DEFAULT_STATUS")
+        #: The names of the preferences the last pass created, or would create if checking.
+        self.preferences_to_create: set[str] = set()
+        self._applying, self._counts = False, Counts()
+
+    # Entry points -------------------------------------------------------------------------
+
+    def check(self) -> ImportRun:
+        """Read every row and count what an import would do, changing no contact."""
+        self._start(ImportStatus.CHECKING)
+        with self._failed_on_error():
+            if self._pass(apply=False, classify=True):
+                self._finish(ImportStatus.CHECKED, checked_at=timezone.now())
+        return self.run
+
+    def apply(self) -> ImportRun:
+        """Import the file. Unless the run skips invalid rows, only a file without errors."""
+        if not self.run.permission_confirmed or not self.run.legal_basis:
+            raise InvalidFile(
+                "Confirm that the site may contact these people and pick a legal basis."
+            )
+        self._start(ImportStatus.IMPORTING, started_at=timezone.now())
+        with self._failed_on_error():
+            if not self.run.skip_invalid:
+                if not self._pass(apply=False, classify=False):
+                    return self.run
+                if self.run.failed_rows:
+                    return self._finish(
+                        ImportStatus.FAILED,
+                        message=(
+                            f"{self.run.failed_rows} rows have errors, so nothing was imported. "
+                            "Fix them in the file and upload it again, or choose to import the "
+                            "valid rows and skip the rest."
+                        ),
+                    )
+            with signal_handlers.refresh_once():
+                # A file the first pass found clean has no address twice: no need to look.
+                duplicates = self.run.skip_invalid
+                if self._pass(apply=True, classify=True, find_duplicates=duplicates):
+                    self._finish(ImportStatus.DONE)
+        return self.run
+
+    @contextmanager
+    def _failed_on_error(self):
+        """An error no row explains ends the run as failed, not forever running."""
+        try:
+            yield
+        except KeyboardInterrupt:  # Ctrl-C at the command line
+            self._finish(
+                ImportStatus.FAILED, message=f"The run was interrupted.{self._imported_before()}"
+            )
+            raise
+        except Exception as error:
+            self._finish(
+                ImportStatus.FAILED,
+                message=f"The run stopped on an unexpected error ({type(error).__name__}: "
+                f"{error}).{self._imported_before()}",
+            )
+            raise
+
+    def _imported_before(self) -> str:
+        """What a run that stops part way through its import leaves imported."""
+        if self._applying and self._counts.processed:
+            return f" The {self._counts.processed} rows read before it had been imported."
+        return ""
+
+    # Passes -------------------------------------------------------------------------------
+
+    def _start(self, status: str, **fields) -> None:
+        self._save(status=status, message="", **Counts().as_fields(), **fields)
+
+    def _finish(self, status: str, **fields) -> ImportRun:
+        self._save(status=status, finished_at=timezone.now(), **fields)
+        return self.run
+
+    def _save(self, **fields) -> None:
+        for name, value in fields.items():
+            setattr(self.run, name, value)
+        ImportRun.objects.filter(pk=self.run.pk).update(**fields)
+
+    def _pass(self, *, apply: bool, classify: bool, find_duplicates=True) -> bool:
+        """One pass over the file; False if the file itself could not be read.
+
+        Finding addresses given twice takes an entry per row in memory: a pass after a clean
+        check goes without.
+        """
+        seen = {} if find_duplicates else None
+        self.run.row_errors.all().delete()
+        self.preferences_to_create = set()
+        self._applying = apply
+        counts = self._counts = Counts()
+        try:
+            with self.run.open_file() as stored:
+                file = stored.file  # the file itself: FieldFile checks itself on every read
+                total = self.run.total_rows or estimate_rows(file)
+                table = open_table(file)
+                reader = self._reader(table)
+                while batch := list(islice(table.rows, self.batch_size)):
+                    rows, errors = self._read(reader, batch, seen, counts)
+                    self._record_errors(errors, counts)
+                    if classify:
+                        self._classify(reader, rows, counts, apply=apply)
+                    counts.processed += len(batch)
+                    self._save(**counts.as_fields())
+                    if self.progress:
+                        self.progress(counts.processed, total)
+        except InvalidFile as error:
+            self._finish(ImportStatus.FAILED, message=f"{error}{self._imported_before()}")
+            return False
+        self._save(total_rows=counts.processed)
+        return True
+
+    def _reader(self, table: Table) -> RowReader:
+        if self.run.columns != table.header:
+            raise InvalidFile(
+                "The file's header is not the one read at upload: upload the file again."
+            )
+        problems = mapping_problems(table.header, self.run.mapping)
+        if problems:
+            raise InvalidFile(" ".join(problems))
+        return RowReader(
+            table.header,
+            self.run.mapping,
+            create_missing=self.run.create_missing_preferences,
+        )
+
+    def _read(self, reader: RowReader, batch, seen, counts: Counts):
+        """The valid rows of ``batch``, and the (line, error) of the others."""
+        rows, errors = [], []
+        for line, cells in batch:
+            if not any(cell.strip() for cell in cells):
+                counts.skipped += 1
+                continue
+            try:
+                row, problems = reader.read(line, cells), []
+                email = row.email
+            except RowErrors as failure:
+                row, problems, email = None, failure.errors, failure.email
+            if seen is not None and email:
+                if email in seen:
+                    problems.append(
+                        RowError(
+                            "email",
+                            f"{email} is also on row {seen[email]}: a contact may appear "
+                            "only once in a file.",
+                        )
+                    )
+                else:
+                    seen[email] = line
+            if problems:
+                errors.extend((line, problem) for problem in problems)
+            else:
+                rows.append(row)
+        return rows, errors
+
+    def _record_errors(self, errors: list[tuple[int, RowError]], counts: Counts) -> None:
+        # Errors name the file's column; those of the whole row (too many cells) none.
+        column_of = {target: name for name, target in self.run.mapping.items() if target}
+        ImportRowError.objects.bulk_create(
+            [
+                ImportRowError(
+                    run=self.run,
+                    row=line,
+                    column=column_of.get(error.column, error.column)[:COLUMN_MAX_LENGTH],
+                    message=error.message,
+                )
+                for line, error in errors
+            ],
+            batch_size=BATCH_SIZE,
+        )
+        counts.failed += len({line for line, _ in errors})
+
+    # What rows change ---------------------------------------------------------------------
+
+    def _classify(self, reader: RowReader, rows: list[Row], counts: Counts, *, apply: bool):
+        current = self._current(rows)
+        new, changed = [], []
+        for row in rows:
+            outcome, changes = self._outcome(row, current.get(row.email))
+            setattr(counts, outcome, getattr(counts, outcome) + 1)
+            if outcome == NEW:
+                new.append(row)
+            elif outcome == UPDATED:
+                changed.append((current[row.email].pk, changes))
+        self.preferences_to_create |= self._missing_preferences(new, changed)
+        if apply and (new or changed):
+            with transaction.atomic():
+                self._apply(new, changed)
+
+    def _outcome(self, row: Row, stored: "Current | None") -> tuple[str, "Changes | None"]:
+        mode = self.run.mode
+        if (stored is None and mode == ImportMode.UPDATE_ONLY) or (
+            stored is not None and mode == ImportMode.CREATE_ONLY
+        ):
+            return SKIPPED, None
+        if stored is None:
+            return NEW, None
+        changes = self._changes(row, stored)
+        return (UPDATED, changes) if changes else (UNCHANGED, None)
+
+    def preview(self, limit: int) -> list[dict]:
+        """The first ``limit`` rows: their cells by column, and what importing each would do."""
+        with self.run.open_file() as file:
+            table = open_table(file)
+            reader = self._reader(table)
+            read, seen = [], {}
+            for line, cells in islice(table.rows, limit):
+                counts = Counts()
+                rows, errors = self._read(reader, [(line, cells)], seen, counts)
+                read.append((line, cells, rows[0] if rows else None, [e for _, e in errors]))
+        current = self._current([row for _, _, row, _ in read if row])
+        return [
+            {
+                "line": line,
+                "cells": dict(zip(table.header, cells, strict=False)),
+                # A row that is not read either has errors or is blank.
+                "outcome": self._outcome(row, current.get(row.email))[0]
+                if row
+                else (FAILED if errors else SKIPPED),
+                "errors": [error.message for error in errors],
+            }
+            for line, cells, row, errors in read
+        ]
+
+    def _current(self, rows: list[Row]) -> dict[str, Current]:
+        fields = ("first_name", "last_name", "phone", "locale")
+        # In chunks: a batch may hold more addresses than a query takes parameters.
+        contacts = {
+            email: Current(pk, dict(zip(fields, details, strict=True)), status, data)
+            for emails in batched((row.email for row in rows), LOOKUP_SIZE)
+            for pk, email, status, data, *details in Contact.objects.filter(
+                email__in=any_of(Contact, "email", emails)
+            )
+            .order_by()
+            .values_list("pk", "email", "status", "data", *fields)
+        }
+        by_id = {c.pk: c for c in contacts.values()}
+        mapped = set(self.run.mapping.values())
+        opted_out = CategoryChoice.objects.filter(subscribed=False)
+        held = (  # column of the file, attribute of Current, rows, their column
+            ("preferences", "preferences", ContactPreference.objects.all(), "preference_id"),
+            ("categories", "opt_outs", opted_out, "category_id"),
+            ("segments", "segments", SegmentInclusion.objects.all(), "segment_id"),
+        )
+        for column, attribute, holdings, value in held:
+            if column not in mapped:
+                continue
+            for ids in batched(by_id, LOOKUP_SIZE):
+                in_batch = any_of(holdings.model, "contact_id", ids)
+                for c, v in holdings.filter(contact_id__in=in_batch).values_list(
+                    "contact_id", value
+                ):
+                    getattr(by_id[c], attribute).add(v)
+        return contacts
+
+    def _changes(self, row: Row, stored: Current) -> Changes:
+        changes = Changes()
+        changes.details = {n: v for n, v in row.details.items() if stored.details[n] != v}
+        if row.data and {**stored.data, **row.data} != stored.data:
+            changes.details["data"] = {**stored.data, **row.data}
+        # An import never subscribes again someone who left or bounced.
+        # nor changes a blocked contact (it would unblock them).
+        kept = stored.status == ContactStatus.BLOCKED or (
+            stored.status in STAYS_OUT and row.status in SUBSCRIBED
+        )
+        if row.status and row.status != stored.status and not kept:
+            changes.status = row.status
+        replace = self.run.mode == ImportMode.REPLACE
+        if row.preferences is not None:
+            wanted = set(self._preference_ids(row.preferences))
+            changes.add_preferences = wanted - stored.preferences
+            if replace:
+                changes.remove_preferences = stored.preferences - wanted
+        if row.categories is not None:
+            # Opt-outs are only ever added: an import does not opt anyone back in.
+            changes.opt_outs = set(row.categories) - stored.opt_outs
+        if row.segments is not None:
+            changes.joins = set(row.segments) - stored.segments
+            if replace:
+                changes.leaves = stored.segments - set(row.segments)
+        return changes
+
+    def _preference_ids(self, names: tuple[str, ...]) -> list:
+        # Names still to be created stand for themselves until the run creates them.
+        return [self._preference_id(name) for name in names]
+
+    def _preference_id(self, name: str):
+        return self._known_preferences().get(name, name)
+
+    def _known_preferences(self) -> dict[str, int]:
+        if not hasattr(self, "_preference_ids_by_name"):
+            self._preference_ids_by_name = dict(Preference.objects.values_list("name", "pk"))
+        return self._preference_ids_by_name
+
+    # Writing ------------------------------------------------------------------------------
+
+    def origin(self) -> services.Origin:
+        run = self.run
+        basis = run.get_legal_basis_display()
+        by = run.created_by_label or "the command line"
+        return services.Origin(
+            path=ChangePath.IMPORT,
+            user=run.created_by,
+            reference=run.reference,
+            wording=f"Imported on the legal basis “{basis}”; {by} confirmed that the site "
+            "may contact these people.",
+        )
+
+    def _apply(self, new: list[Row], changed: list[tuple[int, Changes]]):
+        origin = self.origin()
+        self._create_missing_preferences(new, changed)
+        created = services.create_contacts(
+            [
+                {
+                    "email": row.email,
+                    **row.details,
+                    "data": row.data,
+                    "status": row.status or self.default_status,
+                }
+                for row in new
+            ],
+            origin,
+        )
+        new_ids = [(created[row.email], row) for row in new]
+        services.update_contacts(
+            {pk: changes.details for pk, changes in changed if changes.details}, origin
+        )
+        for status, ids in _grouped((pk, c.status) for pk, c in changed if c.status).items():
+            services.set_status(ids, status, origin)
+        ids_of = self._preference_id
+        services.add_preference_pairs(
+            [
+                *((pk, ids_of(p)) for pk, row in new_ids for p in row.preferences or ()),
+                *((pk, ids_of(p)) for pk, changes in changed for p in changes.add_preferences),
+            ],
+            origin,
+        )
+        services.remove_preference_pairs(
+            [(pk, p) for pk, changes in changed for p in changes.remove_preferences], origin
+        )
+        services.set_category_choice_pairs(
+            [
+                *((pk, cat, False) for pk, row in new_ids for cat in row.categories or ()),
+                *((pk, cat, False) for pk, changes in changed for cat in changes.opt_outs),
+            ],
+            origin,
+        )
+        joins = _grouped(
+            [
+                *((pk, s) for pk, row in new_ids for s in row.segments or ()),
+                *((pk, s) for pk, changes in changed for s in changes.joins),
+            ]
+        )
+        leaves = _grouped((pk, s) for pk, changes in changed for s in changes.leaves)
+        segments = Segment.objects.in_bulk({*joins, *leaves})
+        for segment, ids in joins.items():
+            services.add_to_segment(ids, segments[segment], origin)
+        for segment, ids in leaves.items():
+            services.remove_from_segment(ids, segments[segment], origin)
+
+    def _missing_preferences(self, new: list[Row], changed: list[tuple[int, Changes]]) -> set:
+        """The preference names these rows give that no preference has (yet).
+
+        Only rows that are imported count: a row skipped or failed creates nothing.
+        """
+        names = {name for row in new for name in row.preferences or ()}
+        names.update(
+            p for _, changes in changed for p in changes.add_preferences if isinstance(p, str)
+        )
+        return names - self._known_preferences().keys()
+
+    def _create_missing_preferences(self, new: list[Row], changed: list[tuple[int, Changes]]):
+        known = self._known_preferences()
+        missing = sorted(self._missing_preferences(new, changed))
+        for name in missing:
+            preference = Preference(name=name, slug=_free_slug(name), is_public=False)
+            preference.save()
+            known[name] = preference.pk
+        if missing:
+            self._save(created_preferences=[*self.run.created_preferences, *missing])
+
+
+def _grouped(pairs) -> dict:
+    """``{key: [contact ids]}`` of (contact id, key) pairs."""
+    groups = defaultdict(list)
+    for pk, key in pairs:
+        groups[key].append(pk)
+    return groups
+
+
+def _free_slug(name: str) -> str:
+    base = slugify(name)[:90] or "preference"
+    slug, n = base, 1
+    while Preference.objects.filter(slug=slug).exists():
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
+
+
+def estimate_rows(file) -> int | None:
+    """About how many rows a CSV file holds (its lines), for progress bars; None for XLSX."""
+    file.seek(0)
+    if file.read(len(XLSX_MAGIC)) == XLSX_MAGIC:
+        return None
+    lines = sum(chunk.count(b"\n") for chunk in iter(lambda: file.read(1 << 20), b""))
+    file.seek(0)
+    return max(lines - 1, 0)

@@ -1,0 +1,1 @@
+"""What visitors see: sending a form, confirming, managing preferences, unsubscribing."""

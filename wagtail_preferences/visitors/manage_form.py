@@ -1,0 +1,237 @@
+"""The visitor's own manage-preferences form: details, channels, categories, preferences,
+segments.
+
+It shows the parts the site's ``PreferencePageSettings`` allow and changes only those,
+through the service layer, as the contact themselves (path "self_service"). The details
+(name, phone, email address) are always shown; a new email address is only asked for
+here, and changes once confirmed from it.
+"""
+
+import functools
+
+from django import forms
+from django.core.validators import RegexValidator
+from django.db import transaction
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from .. import services
+from ..channels.form_field import ChannelSettingsField, ChannelSettingsWidget
+from ..channels.registry import get_channels
+from ..models import (
+    Category,
+    CategoryChoice,
+    Contact,
+    Preference,
+    Segment,
+    SegmentMember,
+    SegmentOptOut,
+    normalise_email,
+)
+from .forms import DETAIL_LABELS
+
+#: Manage-page parts -> the channel widget's groups.
+CHANNEL_GROUPS = {
+    "channels": "enabled",
+    "frequency": "frequency",
+    "pause": "pause",
+    "preferred_channel": "preferred",
+}
+
+DateInput = functools.partial(forms.DateInput, format="%Y-%m-%d", attrs={"type": "date"})
+
+#: The contact's details a visitor corrects themselves, besides their email address.
+DETAILS = tuple(DETAIL_LABELS)
+SECTIONS = ("channels", "categories", "preferences", "segments")
+
+phone_validator = RegexValidator(
+    r"^\+?[0-9][0-9 ()./-]{2,30}$",
+    _("Enter a phone number with digits, spaces, and + ( ) - only, such as +44 20 7946 0018."),
+)
+
+
+def _checkboxes(queryset, label):
+    choose = _("Choose from the options shown.")
+    return forms.ModelMultipleChoiceField(
+        queryset=queryset,
+        label=label,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages=dict.fromkeys(
+            ("invalid_choice", "invalid_pk_value", "invalid_list"), choose
+        ),
+    )
+
+
+def _detail(name: str, max_length: int, input_type: str = "text", **kwargs):
+    label, autocomplete = DETAIL_LABELS[name]
+    return forms.CharField(
+        label=label,
+        max_length=max_length,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": autocomplete, "type": input_type}),
+        error_messages={"max_length": _("Enter at most %(limit_value)d characters.")},
+        **kwargs,
+    )
+
+
+class ShownField(forms.Field):
+    """The ids of the choices a checkbox field showed, sent back with the form.
+
+    Saving changes only those: a category created, or a segment joined, after the page was
+    opened was not on it, so the visitor did not untick it.
+    """
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value) -> set[int]:
+        return {int(v) for v in value or () if str(v).isdigit()}
+
+
+class ManagePreferencesForm(forms.Form):
+    email = forms.EmailField(
+        label=_("Email address"),
+        max_length=254,
+        help_text=_(
+            "If you change it, we email a link to the new address. Your address changes "
+            "when you follow it."
+        ),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        error_messages={
+            "required": _("Enter your email address."),
+            "invalid": _("Enter an email address such as name@example.com."),
+            "max_length": _("Enter at most %(limit_value)d characters."),
+        },
+    )
+    first_name = _detail("first_name", 150)
+    last_name = _detail("last_name", 150)
+    phone = _detail("phone", 32, "tel")
+
+    def __init__(self, contact: Contact, shows: dict[str, bool], *args, **kwargs):
+        initial = {name: getattr(contact, name) for name in ("email", *DETAILS)}
+        super().__init__(*args, initial=initial, **kwargs)
+        self.contact = contact
+        groups = [group for part, group in CHANNEL_GROUPS.items() if shows.get(part)]
+        if groups:
+            current = services.channel_settings(contact)
+            self.current_channels = {
+                key: current.get(key, services.ChannelSettings()) for key in get_channels()
+            }
+            self.fields["channels"] = ChannelSettingsField(
+                label=_("How we contact you"),
+                required=False,
+                base=self.current_channels,
+                initial=self.current_channels,
+                widget=ChannelSettingsWidget(
+                    date_widget=DateInput,
+                    groups=groups,
+                    template_name="wagtail_preferences/widgets/channel_settings_visitor.html",
+                    unreachable={k for k, c in get_channels().items() if not c.reaches(contact)},
+                ),
+            )
+        if shows.get("categories") and Category.objects.exists():
+            opted_out = CategoryChoice.objects.filter(contact=contact, subscribed=False)
+            self.fields["categories"] = _checkboxes(
+                Category.objects.all(), _("Messages you receive")
+            )
+            self.fields["categories"].initial = list(
+                Category.objects.exclude(pk__in=opted_out.values("category_id")).values_list(
+                    "pk", flat=True
+                )
+            )
+            self._send_back_shown("categories")
+        if shows.get("preferences") and Preference.objects.filter(is_public=True).exists():
+            self.fields["preferences"] = _checkboxes(
+                Preference.objects.filter(is_public=True), _("What interests you")
+            )
+            self.fields["preferences"].initial = list(
+                contact.preference_holdings.values_list("preference_id", flat=True)
+            )
+            self._send_back_shown("preferences")
+        if shows.get("segments"):
+            opted_out_of = SegmentOptOut.objects.filter(contact=contact).values("segment_id")
+            member_of = SegmentMember.objects.filter(contact=contact).values("segment_id")
+            segments = Segment.objects.filter(
+                Q(pk__in=member_of) | Q(pk__in=opted_out_of), is_public=True
+            )
+            if segments.exists():
+                self.fields["segments"] = _checkboxes(segments, _("Lists you are on"))
+                self.fields["segments"].initial = list(
+                    segments.exclude(pk__in=opted_out_of).values_list("pk", flat=True)
+                )
+                self._send_back_shown("segments")
+
+    def _send_back_shown(self, name: str) -> None:
+        pks = list(self.fields[name].queryset.values_list("pk", flat=True))
+        self.fields[f"{name}_shown"] = ShownField(required=False, initial=pks)
+
+    def _shown(self, name: str):
+        """The choices of ``name`` both offered now and shown on the page that was sent."""
+        return self.fields[name].queryset.filter(pk__in=self.cleaned_data[f"{name}_shown"])
+
+    def clean_phone(self) -> str:
+        phone = self.cleaned_data["phone"]
+        # A number stored in another form (by an import, an editor) may be saved unchanged.
+        if phone and phone != self.contact.phone:
+            phone_validator(phone)
+        return phone
+
+    @property
+    def new_email(self) -> str:
+        """The address the visitor asks to move to, or ``""``."""
+        email = normalise_email(self.cleaned_data["email"])
+        return "" if email == self.contact.email else email
+
+    @transaction.atomic
+    def save(self, origin: services.Origin) -> None:
+        """Save the changes; a new email address is kept until it is confirmed."""
+        contact, data = self.contact, self.cleaned_data
+        services.lock_contact(contact)
+        services.update_details(contact, {name: data[name] for name in DETAILS}, origin)
+        if "channels" in data:
+            services.update_channels(contact, data["channels"], origin)
+        if "categories" in data:
+            shown = self._shown("categories")
+            wanted = set(data["categories"]) & set(shown)
+            was = set(shown.filter(pk__in=self["categories"].initial))
+            services.set_category_choices(contact, {c: c in wanted for c in wanted ^ was}, origin)
+        if "preferences" in data:
+            services.set_preferences(
+                contact, data["preferences"], origin, offered=self._shown("preferences")
+            )
+        if "segments" in data:
+            shown = self._shown("segments")
+            stays = set(data["segments"]) & set(shown)
+            stayed = set(shown.filter(pk__in=self["segments"].initial))
+            for segment in stayed - stays:
+                services.opt_out_of_segment(contact, segment, origin)
+            for segment in stays - stayed:
+                services.opt_in_to_segment(contact, segment, origin)
+        if self.new_email:
+            services.request_email_change(contact, self.new_email)
+
+    def details(self):
+        return [self[name] for name in ("email", *DETAILS)]
+
+    def sections(self):
+        """The bound fields in page order, each a fieldset of the page."""
+        return [self[name] for name in SECTIONS if name in self.fields]
+
+    def error_links(self) -> list[tuple[str, str]]:
+        """``(id, text)`` of every error, in page order: the error summary's links."""
+        links = []
+        for field in [*self.details(), *self.sections()]:
+            if field.name == "channels" and field.errors:
+                links += [
+                    (self._channel_input_id(where), text)
+                    for where, text in field.field.error_texts()
+                ]
+                continue
+            links += [(field.auto_id, f"{field.label}: {error}") for error in field.errors]
+        return links
+
+    def _channel_input_id(self, where: str) -> str:
+        if where == "preferred":
+            first = next(iter(self.fields["channels"].widget.reachable_channels()), "none")
+            return f"id_channels-preferred_{first}"
+        return f"id_channels-{where}"
