@@ -84,5 +84,5 @@ TASKS = {
 }
 
 # The tests answer any host (ALLOWED_HOSTS above) and build emailed links on the request's,
-# which W001 warns a live site about; tests/test_conf_and_checks.py tests the check itself.
+# which W001 warns a live site about; tests/app/test_conf_and_checks.py tests the check itself.
 SILENCED_SYSTEM_CHECKS = ["wagtail_preferences.W001"]

@@ -353,7 +353,7 @@ class TestResolvers:
     @pytest.mark.parametrize(
         "value",
         [
-            ["tests.test_link_token.no_such_resolver"],
+            ["tests.identity.test_link_token.no_such_resolver"],
             ["no.such.module.resolver"],
             "wagtail_preferences.identity.resolvers.from_cookie",
             [],

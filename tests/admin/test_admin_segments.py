@@ -6,9 +6,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from tests import segment_helpers as helpers
+from tests.admin.test_admin import contact_form_data
 from tests.factories import CategoryFactory, ContactFactory, PreferenceFactory, UserFactory
 from tests.segment_factories import SegmentFactory
-from tests.test_admin import contact_form_data
 from tests.visitor_helpers import form_page
 from wagtail_preferences import services
 from wagtail_preferences.models import (

@@ -6,7 +6,7 @@ from pathlib import Path
 from wagtail_preferences.checks import check_settings
 from wagtail_preferences.conf import DEFAULTS
 
-SETTINGS_DOC = (Path(__file__).resolve().parents[1] / "docs" / "settings.md").read_text()
+SETTINGS_DOC = (Path(__file__).resolve().parents[2] / "docs" / "settings.md").read_text()
 
 
 def test_every_setting_has_a_section():

@@ -27,7 +27,7 @@ from wagtail_preferences.visitors.emails import base_url_of
 
 EMAIL = "wagtail_preferences.channels.registry.EmailChannel"
 SMS = "wagtail_preferences.channels.registry.SMSChannel"
-PUSH = "tests.test_conf_and_checks.PushChannel"
+PUSH = "tests.app.test_conf_and_checks.PushChannel"
 
 
 class PushChannel(Channel):
@@ -218,8 +218,8 @@ class TestCheckSettings:
         ("channels", "message"),
         [
             ([EMAIL, EMAIL], "needs a key of its own, got 'email'"),
-            ([EMAIL, "tests.test_conf_and_checks.SecondEmailChannel"], "got 'email'"),
-            (["tests.test_conf_and_checks.KeylessChannel"], "got ''"),
+            ([EMAIL, "tests.app.test_conf_and_checks.SecondEmailChannel"], "got 'email'"),
+            (["tests.app.test_conf_and_checks.KeylessChannel"], "got ''"),
             (["wagtail_preferences.channels.registry.Channel"], "cannot be used"),
             (["collections.OrderedDict"], "is not a subclass of"),
         ],

@@ -7,8 +7,8 @@ from django.test import RequestFactory
 from django.utils.http import url_has_allowed_host_and_scheme
 from wagtail import hooks
 
+from tests.audience.test_personalised_caching import WITH_MIDDLEWARE
 from tests.factories import ContactFactory
-from tests.test_personalised_caching import WITH_MIDDLEWARE
 from wagtail_preferences.identity import resolvers, tokens
 
 pytestmark = pytest.mark.django_db

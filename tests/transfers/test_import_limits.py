@@ -8,7 +8,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from tests.import_helpers import csv_text, make_run
-from tests.test_import_files import xlsx
+from tests.transfers.test_import_files import xlsx
 from wagtail_preferences.admin.import_forms import ImportUploadForm
 from wagtail_preferences.exceptions import InvalidFile
 from wagtail_preferences.models import ImportStatus

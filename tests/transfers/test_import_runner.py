@@ -13,7 +13,7 @@ from tests.factories import (
 )
 from tests.import_helpers import csv_text, make_run
 from tests.segment_factories import SegmentFactory
-from tests.test_import_files import xlsx
+from tests.transfers.test_import_files import xlsx
 from wagtail_preferences import services
 from wagtail_preferences.exceptions import InvalidFile
 from wagtail_preferences.models import (

@@ -5,8 +5,8 @@ import json
 import pytest
 from django.urls import reverse
 
+from tests.admin.test_admin import CONTACTS, contact_form_data
 from tests.import_helpers import csv_text, make_run
-from tests.test_admin import CONTACTS, contact_form_data
 from wagtail_preferences.json_depth import MAX_DEPTH, BoundedJSONDecoder, TooDeep, too_deep
 from wagtail_preferences.models import Contact, ContactStatus, ImportRowError, ImportStatus
 from wagtail_preferences.transfers.imports.runner import ImportRunner

@@ -318,7 +318,7 @@ def test_the_errors_report_has_the_failing_rows_as_they_were(write, tmp_path):
 
 
 def test_the_errors_report_of_an_xlsx_file(write, tmp_path):
-    from tests.test_import_files import xlsx
+    from tests.transfers.test_import_files import xlsx
 
     path = write(xlsx(["Email", "Phone"], ["nope", 32470123456], ["ok@example.com", 1]), "c.xlsx")
     report = tmp_path / "errors.csv"
