@@ -12,6 +12,8 @@ from tests.channels.smtp_server import RefusingHandler, serve
 from tests.factories import ContactFactory
 from wagtail_preferences.channels.base import SendStatus
 from wagtail_preferences.channels.email import EmailChannel, failure_of
+from wagtail_preferences.exceptions import SendFailed
+from wagtail_preferences.visitors import emails
 
 pytestmark = pytest.mark.django_db
 
@@ -99,6 +101,13 @@ class TestWithSMTPServer(EmailContract):
     def test_the_provider_id_is_the_message_id_received(self, channel, server):
         [result] = channel.send_batch([self.message("ann@example.com")])
         assert server.messages[0]["Message-ID"] == result.provider_id
+
+    def test_an_app_email_that_is_refused_raises_send_failed(self, server):
+        contact = ContactFactory(confirmed=True, email=REFUSED)
+        with pytest.raises(SendFailed) as excinfo:
+            emails.send_manage_link(contact, "https://www.example.com")
+        assert excinfo.value.result.status == SendStatus.PERMANENT_FAILURE
+        assert "550" in str(excinfo.value)
 
     def test_no_server_is_a_temporary_failure_for_every_message(self, channel, settings):
         settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"

@@ -101,7 +101,6 @@ def build(
         text=render_to_string(f"{prefix}.txt", context),
         html=render_to_string(f"{prefix}.html", context),
         headers={} if to else unsubscribe_headers(contact, base_url),
-        metadata={"email": name},
     )
 
 
