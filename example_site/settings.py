@@ -107,8 +107,8 @@ WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "odt", "pdf", "pptx", "txt", "xlsx"]
 # lists every setting.
 WAGTAIL_PREFERENCES = {
     "CHANNELS": [
-        "wagtail_preferences.channels.registry.EmailChannel",
-        "wagtail_preferences.channels.registry.SMSChannel",
+        "wagtail_preferences.channels.email.EmailChannel",
+        "wagtail_preferences.channels.sms.SMSChannel",
     ],
     "CONTACTS_PER_PAGE": 50,
     "HISTORY_PANEL_LIMIT": 50,

@@ -37,6 +37,12 @@ def _dotted_paths(value: Any) -> str | None:
     return None
 
 
+def _dotted_path(value: Any) -> str | None:
+    if not isinstance(value, str) or not value:
+        return "must be a dotted path"
+    return _dotted_paths([value])
+
+
 def _criteria(value: Any) -> str | None:
     if not isinstance(value, dict):
         return "must be a dict of block name to dotted path"
@@ -148,9 +154,13 @@ MANAGE_PAGE_PARTS = (
 DEFAULTS: dict[str, Any] = {
     # Channel classes a contact can be reached through, in display order.
     "CHANNELS": [
-        "wagtail_preferences.channels.registry.EmailChannel",
-        "wagtail_preferences.channels.registry.SMSChannel",
+        "wagtail_preferences.channels.email.EmailChannel",
+        "wagtail_preferences.channels.sms.SMSChannel",
     ],
+    # What the SMS channel sends through: a development backend that writes each message to
+    # the console or to a file in SMS_FILE_PATH (None: a folder in the temporary directory).
+    "SMS_BACKEND": "wagtail_preferences.channels.sms.ConsoleBackend",
+    "SMS_FILE_PATH": None,
     # How many consent events the contact edit view shows before linking to the rest.
     "HISTORY_PANEL_LIMIT": 50,
     # How many recent changes the Preference center overview lists.
@@ -229,6 +239,8 @@ DEFAULTS: dict[str, Any] = {
 
 VALIDATORS: dict[str, Callable[[Any], str | None]] = {
     "CHANNELS": _dotted_paths,
+    "SMS_BACKEND": _dotted_path,
+    "SMS_FILE_PATH": _optional_path,
     "HISTORY_PANEL_LIMIT": _positive_int,
     "OVERVIEW_RECENT_CHANGES": _positive_int,
     "CONTACTS_PER_PAGE": _positive_int,

@@ -45,3 +45,12 @@ class RateLimited(PreferencesError):
 
 class InvalidFile(PreferencesError, ValueError):
     """An import file that cannot be read as a table of contacts; the message says why."""
+
+
+class SendFailed(PreferencesError):
+    """A message could not be sent; ``result`` (a ``channels.base.SendResult``) says why and
+    whether a later try may succeed."""
+
+    def __init__(self, result):
+        super().__init__(result.error)
+        self.result = result

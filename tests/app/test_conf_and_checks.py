@@ -7,14 +7,10 @@ from django.core.exceptions import ImproperlyConfigured
 from django.test import override_settings
 
 from tests.factories import ContactFactory
-from wagtail_preferences.channels.registry import (
-    Channel,
-    EmailChannel,
-    SMSChannel,
-    channel_choices,
-    get_channel,
-    get_channels,
-)
+from wagtail_preferences.channels.base import Channel
+from wagtail_preferences.channels.email import EmailChannel
+from wagtail_preferences.channels.registry import channel_choices, get_channel, get_channels
+from wagtail_preferences.channels.sms import SMSChannel
 from wagtail_preferences.checks import (
     check_link_host,
     check_required_apps,
@@ -25,8 +21,8 @@ from wagtail_preferences.conf import DEFAULTS, VALIDATORS, get_setting, parse_ra
 from wagtail_preferences.exceptions import ConfigurationError, PreferencesError, UnknownChannel
 from wagtail_preferences.visitors.emails import base_url_of
 
-EMAIL = "wagtail_preferences.channels.registry.EmailChannel"
-SMS = "wagtail_preferences.channels.registry.SMSChannel"
+EMAIL = "wagtail_preferences.channels.email.EmailChannel"
+SMS = "wagtail_preferences.channels.sms.SMSChannel"
 PUSH = "tests.app.test_conf_and_checks.PushChannel"
 
 
@@ -100,7 +96,7 @@ class TestGetSetting:
             ("CONTACTS_PER_PAGE", 0),
             ("CHANNELS", []),
             ("CHANNELS", EMAIL),
-            ("CHANNELS", ["wagtail_preferences.channels.registry.FaxChannel"]),
+            ("CHANNELS", ["wagtail_preferences.channels.sms.FaxChannel"]),
             ("CHANNELS", [EMAIL, "no_such_module.Channel"]),
         ],
     )
@@ -220,7 +216,7 @@ class TestCheckSettings:
             ([EMAIL, EMAIL], "needs a key of its own, got 'email'"),
             ([EMAIL, "tests.app.test_conf_and_checks.SecondEmailChannel"], "got 'email'"),
             (["tests.app.test_conf_and_checks.KeylessChannel"], "got ''"),
-            (["wagtail_preferences.channels.registry.Channel"], "cannot be used"),
+            (["wagtail_preferences.channels.base.Channel"], "cannot be used"),
             (["collections.OrderedDict"], "is not a subclass of"),
         ],
         ids=["listed-twice", "duplicate-key", "no-key", "abstract-class", "not-a-channel"],

@@ -593,7 +593,7 @@ class TestDeletedReferences:
         before = member_ids(segment)
 
         settings.WAGTAIL_PREFERENCES = {
-            "CHANNELS": ["wagtail_preferences.channels.registry.EmailChannel"]
+            "CHANNELS": ["wagtail_preferences.channels.email.EmailChannel"]
         }
 
         self.assert_refused(

@@ -1,18 +1,21 @@
 """The emails the app sends, and the List-Unsubscribe headers for any email a site sends.
 
 Every email is rendered from overridable templates (``wagtail_preferences/emails/<name>``:
-``_subject.txt``, ``.txt`` and ``.html``) and sent through Django's email backend. Links are
+``_subject.txt``, ``.txt`` and ``.html``) and sent through the email channel, which uses
+Django's email backend. Links are
 absolute: built on the ``base_url`` of the request that asked for the email (such as
 ``https://www.example.com``), since a background worker has no request of its own.
 """
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from ..channels.base import OutgoingMessage
+from ..channels.email import EmailChannel
 from ..conf import get_setting
+from ..exceptions import SendFailed
 from ..identity import tokens
 from ..identity.tokens import UnsubscribeScope
 from ..models import Contact, FormSubmission
@@ -77,7 +80,7 @@ def link_life(setting: str) -> dict:
 
 def build(
     name: str, contact: Contact, base_url: str, context: dict, *, to: str | None = None
-) -> EmailMultiAlternatives:
+) -> OutgoingMessage:
     """The email ``name`` for ``contact``, ready to send.
 
     Sent to the contact's address with unsubscribe headers; or, to another address ``to``
@@ -91,15 +94,21 @@ def build(
         **context,
     }
     prefix = f"wagtail_preferences/emails/{name}"
-    subject = " ".join(render_to_string(f"{prefix}_subject.txt", context).split())
-    message = EmailMultiAlternatives(
-        subject=subject,
-        body=render_to_string(f"{prefix}.txt", context),
-        from_email=get_setting("FROM_EMAIL") or settings.DEFAULT_FROM_EMAIL,
-        to=[to or contact.email],
+    return OutgoingMessage(
+        contact_id=contact.pk,
+        address=to or contact.email,
+        subject=" ".join(render_to_string(f"{prefix}_subject.txt", context).split()),
+        text=render_to_string(f"{prefix}.txt", context),
+        html=render_to_string(f"{prefix}.html", context),
+        headers={} if to else unsubscribe_headers(contact, base_url),
     )
-    message.attach_alternative(render_to_string(f"{prefix}.html", context), "text/html")
-    return message if to else add_unsubscribe_headers(message, contact, base_url)
+
+
+def send(message: OutgoingMessage) -> None:
+    """Send ``message`` through the email channel; raises ``SendFailed`` if it was not sent."""
+    [result] = EmailChannel().send_batch([message])
+    if not result.is_sent:
+        raise SendFailed(result)
 
 
 def email_change_url(contact: Contact, new_email: str, base_url: str) -> str:
@@ -109,51 +118,57 @@ def email_change_url(contact: Contact, new_email: str, base_url: str) -> str:
 
 def send_confirmation(submission: FormSubmission, base_url: str) -> None:
     """The double opt-in email: what the visitor asked for and the link that confirms it."""
-    build(
-        "confirm",
-        submission.contact,
-        base_url,
-        {
-            "submission": submission,
-            "confirmation_url": confirmation_url(submission, base_url),
-            "summary": choices_summary(submission),
-            **link_life("CONFIRMATION_LINK_MAX_AGE"),
-        },
-    ).send()
+    send(
+        build(
+            "confirm",
+            submission.contact,
+            base_url,
+            {
+                "submission": submission,
+                "confirmation_url": confirmation_url(submission, base_url),
+                "summary": choices_summary(submission),
+                **link_life("CONFIRMATION_LINK_MAX_AGE"),
+            },
+        )
+    )
 
 
 def send_manage_link(contact: Contact, base_url: str) -> None:
     """The link to the contact's manage-preferences page, for a visitor who asked for it."""
-    build(
-        "manage_link",
-        contact,
-        base_url,
-        {
-            "manage_url": manage_url(contact, base_url),
-            **link_life("MANAGE_LINK_MAX_AGE"),
-        },
-    ).send()
+    send(
+        build(
+            "manage_link",
+            contact,
+            base_url,
+            {
+                "manage_url": manage_url(contact, base_url),
+                **link_life("MANAGE_LINK_MAX_AGE"),
+            },
+        )
+    )
 
 
 def send_email_change(contact: Contact, new_email: str, base_url: str) -> None:
     """To the address a contact asked for: the link that makes it theirs."""
-    build(
-        "email_change",
-        contact,
-        base_url,
-        {
-            "confirm_url": email_change_url(contact, new_email, base_url),
-            **link_life("CONFIRMATION_LINK_MAX_AGE"),
-        },
-        to=new_email,
-    ).send()
+    send(
+        build(
+            "email_change",
+            contact,
+            base_url,
+            {
+                "confirm_url": email_change_url(contact, new_email, base_url),
+                **link_life("CONFIRMATION_LINK_MAX_AGE"),
+            },
+            to=new_email,
+        )
+    )
 
 
 def send_email_taken(contact: Contact, base_url: str) -> None:
     """To a contact whose address someone asked to move another subscription to."""
-    build("email_taken", contact, base_url, {"manage_url": manage_url(contact, base_url)}).send()
+    send(build("email_taken", contact, base_url, {"manage_url": manage_url(contact, base_url)}))
 
 
 def send_email_changed(contact: Contact, old_email: str, base_url: str) -> None:
     """To the address a contact left: it no longer receives their messages."""
-    build("email_changed", contact, base_url, {}, to=old_email).send()
+    send(build("email_changed", contact, base_url, {}, to=old_email))
