@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from ... import services, signal_handlers
+from ... import services
 from ...conf import get_setting
 from ...db.batches import BATCH_SIZE, any_of, batched
 from ...exceptions import InvalidFile
@@ -137,7 +137,7 @@ class ImportRunner:
                             "valid rows and skip the rest."
                         ),
                     )
-            with signal_handlers.refresh_once():
+            with services.segments.refreshing_once():
                 # A file the first pass found clean has no address twice: no need to look.
                 duplicates = self.run.skip_invalid
                 if self._pass(apply=True, classify=True, find_duplicates=duplicates):
