@@ -4,9 +4,9 @@ import pytest
 from django.core.cache import cache
 
 from tests.factories import CategoryFactory, PreferenceFactory, UserFactory
-from wagtail_preferences import signal_handlers, signals
+from wagtail_preferences import signals
 from wagtail_preferences.models import ChangePath
-from wagtail_preferences.services import Origin
+from wagtail_preferences.services import Origin, segments
 
 SIGNAL_NAMES = (
     "contact_created",
@@ -54,7 +54,7 @@ def media(settings, tmp_path):
 def no_pending_refresh():
     """Changes rolled back with a test leave no contacts waiting for the next test's commit."""
     yield
-    signal_handlers._pending.ids = None
+    segments.forget_deferred_refresh()
 
 
 @pytest.fixture

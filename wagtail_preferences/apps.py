@@ -26,8 +26,10 @@ class WagtailPreferencesConfig(AppConfig):
         )
         from .compat import register_permission_policies
         from .models import Category, ImportRun, Preference, Segment
+        from .services import segments as services_segments
         from .signal_handlers import (
             delete_import_file,
+            enqueue_refresh,
             refresh_changed_contacts,
             refresh_saved_segment,
             release_deleted_category,
@@ -54,4 +56,7 @@ class WagtailPreferencesConfig(AppConfig):
         post_delete.connect(delete_import_file, sender=ImportRun)
         for signal in signals.CONTACT_CHANGES:
             signal.connect(refresh_changed_contacts, dispatch_uid="wagtail_preferences_segments")
+        services_segments.refresh_due.connect(
+            enqueue_refresh, dispatch_uid="wagtail_preferences_refresh_due"
+        )
         register_permission_policies()

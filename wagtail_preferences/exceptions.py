@@ -17,6 +17,10 @@ class InvalidChange(PreferencesError, ValueError):
     """A change the service layer refuses, such as two preferred channels."""
 
 
+class IllegalTransition(PreferencesError, ValueError):
+    """A status change its run's current status does not allow, such as importing a run twice."""
+
+
 class InvalidLink(PreferencesError, ValueError):
     """A link's token is not one the app signed, or names what no longer exists."""
 

@@ -1,13 +1,8 @@
-import threading
-from contextlib import contextmanager
-
 from django.db import transaction
 
 from . import services
 from .conf import get_setting
 from .models import ChangePath
-
-_pending = threading.local()
 
 
 def release_deleted_preference(sender, instance, **kwargs):
@@ -43,48 +38,20 @@ def refresh_changed_contacts(sender, contact_ids, **kwargs):
     those of a whole-segment refresh are followed up like any change, so that segments
     depending on it follow.
     """
-    if services.segments.refreshing():
-        return
-    # Ids gather until the first commit callback takes them all; the later ones find none.
-    # A rolled-back change leaves its ids for the next commit, where they cost a few queries.
-    if getattr(_pending, "ids", None) is None:
-        _pending.ids = set()
-    if _pending.ids is not EVERYONE:
-        _pending.ids.update(contact_ids)
-        if len(_pending.ids) > get_setting("LIVE_REFRESH_LIMIT"):
-            _pending.ids = EVERYONE
-    if not getattr(_pending, "held", False):
-        transaction.on_commit(_refresh_pending)
+    if not services.segments.refreshing():
+        services.segments.defer_refresh(contact_ids)
 
 
-#: Stands for more changed contacts than a live refresh takes: every segment is refreshed.
-EVERYONE = frozenset([0])
-
-
-@contextmanager
-def refresh_once():
-    """Changes made inside refresh segments once, when the block ends, not at every commit.
-
-    For work that commits in many batches, such as an import.
-    """
-    _pending.held = True
-    try:
-        yield
-    finally:
-        _pending.held = False
-        transaction.on_commit(_refresh_pending)
-
-
-def _refresh_pending():
+def enqueue_refresh(sender, contact_ids, **kwargs):
+    """Contacts whose segments are due for a refresh: a few live, many in a whole refresh."""
     from .tasks import refresh_contacts, refresh_segments
 
-    ids, _pending.ids = getattr(_pending, "ids", None), None
-    if not ids:
-        return
-    if ids is EVERYONE or len(ids) > get_setting("LIVE_REFRESH_LIMIT"):
+    if contact_ids is services.segments.EVERYONE or len(contact_ids) > get_setting(
+        "LIVE_REFRESH_LIMIT"
+    ):
         refresh_segments.enqueue()
     else:
-        refresh_contacts.enqueue(sorted(ids))
+        refresh_contacts.enqueue(sorted(contact_ids))
 
 
 def refresh_saved_segment(sender, instance, **kwargs):

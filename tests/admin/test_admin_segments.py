@@ -11,6 +11,7 @@ from tests.factories import CategoryFactory, ContactFactory, PreferenceFactory, 
 from tests.segment_factories import SegmentFactory
 from tests.visitor_helpers import form_page
 from wagtail_preferences import services
+from wagtail_preferences.admin.consent_text import describe
 from wagtail_preferences.models import (
     ChangePath,
     ConsentEvent,
@@ -173,7 +174,7 @@ class TestDeletingASegment:
         assert admin_client.post(url).status_code == 302
         assert not SegmentMember.objects.exists()
         left = ConsentEvent.objects.filter(subject=ConsentSubject.SEGMENT, new_value=False)
-        assert {(e.summary, e.actor_id) for e in left} == {("Left segment “Fans”", superuser.pk)}
+        assert {(describe(e), e.actor_id) for e in left} == {("Left segment “Fans”", superuser.pk)}
         assert left.count() == 2
 
 
@@ -202,7 +203,7 @@ class TestContactSegmentsTab:
         assert list(services.members(vip)) == [contact]
         assert not services.members(fans).exists()
         summaries = {
-            e.summary for e in ConsentEvent.objects.filter(contact=contact, actor=superuser)
+            describe(e) for e in ConsentEvent.objects.filter(contact=contact, actor=superuser)
         }
         assert {
             "Joined segment “VIP”",

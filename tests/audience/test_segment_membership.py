@@ -13,6 +13,7 @@ from tests.factories import CategoryFactory, ContactFactory, PreferenceFactory, 
 from tests.segment_factories import SegmentFactory
 from tests.segment_helpers import fresh, ids, member_ids
 from wagtail_preferences import services, signals, tasks
+from wagtail_preferences.admin.consent_text import describe
 from wagtail_preferences.exceptions import InvalidChange
 from wagtail_preferences.models import (
     ChangePath,
@@ -114,7 +115,7 @@ def segment_events(segment, **filters):
 
 
 def summaries(contact) -> list[str]:
-    return [e.summary for e in ConsentEvent.objects.filter(contact=contact).order_by("pk")]
+    return [describe(e) for e in ConsentEvent.objects.filter(contact=contact).order_by("pk")]
 
 
 def set_locale(contact, code):

@@ -90,10 +90,3 @@ class ConsentEvent(models.Model):
         if not self._state.adding:
             raise InvalidChange("Consent events are append-only and never updated.")
         super().save(*args, **kwargs)
-
-    @property
-    def summary(self) -> str:
-        """The change as one readable sentence, e.g. "Opted out of category “Promotions”"."""
-        from ..admin.consent_text import describe
-
-        return describe(self)

@@ -2,9 +2,10 @@ import secrets
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from ..exceptions import InvalidFile
+from ..exceptions import IllegalTransition, InvalidFile
 
 
 class LegalBasis(models.TextChoices):
@@ -37,6 +38,21 @@ class ImportStatus(models.TextChoices):
     IMPORTING = "importing", _("Importing")
     DONE = "done", _("Done")
     FAILED = "failed", _("Failed")
+
+
+#: Statuses a run may be checked (again) from.
+CHECKABLE = (ImportStatus.UPLOADED, ImportStatus.CHECKED, ImportStatus.FAILED)
+NO_COUNTS = dict.fromkeys(
+    (
+        "processed_rows",
+        "new_rows",
+        "updated_rows",
+        "unchanged_rows",
+        "skipped_rows",
+        "failed_rows",
+    ),
+    0,
+)
 
 
 def import_storage():
@@ -137,6 +153,91 @@ class ImportRun(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (ImportStatus.DONE, ImportStatus.FAILED)
+
+    # Status changes ------------------------------------------------------------------------
+    # The only writers of ``status``. Each moves the run only from the statuses it allows,
+    # with a conditional UPDATE: of two requests racing, one wins and the other finds the
+    # run moved on.
+
+    def request_check(self, mapping: dict) -> bool:
+        """Check the file again with ``mapping``; False if the run is running or done."""
+        return self._move(
+            ImportStatus.CHECKING,
+            CHECKABLE,
+            mapping=mapping,
+            total_rows=None,
+        )
+
+    def start_check(self) -> None:
+        """The check begins (requested, or straight away at the command line)."""
+        self._change(
+            ImportStatus.CHECKING,
+            (*CHECKABLE, ImportStatus.CHECKING),
+            message="",
+            **NO_COUNTS,
+        )
+
+    def checked(self) -> None:
+        """The check read every row."""
+        now = timezone.now()
+        self._change(
+            ImportStatus.CHECKED, (ImportStatus.CHECKING,), checked_at=now, finished_at=now
+        )
+
+    def confirm(self, legal_basis: str) -> bool:
+        """Someone confirmed a checked run; False if it was not checked (a second confirmation)."""
+        return self._move(
+            ImportStatus.IMPORTING,
+            (ImportStatus.CHECKED,),
+            legal_basis=legal_basis,
+            permission_confirmed=True,
+        )
+
+    def start_import(self) -> None:
+        """The import begins (confirmed, or straight away at the command line)."""
+        self._change(
+            ImportStatus.IMPORTING,
+            (ImportStatus.UPLOADED, ImportStatus.CHECKED, ImportStatus.IMPORTING),
+            message="",
+            started_at=timezone.now(),
+            **NO_COUNTS,
+        )
+
+    def progress(self, **fields) -> None:
+        """Record the counts (and other figures) of a run at work; never its status."""
+        if "status" in fields:
+            raise IllegalTransition("Progress does not change a run's status.")
+        for name, value in fields.items():
+            setattr(self, name, value)
+        ImportRun.objects.filter(pk=self.pk).update(**fields)
+
+    def finish(self) -> None:
+        """The import applied every row it could."""
+        self._change(ImportStatus.DONE, (ImportStatus.IMPORTING,), finished_at=timezone.now())
+
+    def fail(self, message: str) -> None:
+        """The running check or import stopped: ``message`` says why."""
+        self._change(
+            ImportStatus.FAILED,
+            (ImportStatus.CHECKING, ImportStatus.IMPORTING),
+            message=message,
+            finished_at=timezone.now(),
+        )
+
+    def _change(self, status: str, allowed: tuple, **fields) -> None:
+        if not self._move(status, allowed, **fields):
+            current = ImportRun.objects.filter(pk=self.pk).values_list("status", flat=True).first()
+            raise IllegalTransition(
+                f"Import run #{self.pk} is {current or 'gone'}: it cannot become {status}."
+            )
+
+    def _move(self, status: str, allowed: tuple, **fields) -> bool:
+        fields["status"] = status
+        if not ImportRun.objects.filter(pk=self.pk, status__in=allowed).update(**fields):
+            return False
+        for name, value in fields.items():
+            setattr(self, name, value)
+        return True
 
     def open_file(self):
         """The run's file, open for reading; ``InvalidFile`` once it is no longer kept."""

@@ -1,12 +1,15 @@
 import contextvars
 from collections.abc import Iterable
+from contextlib import contextmanager
 from dataclasses import replace
 
 from django.db import transaction
 from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q
+from django.dispatch import Signal
 from django.utils import timezone
 
 from .. import signals
+from ..conf import get_setting
 from ..db.batches import BATCH_SIZE, analyze_on_commit, batched, insert_rows
 from ..exceptions import InvalidChange
 from ..models import (
@@ -334,3 +337,58 @@ def _leave(segment: Segment, memberships, origin: Origin) -> None:
         signals.segment_left.send(
             sender=Segment, segment=segment, contact_ids=frozenset(left), origin=origin
         )
+
+
+# Refreshes after changes ------------------------------------------------------------------
+# Contacts changed since the last commit, gathered until the first commit callback takes
+# them all (the later ones find none). A rolled-back change leaves its ids for the next
+# commit, where they cost a few queries.
+_changed = contextvars.ContextVar("wagtail_preferences_changed", default=None)
+_held = contextvars.ContextVar("wagtail_preferences_refresh_held", default=False)
+
+#: Stands for more changed contacts than a live refresh takes: every segment is refreshed.
+EVERYONE = frozenset([0])
+
+#: Sent on commit with the ``contact_ids`` whose segments are due for a refresh
+#: (``EVERYONE`` for all segments); the signal handlers enqueue the refresh tasks.
+refresh_due = Signal()
+
+
+def defer_refresh(contact_ids: Iterable[int]) -> None:
+    """Refresh these contacts' segments once the change commits, or when the batch ends."""
+    changed = _changed.get()
+    if changed is None:
+        changed = set()
+    if changed is not EVERYONE:
+        changed.update(contact_ids)
+        if len(changed) > get_setting("LIVE_REFRESH_LIMIT"):
+            changed = EVERYONE
+    _changed.set(changed)
+    if not _held.get():
+        transaction.on_commit(_release)
+
+
+@contextmanager
+def refreshing_once():
+    """Changes made inside refresh segments once, when the block ends, not at every commit.
+
+    For work that commits in many batches, such as an import.
+    """
+    token = _held.set(True)
+    try:
+        yield
+    finally:
+        _held.reset(token)
+        transaction.on_commit(_release)
+
+
+def forget_deferred_refresh() -> None:
+    """Drop the contacts waiting for a refresh (those of changes rolled back with a test)."""
+    _changed.set(None)
+
+
+def _release() -> None:
+    changed = _changed.get()
+    _changed.set(None)
+    if changed:
+        refresh_due.send(sender=Segment, contact_ids=changed)

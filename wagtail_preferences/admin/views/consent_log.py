@@ -7,6 +7,7 @@ from wagtail.admin.ui.tables import Column, TitleColumn
 from wagtail.admin.viewsets.model import ModelViewSet
 
 from ...models import ChangePath, ConsentEvent, ConsentSubject
+from ..consent_text import describe
 from ..filters import ContactEmailFilter
 from .columns import LocalTimeColumn
 from .contacts import ContactViewSet
@@ -47,7 +48,7 @@ class ConsentEventViewSet(OffersViewPermission, ReadOnlyViewSet, ModelViewSet):
             label=_("Contact"),
             get_url=lambda event: reverse(f"{ContactViewSet.name}:edit", args=[event.contact_id]),
         ),
-        Column("summary", label=_("Change")),
+        Column("summary", label=_("Change"), accessor=describe),
         Column("get_path_display", label=_("Path")),
         Column("actor_label", label=_("By")),
         Column("reference", label=_("Reference")),

@@ -118,12 +118,8 @@ class ImportMappingView(RunMixin, ImportPage, FormView):
         return samples
 
     def form_valid(self, form):
-        if self.run.is_running or self.run.status == ImportStatus.DONE:
-            return redirect(url("detail", self.run.pk))
-        ImportRun.objects.filter(pk=self.run.pk).update(
-            mapping=form.mapping, status=ImportStatus.CHECKING, total_rows=None
-        )
-        check_import.enqueue(self.run.pk)
+        if self.run.request_check(form.mapping):
+            check_import.enqueue(self.run.pk)
         return redirect(url("detail", self.run.pk))
 
 
@@ -143,12 +139,7 @@ class ImportDetailView(RunMixin, ImportPage, FormView):
 
     def form_valid(self, form):
         # Only the first of two posts (a double click, two tabs) starts the run.
-        started = ImportRun.objects.filter(pk=self.run.pk, status=ImportStatus.CHECKED).update(
-            legal_basis=form.cleaned_data["legal_basis"],
-            permission_confirmed=True,
-            status=ImportStatus.IMPORTING,
-        )
-        if started:
+        if self.run.confirm(form.cleaned_data["legal_basis"]):
             run_import.enqueue(self.run.pk)
         return redirect(url("detail", self.run.pk))
 

@@ -12,10 +12,9 @@ from dataclasses import dataclass, field
 from itertools import islice
 
 from django.db import transaction
-from django.utils import timezone
 from django.utils.text import slugify
 
-from ... import services, signal_handlers
+from ... import services
 from ...conf import get_setting
 from ...db.batches import BATCH_SIZE, any_of, batched
 from ...exceptions import InvalidFile
@@ -28,7 +27,6 @@ from ...models import (
     ImportMode,
     ImportRowError,
     ImportRun,
-    ImportStatus,
     Preference,
     Segment,
     SegmentInclusion,
@@ -111,10 +109,10 @@ class ImportRunner:
 
     def check(self) -> ImportRun:
         """Read every row and count what an import would do, changing no contact."""
-        self._start(ImportStatus.CHECKING)
+        self.run.start_check()
         with self._failed_on_error():
             if self._pass(apply=False, classify=True):
-                self._finish(ImportStatus.CHECKED, checked_at=timezone.now())
+                self.run.checked()
         return self.run
 
     def apply(self) -> ImportRun:
@@ -123,25 +121,23 @@ class ImportRunner:
             raise InvalidFile(
                 "Confirm that the site may contact these people and pick a legal basis."
             )
-        self._start(ImportStatus.IMPORTING, started_at=timezone.now())
+        self.run.start_import()
         with self._failed_on_error():
             if not self.run.skip_invalid:
                 if not self._pass(apply=False, classify=False):
                     return self.run
                 if self.run.failed_rows:
-                    return self._finish(
-                        ImportStatus.FAILED,
-                        message=(
-                            f"{self.run.failed_rows} rows have errors, so nothing was imported. "
-                            "Fix them in the file and upload it again, or choose to import the "
-                            "valid rows and skip the rest."
-                        ),
+                    self.run.fail(
+                        f"{self.run.failed_rows} rows have errors, so nothing was imported. "
+                        "Fix them in the file and upload it again, or choose to import the "
+                        "valid rows and skip the rest."
                     )
-            with signal_handlers.refresh_once():
+                    return self.run
+            with services.segments.refreshing_once():
                 # A file the first pass found clean has no address twice: no need to look.
                 duplicates = self.run.skip_invalid
                 if self._pass(apply=True, classify=True, find_duplicates=duplicates):
-                    self._finish(ImportStatus.DONE)
+                    self.run.finish()
         return self.run
 
     @contextmanager
@@ -150,15 +146,12 @@ class ImportRunner:
         try:
             yield
         except KeyboardInterrupt:  # Ctrl-C at the command line
-            self._finish(
-                ImportStatus.FAILED, message=f"The run was interrupted.{self._imported_before()}"
-            )
+            self.run.fail(f"The run was interrupted.{self._imported_before()}")
             raise
         except Exception as error:
-            self._finish(
-                ImportStatus.FAILED,
-                message=f"The run stopped on an unexpected error ({type(error).__name__}: "
-                f"{error}).{self._imported_before()}",
+            self.run.fail(
+                f"The run stopped on an unexpected error ({type(error).__name__}: "
+                f"{error}).{self._imported_before()}"
             )
             raise
 
@@ -169,18 +162,6 @@ class ImportRunner:
         return ""
 
     # Passes -------------------------------------------------------------------------------
-
-    def _start(self, status: str, **fields) -> None:
-        self._save(status=status, message="", **Counts().as_fields(), **fields)
-
-    def _finish(self, status: str, **fields) -> ImportRun:
-        self._save(status=status, finished_at=timezone.now(), **fields)
-        return self.run
-
-    def _save(self, **fields) -> None:
-        for name, value in fields.items():
-            setattr(self.run, name, value)
-        ImportRun.objects.filter(pk=self.run.pk).update(**fields)
 
     def _pass(self, *, apply: bool, classify: bool, find_duplicates=True) -> bool:
         """One pass over the file; False if the file itself could not be read.
@@ -205,13 +186,13 @@ class ImportRunner:
                     if classify:
                         self._classify(reader, rows, counts, apply=apply)
                     counts.processed += len(batch)
-                    self._save(**counts.as_fields())
+                    self.run.progress(**counts.as_fields())
                     if self.progress:
                         self.progress(counts.processed, total)
         except InvalidFile as error:
-            self._finish(ImportStatus.FAILED, message=f"{error}{self._imported_before()}")
+            self.run.fail(f"{error}{self._imported_before()}")
             return False
-        self._save(total_rows=counts.processed)
+        self.run.progress(total_rows=counts.processed)
         return True
 
     def _reader(self, table: Table) -> RowReader:
@@ -481,7 +462,7 @@ class ImportRunner:
             preference.save()
             known[name] = preference.pk
         if missing:
-            self._save(created_preferences=[*self.run.created_preferences, *missing])
+            self.run.progress(created_preferences=[*self.run.created_preferences, *missing])
 
 
 def _grouped(pairs) -> dict:
