@@ -232,12 +232,6 @@ def apply_choices_to_many(choices: Mapping[int, Choices], origin: Origin) -> Non
     Channels, which few batches change, are made contact by contact.
     """
     _check(choices.values(), origin)
-    statuses = defaultdict(list)
-    for pk, choice in choices.items():
-        if choice.status is not None:
-            statuses[choice.status].append(pk)
-    for status, ids in statuses.items():
-        set_status(ids, status, origin)
     for held, change in ((True, add_preference_pairs), (False, remove_preference_pairs)):
         if pairs := [
             (pk, _pk(p))
@@ -256,6 +250,10 @@ def apply_choices_to_many(choices: Mapping[int, Choices], origin: Origin) -> Non
         for contact in Contact.objects.filter(pk__in=with_channels):
             update_channels(contact, choices[contact.pk].channels, origin)
     _change_segments(choices, origin)
+    statuses = _by_value({pk: choice.status for pk, choice in choices.items()})
+    for status, ids in statuses.items():
+        if status is not None:
+            set_status(ids, status, origin)
 
 
 def _by_value(mapping: Mapping | None) -> dict[object, list]:
