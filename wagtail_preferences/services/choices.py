@@ -157,23 +157,23 @@ def check_choices(choices: Collection[Choices], origin: Origin) -> list[Refusal]
         if sum(getattr(s, "is_preferred", False) for s in (choice.channels or {}).values()) > 1:
             refuse("channels", None, _("Only one channel can be preferred."))
         for field in ("segments_added_by_hand", "segments_opted_out"):
-            for item in getattr(choice, field) or {}:
+            for item, value in (getattr(choice, field) or {}).items():
                 segment = rows["segments"].get(_pk(item))
                 if segment is None:
                     refuse(field, item, _("There is no segment %(id)s.") % {"id": _pk(item)})
-                elif message := _segment_refusal(segment, field, origin):
+                elif message := _segment_refusal(segment, field, value, origin):
                     refuse(field, segment, message)
         if choice.status is not None and choice.status not in ContactStatus.values:
             refuse("status", None, _("“%(status)s” is not a status.") % {"status": choice.status})
     return refusals
 
 
-def _segment_refusal(segment: Segment, field: str, origin: Origin) -> str:
+def _segment_refusal(segment: Segment, field: str, value: bool, origin: Origin) -> str:
     if origin.path == ChangePath.SELF_SERVICE and (
         field != "segments_opted_out" or not segment.is_public
     ):
         return _("“%(segment)s” is not a list visitors choose.") % {"segment": segment.name}
-    if origin.path == ChangePath.FORM and field != "segments_added_by_hand":
+    if origin.path == ChangePath.FORM and (field != "segments_added_by_hand" or not value):
         return _("A form only adds contacts to segments.")
     if field == "segments_added_by_hand":
         return membership_problem(segment)
