@@ -6,9 +6,9 @@ from django.db import transaction
 
 from .. import signals
 from ..channels.registry import get_channel
-from ..db.batches import record
 from ..exceptions import InvalidChange
 from ..models import ConsentSubject, ContactChannel, FrequencyPeriod
+from .consent_log import record
 from .contacts import lock_contact
 from .origin import Origin
 
