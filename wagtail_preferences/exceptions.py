@@ -1,3 +1,6 @@
+from collections import defaultdict
+from dataclasses import dataclass
+
 from django.core.exceptions import ImproperlyConfigured
 
 
@@ -19,6 +22,35 @@ class InvalidChange(PreferencesError, ValueError):
 
 class IllegalTransition(PreferencesError, ValueError):
     """A status change its run's current status does not allow, such as importing a run twice."""
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """One choice the rules refuse: its ``field`` of ``Choices``, the ``item`` (or ``None``
+    for the field as a whole), and why, in words an editor or visitor reads."""
+
+    field: str
+    item: object
+    message: str
+
+
+class InvalidChoices(InvalidChange):
+    """Choices the rules refuse; nothing was changed.
+
+    ``refusals`` lists each refused choice; ``errors`` groups their messages by the field of
+    ``Choices``, for forms to attach to their own fields.
+    """
+
+    def __init__(self, refusals: list[Refusal]):
+        super().__init__(" ".join(refusal.message for refusal in refusals))
+        self.refusals = refusals
+
+    @property
+    def errors(self) -> dict[str, list[str]]:
+        errors: dict[str, list[str]] = defaultdict(list)
+        for refusal in self.refusals:
+            errors[refusal.field].append(refusal.message)
+        return dict(errors)
 
 
 class InvalidLink(PreferencesError, ValueError):

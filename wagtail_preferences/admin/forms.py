@@ -21,6 +21,15 @@ from ..services.contacts import DETAIL_FIELDS
 
 #: The contact form's segment fields and the rows they stand for.
 SEGMENT_FIELDS = {"segments_added_by_hand": SegmentInclusion, "segments_opted_out": SegmentOptOut}
+#: The contact form's field for each part of ``services.Choices``.
+CHOICE_FIELDS = {
+    "preferences": "preferences",
+    "categories": "opted_out_categories",
+    "channels": "channels",
+    "segments_added_by_hand": "segments_added_by_hand",
+    "segments_opted_out": "segments_opted_out",
+    "status": "status",
+}
 
 
 def checkboxes(model, label, help_text=""):
@@ -108,65 +117,46 @@ class ContactForm(WagtailAdminModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        for field, model in SEGMENT_FIELDS.items():
-            if field not in cleaned:
-                continue
-            before = set() if self.instance._state.adding else self._segment_ids(model)
-            chosen = {segment.pk: segment for segment in cleaned[field]}
-            changed = Segment.objects.filter(pk__in=before ^ chosen.keys())
-            for segment in changed:
-                if problems := segment.criteria_problems():
-                    self.add_error(
-                        field,
-                        _("“%(segment)s” cannot be evaluated until its criteria are fixed: %(why)s")
-                        % {"segment": segment.name, "why": " ".join(problems)},
-                    )
+        if not self.errors:
+            self.choices = self._choices()
+            for refusal in services.check_choices([self.choices], self.origin):
+                self.add_error(CHOICE_FIELDS[refusal.field], refusal.message)
         return cleaned
+
+    def _choices(self) -> services.Choices:
+        """What the form changes of the contact's choices: what differs from the stored ones."""
+        data = self.cleaned_data
+        adding = self.instance._state.adding
+        held = set() if adding else set(self.instance.preferences.values_list("pk", flat=True))
+        opted_out = {category.pk for category in data["opted_out_categories"]}
+        opted_out_before = set() if adding else set(self._opted_out_ids())
+        segments = {}
+        for field, model in SEGMENT_FIELDS.items():
+            wanted = {segment.pk for segment in data[field]}
+            before = set() if adding else self._segment_ids(model)
+            segments[field] = {pk: pk in wanted for pk in wanted ^ before}
+        chosen = {preference.pk for preference in data["preferences"]}
+        return services.Choices(
+            preferences={pk: pk in chosen for pk in chosen ^ held},
+            categories={pk: pk not in opted_out for pk in opted_out ^ opted_out_before},
+            channels=data["channels"],
+            status=data["status"],
+            **segments,
+        )
 
     @transaction.atomic
     def save(self, commit=True):
         origin = self.origin
         details = {name: self.cleaned_data[name] for name in DETAIL_FIELDS}
-        status = self.cleaned_data["status"]
-        created = False
         if self.instance._state.adding:
-            contact, created = services.get_or_create_contact(
-                origin=origin, status=status, **details
+            contact, _created = services.get_or_create_contact(
+                origin=origin, status=self.cleaned_data["status"], **details
             )
         else:
             # The form has already copied the new values onto self.instance; the service
             # needs the stored ones to tell what changed.
             contact = Contact.objects.get(pk=self.instance.pk)
-        if not created:
             services.update_details(contact, details, origin)
-            if services.set_status(contact, status, origin):
-                contact.refresh_from_db(fields=["status"])
-        services.set_preferences(contact, self.cleaned_data["preferences"], origin)
-        opted_out = {category.pk for category in self.cleaned_data["opted_out_categories"]}
-        opted_out_before = set(self._opted_out_ids()) if not created else set()
-        services.set_category_choices(
-            contact,
-            {
-                category: category.pk not in opted_out
-                for category in Category.objects.filter(pk__in=opted_out ^ opted_out_before)
-            },
-            origin,
-        )
-        services.update_channels(contact, self.cleaned_data["channels"], origin)
-        self._save_segments(contact, created, origin)
+        services.apply_choices(contact, self.choices, origin)
         self.instance = contact
         return contact
-
-    def _save_segments(self, contact, created: bool, origin) -> None:
-        changes = {
-            "segments_added_by_hand": (services.add_to_segment, services.remove_from_segment),
-            "segments_opted_out": (services.opt_out_of_segment, services.opt_in_to_segment),
-        }
-        for field, (join, leave) in changes.items():
-            model = SEGMENT_FIELDS[field]
-            wanted = {segment.pk: segment for segment in self.cleaned_data[field]}
-            before = set() if created else self._segment_ids(model)
-            for pk in wanted.keys() - before:
-                join(contact, wanted[pk], origin)
-            for segment in Segment.objects.filter(pk__in=before - wanted.keys()):
-                leave(contact, segment, origin)

@@ -6,6 +6,7 @@ transaction; entry points (admin, forms, import, segments, automations) call the
 
 from .categories import set_category_choice_pairs, set_category_choices
 from .channels import ChannelSettings, channel_settings, update_channels
+from .choices import Choices, apply_choices, apply_choices_to_many, check_choices
 from .contacts import (
     apply_email_change,
     create_contacts,
@@ -47,8 +48,11 @@ from .submissions import (
 
 __all__ = [
     "ChannelSettings",
+    "Choices",
     "Origin",
     "add_preference_pairs",
+    "apply_choices",
+    "apply_choices_to_many",
     "add_preferences",
     "add_to_segment",
     "apply_email_change",
@@ -61,6 +65,7 @@ __all__ = [
     "refresh_segment",
     "remove_from_segment",
     "channel_settings",
+    "check_choices",
     "choices_record",
     "choices_summary",
     "confirm_submission",

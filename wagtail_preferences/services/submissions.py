@@ -32,10 +32,10 @@ from ..models import (
     SubmissionStatus,
 )
 from .categories import set_category_choices
+from .choices import Choices, apply_choices, check_choices
 from .contacts import get_or_create_contact, set_status, update_details
 from .origin import Origin
-from .preferences import add_preferences, remove_preferences
-from .segments import add_to_segment
+from .preferences import remove_preferences
 
 logger = logging.getLogger(__name__)
 
@@ -186,27 +186,28 @@ def _apply(submission: FormSubmission, origin: Origin) -> None:
         update_details(contact, details, origin)
 
     preferences = _chosen(Preference, choices.get("preferences", []))
-    if chosen := [p for p, ticked in preferences.items() if ticked]:
-        add_preferences(contact, chosen, origin)
-    if exact and (unticked := [p for p, ticked in preferences.items() if not ticked]):
-        remove_preferences(contact, unticked, origin)
-
     categories = _chosen(Category, choices.get("categories", []))
-    if wanted := {c: ticked for c, ticked in categories.items() if ticked or exact}:
-        set_category_choices(contact, wanted, origin)
-    for segment in Segment.objects.filter(pk__in=[s["id"] for s in choices.get("segments", [])]):
-        if problems := segment.criteria_problems():
+    segments = Segment.objects.filter(pk__in=[s["id"] for s in choices.get("segments", [])])
+    wanted = Choices(
+        preferences={p: ticked for p, ticked in preferences.items() if ticked or exact},
+        categories={c: ticked for c, ticked in categories.items() if ticked or exact},
+        segments_added_by_hand=dict.fromkeys(segments, True),
+        status=ContactStatus.CONFIRMED
+        if contact.status in (ContactStatus.PENDING, ContactStatus.UNSUBSCRIBED)
+        else None,
+    )
+    # What the visitor agreed to is kept as far as it still can be: what has changed since
+    # (a segment's criteria broken, a preference no longer public) is left out, and logged.
+    if refusals := check_choices([wanted], origin):
+        for refusal in refusals:
             logger.warning(
-                "Submission %s: not added to segment %r, which cannot be evaluated: %s",
+                "Submission %s: %r left out: %s",
                 submission.pk,
-                segment.name,
-                " ".join(problems),
+                str(refusal.item),
+                refusal.message,
             )
-            continue
-        add_to_segment(contact, segment, origin)
-
-    if contact.status in (ContactStatus.PENDING, ContactStatus.UNSUBSCRIBED):
-        set_status(contact, ContactStatus.CONFIRMED, origin)
+        wanted = wanted.without(refusals)
+    apply_choices(contact, wanted, origin)
     signals.form_submitted.send(
         sender=FormSubmission,
         contact_ids=frozenset([contact.pk]),

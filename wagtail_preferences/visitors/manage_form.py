@@ -21,6 +21,7 @@ from ..channels.registry import get_channels
 from ..models import (
     Category,
     CategoryChoice,
+    ChangePath,
     Contact,
     Preference,
     Segment,
@@ -43,6 +44,13 @@ DateInput = functools.partial(forms.DateInput, format="%Y-%m-%d", attrs={"type":
 #: The contact's details a visitor corrects themselves, besides their email address.
 DETAILS = tuple(DETAIL_LABELS)
 SECTIONS = ("channels", "categories", "preferences", "segments")
+#: The page's field for each part of ``services.Choices`` it shows.
+CHOICE_FIELDS = {
+    "channels": "channels",
+    "categories": "categories",
+    "preferences": "preferences",
+    "segments_opted_out": "segments",
+}
 
 phone_validator = RegexValidator(
     r"^\+?[0-9][0-9 ()./-]{2,30}$",
@@ -182,31 +190,45 @@ class ManagePreferencesForm(forms.Form):
         email = normalise_email(self.cleaned_data["email"])
         return "" if email == self.contact.email else email
 
+    def clean(self):
+        cleaned = super().clean()
+        if not self.errors:
+            self.choices = self._choices()
+            origin = services.Origin(path=ChangePath.SELF_SERVICE)
+            for refusal in services.check_choices([self.choices], origin):
+                self.add_error(CHOICE_FIELDS[refusal.field], refusal.message)
+        return cleaned
+
+    def _choices(self) -> services.Choices:
+        """What the visitor changed among the choices the page showed them."""
+        data = self.cleaned_data
+        categories = preferences = segments = None
+        if "categories" in data:
+            shown = self._shown("categories")
+            wanted = set(data["categories"]) & set(shown)
+            was = set(shown.filter(pk__in=self["categories"].initial))
+            categories = {c: c in wanted for c in wanted ^ was}
+        if "preferences" in data:
+            preferences = services.Choices.exactly(data["preferences"], self._shown("preferences"))
+        if "segments" in data:
+            shown = self._shown("segments")
+            stays = set(data["segments"]) & set(shown)
+            stayed = set(shown.filter(pk__in=self["segments"].initial))
+            segments = {segment: segment not in stays for segment in stays ^ stayed}
+        return services.Choices(
+            preferences=preferences,
+            categories=categories,
+            channels=data.get("channels"),
+            segments_opted_out=segments,
+        )
+
     @transaction.atomic
     def save(self, origin: services.Origin) -> None:
         """Save the changes; a new email address is kept until it is confirmed."""
         contact, data = self.contact, self.cleaned_data
         services.lock_contact(contact)
         services.update_details(contact, {name: data[name] for name in DETAILS}, origin)
-        if "channels" in data:
-            services.update_channels(contact, data["channels"], origin)
-        if "categories" in data:
-            shown = self._shown("categories")
-            wanted = set(data["categories"]) & set(shown)
-            was = set(shown.filter(pk__in=self["categories"].initial))
-            services.set_category_choices(contact, {c: c in wanted for c in wanted ^ was}, origin)
-        if "preferences" in data:
-            services.set_preferences(
-                contact, data["preferences"], origin, offered=self._shown("preferences")
-            )
-        if "segments" in data:
-            shown = self._shown("segments")
-            stays = set(data["segments"]) & set(shown)
-            stayed = set(shown.filter(pk__in=self["segments"].initial))
-            for segment in stayed - stays:
-                services.opt_out_of_segment(contact, segment, origin)
-            for segment in stays - stayed:
-                services.opt_in_to_segment(contact, segment, origin)
+        services.apply_choices(contact, self.choices, origin)
         if self.new_email:
             services.request_email_change(contact, self.new_email)
 

@@ -9,6 +9,7 @@ from django.core.validators import validate_email
 
 from ...json_depth import MAX_DEPTH, BoundedJSONDecoder, TooDeep
 from ...models import Category, Contact, ContactStatus, Preference, Segment, normalise_email
+from ...services.choices import membership_problem
 from ..spreadsheets import restore, split_names
 from .columns import DATA_PREFIX, DETAILS, EMAIL, IGNORE
 
@@ -99,6 +100,12 @@ class RowReader:
         self.preferences = Names(Preference, "preference")
         self.categories = Names(Category, "category")
         self.segments = Names(Segment, "segment")
+        # The rules of ``services.apply_choices``, checked here to give the row its error.
+        self.segment_problems = {
+            segment.pk: problem
+            for segment in Segment.objects.all()
+            if (problem := membership_problem(segment))
+        }
         self._lists: dict[tuple[str, str], tuple] = {}
         self._mapped = [(i, target) for i, target in enumerate(self.targets) if target != IGNORE]
         self._valid_email = EmailCheck()
@@ -155,7 +162,7 @@ class RowReader:
         elif target == "categories":
             row.categories = self._list(target, cell, self._ids_of(self.categories))
         elif target == "segments":
-            row.segments = self._list(target, cell, self._ids_of(self.segments))
+            row.segments = self._list(target, cell, self._joinable)
         elif target == "data":
             row.data.update(self._data(cell))
         else:
@@ -214,6 +221,12 @@ class RowReader:
             return tuple(dict.fromkeys(names.ids[name] for name in given))
 
         return resolve
+
+    def _joinable(self, names: list[str]) -> tuple[int, ...]:
+        ids = self._ids_of(self.segments)(names)
+        if problems := [self.segment_problems[pk] for pk in ids if pk in self.segment_problems]:
+            raise RowError("segments", " ".join(problems))
+        return ids
 
     @staticmethod
     def _data(cell: str) -> dict:

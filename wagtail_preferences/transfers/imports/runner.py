@@ -5,7 +5,6 @@ consent history names the import that changed it. Each batch commits on its own;
 is written between batches, where the admin page reads it.
 """
 
-from collections import defaultdict
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -28,7 +27,6 @@ from ...models import (
     ImportRowError,
     ImportRun,
     Preference,
-    Segment,
     SegmentInclusion,
 )
 from ..spreadsheets import XLSX_MAGIC, Table, open_table
@@ -410,38 +408,21 @@ class ImportRunner:
         services.update_contacts(
             {pk: changes.details for pk, changes in changed if changes.details}, origin
         )
-        for status, ids in _grouped((pk, c.status) for pk, c in changed if c.status).items():
-            services.set_status(ids, status, origin)
-        ids_of = self._preference_id
-        services.add_preference_pairs(
-            [
-                *((pk, ids_of(p)) for pk, row in new_ids for p in row.preferences or ()),
-                *((pk, ids_of(p)) for pk, changes in changed for p in changes.add_preferences),
-            ],
-            origin,
-        )
-        services.remove_preference_pairs(
-            [(pk, p) for pk, changes in changed for p in changes.remove_preferences], origin
-        )
-        services.set_category_choice_pairs(
-            [
-                *((pk, cat, False) for pk, row in new_ids for cat in row.categories or ()),
-                *((pk, cat, False) for pk, changes in changed for cat in changes.opt_outs),
-            ],
-            origin,
-        )
-        joins = _grouped(
-            [
-                *((pk, s) for pk, row in new_ids for s in row.segments or ()),
-                *((pk, s) for pk, changes in changed for s in changes.joins),
-            ]
-        )
-        leaves = _grouped((pk, s) for pk, changes in changed for s in changes.leaves)
-        segments = Segment.objects.in_bulk({*joins, *leaves})
-        for segment, ids in joins.items():
-            services.add_to_segment(ids, segments[segment], origin)
-        for segment, ids in leaves.items():
-            services.remove_from_segment(ids, segments[segment], origin)
+        ids_of = self._preference_ids
+        choices = {
+            pk: _choices(ids_of(row.preferences or ()), row.categories, row.segments)
+            for pk, row in new_ids
+        }
+        for pk, changes in changed:
+            choices[pk] = _choices(
+                ids_of(changes.add_preferences),
+                changes.opt_outs,
+                changes.joins,
+                removed=changes.remove_preferences,
+                leaves=changes.leaves,
+                status=changes.status,
+            )
+        services.apply_choices_to_many(choices, origin)
 
     def _missing_preferences(self, new: list[Row], changed: list[tuple[int, Changes]]) -> set:
         """The preference names these rows give that no preference has (yet).
@@ -465,12 +446,14 @@ class ImportRunner:
             self.run.progress(created_preferences=[*self.run.created_preferences, *missing])
 
 
-def _grouped(pairs) -> dict:
-    """``{key: [contact ids]}`` of (contact id, key) pairs."""
-    groups = defaultdict(list)
-    for pk, key in pairs:
-        groups[key].append(pk)
-    return groups
+def _choices(preferences, opt_outs, joins, *, removed=(), leaves=(), status=None):
+    """The ``services.Choices`` of a row: what it adds, opts out of, joins, and takes away."""
+    return services.Choices(
+        preferences={**dict.fromkeys(preferences or (), True), **dict.fromkeys(removed, False)},
+        categories=dict.fromkeys(opt_outs or (), False),
+        segments_added_by_hand={**dict.fromkeys(joins or (), True), **dict.fromkeys(leaves, False)},
+        status=status,
+    )
 
 
 def _free_slug(name: str) -> str:
