@@ -1,0 +1,44 @@
+"""The admin asks the models' permission policies, so a site's own policy changes every check."""
+
+import pytest
+from wagtail.permission_policies import ModelPermissionPolicy
+
+from tests.factories import UserFactory
+from wagtail_preferences.admin import permissions
+from wagtail_preferences.models import Contact, Segment
+
+pytestmark = pytest.mark.django_db
+
+
+def user_with(*codenames):
+    return UserFactory(permissions=list(codenames))
+
+
+def test_the_checks_follow_django_permissions():
+    user = user_with("wagtail_preferences.export_contact", "wagtail_preferences.add_segment")
+
+    assert permissions.can_export(user)
+    assert not permissions.can_import(user)
+    assert not permissions.can_change_contacts(user)
+    assert not permissions.can_view_consent_log(user)
+    assert permissions.can_edit_segments(user)
+    assert not permissions.can_use_preference_center(user)
+    assert permissions.can_see_all_of(user, Segment)
+
+
+class NoExports(ModelPermissionPolicy):
+    def user_has_permission(self, user, action):
+        return action != "export" and super().user_has_permission(user, action)
+
+
+def test_a_registered_policy_decides():
+    registry = pytest.importorskip("wagtail.permissions")
+    policy = registry.policy_registry.get_by_type(Contact)
+    user = user_with("wagtail_preferences.export_contact", "wagtail_preferences.view_consentevent")
+    registry.policy_registry.register(Contact, NoExports(Contact))
+    try:
+        assert not permissions.can_export(user)
+    finally:
+        registry.policy_registry.register(Contact, policy)
+    assert permissions.can_export(user)
+    assert permissions.can_view_consent_log(user)
