@@ -32,13 +32,16 @@ class NoExports(ModelPermissionPolicy):
 
 
 def test_a_registered_policy_decides():
-    registry = pytest.importorskip("wagtail.permissions")
-    policy = registry.policy_registry.get_by_type(Contact)
+    try:
+        from wagtail.permissions import policy_registry
+    except ImportError:  # Wagtail 7.0 has no registry: the model's permissions decide
+        pytest.skip("Wagtail 8's permission policy registry")
+    policy = policy_registry.get_by_type(Contact)
     user = user_with("wagtail_preferences.export_contact", "wagtail_preferences.view_consentevent")
-    registry.policy_registry.register(Contact, NoExports(Contact))
+    policy_registry.register(Contact, NoExports(Contact))
     try:
         assert not permissions.can_export(user)
     finally:
-        registry.policy_registry.register(Contact, policy)
+        policy_registry.register(Contact, policy)
     assert permissions.can_export(user)
     assert permissions.can_view_consent_log(user)
