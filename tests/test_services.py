@@ -81,7 +81,7 @@ def held_pairs():
 
 
 def insert_statements(model, rows, *, ignore_conflicts=False):
-    """How many statements ``services.batches.insert_rows`` makes for ``rows`` rows.
+    """How many statements ``db.batches.insert_rows`` makes for ``rows`` rows.
 
     One per ``INSERT_CHUNK`` rows: no model instance nor statement per row. PostgreSQL takes
     many rows by COPY, which Django does not count; what is counted is its savepoint and, to

@@ -13,8 +13,6 @@ try:
 except ImportError:  # no PostgreSQL driver installed
     is_psycopg3 = False
 
-from ..exceptions import InvalidChange
-from ..models import ConsentEvent, Contact
 
 BATCH_SIZE = 2000
 # Ids per INSERT ... SELECT on PostgreSQL: the ids go as one array parameter.
@@ -49,56 +47,6 @@ def batched(items: Iterable, size: int) -> Iterator[tuple]:
     iterator = iter(items)
     while batch := tuple(islice(iterator, size)):
         yield batch
-
-
-def contact_id_batches(contacts, *, must_exist: bool = False) -> Iterator[list[int]]:
-    """Contact ids in batches, from a contact, a queryset, or an iterable of contacts or ids.
-
-    With ``must_exist``, ids given directly that are not a contact's raise ``InvalidChange``
-    (a contact instance or a queryset needs no such check).
-    """
-    if isinstance(contacts, models.Model):
-        # A contact instance was read from the table: no need to look it up again.
-        contacts, must_exist = [contacts], False
-    elif isinstance(contacts, models.QuerySet):
-        if not contacts.query.is_sliced:
-            contacts = contacts.order_by()
-        contacts = contacts.values_list("pk", flat=True).iterator(BATCH_SIZE)
-        must_exist = False
-    ids: Iterable[int] = (getattr(c, "pk", c) for c in contacts)
-    for batch in batched(ids, BATCH_SIZE):
-        batch = list(dict.fromkeys(batch))
-        if must_exist:
-            _require_contacts(batch)
-        yield batch
-
-
-def contact_ids(contacts, *, must_exist: bool = False) -> list[int]:
-    """All the ids ``contact_id_batches`` gives, as one list."""
-    return [pk for batch in contact_id_batches(contacts, must_exist=must_exist) for pk in batch]
-
-
-def _require_contacts(ids: list[int]) -> None:
-    found = set(Contact.objects.filter(pk__in=ids).values_list("pk", flat=True))
-    missing = [i for i in ids if i not in found]
-    if missing:
-        raise InvalidChange(f"Not contacts: {', '.join(map(repr, missing))}.")
-
-
-def record(events: list[ConsentEvent]) -> None:
-    """Insert the unsaved ``events`` (any number, with values of their own)."""
-    names = [field.attname for field in _inserted_fields(ConsentEvent)]
-    insert_rows(ConsentEvent, {name: [getattr(e, name) for e in events] for name in names})
-
-
-def record_rows(event: ConsentEvent, **columns: list) -> None:
-    """Record a copy of ``event`` per position in ``columns`` (``contact_id=[...]``, ...)."""
-    same = {
-        field.attname: getattr(event, field.attname)
-        for field in ConsentEvent._meta.concrete_fields
-        if not field.primary_key and field.attname not in columns
-    }
-    insert_rows(ConsentEvent, columns, **same)
 
 
 def insert_rows(
@@ -161,7 +109,7 @@ def _prepared(field, values: list, connection) -> list:
     return [field.get_db_prep_save(value, connection) for value in values]
 
 
-def _inserted_fields(model, names=()):
+def inserted_fields(model, names=()):
     """The fields an insert writes: all but the primary key, unless ``names`` holds it."""
     return [
         field
@@ -175,7 +123,7 @@ def _constants(connection, model, names, same) -> list[tuple]:
     template = model(**same)
     return [
         (field, field.get_db_prep_save(field.pre_save(template, add=True), connection))
-        for field in _inserted_fields(model, names)
+        for field in inserted_fields(model, names)
         if field.attname not in names
     ]
 
@@ -183,7 +131,7 @@ def _constants(connection, model, names, same) -> list[tuple]:
 def _in_field_order(model, names):
     """A function of (row values + constant values) that gives the values in field order."""
     positions, next_constant = [], len(names)
-    for field in _inserted_fields(model, names):
+    for field in inserted_fields(model, names):
         if field.attname in names:
             positions.append(names.index(field.attname))
         else:
@@ -203,7 +151,7 @@ def _insert_unnest(connection, model, names, rows, ignore_conflicts, same) -> No
     qn = connection.ops.quote_name
     constants = dict(_constants(connection, model, names, same))
     inserted, selected, params, arrays = [], [], [], []
-    for field in _inserted_fields(model, names):
+    for field in inserted_fields(model, names):
         inserted.append(qn(field.column))
         if field.attname in names:
             selected.append(f"r.c{names.index(field.attname)}")
@@ -229,7 +177,7 @@ def _insert_copy(connection, model, columns: dict[str, list], ignore_conflicts, 
     """``COPY`` the rows in; with ``ignore_conflicts``, through a temporary table."""
     qn = connection.ops.quote_name
     names = list(columns)
-    fields = _inserted_fields(model, names)
+    fields = inserted_fields(model, names)
     constants = tuple(_copy_text(value) for _, value in _constants(connection, model, names, same))
     in_order = _in_field_order(model, names)
     # Column by column, each with the fastest conversion its type allows.
@@ -290,7 +238,7 @@ def _copy_column(field, values: list) -> list[str]:
 def _insert_many(connection, model, names, rows, ignore_conflicts, same) -> None:
     if not rows:
         return
-    fields = _inserted_fields(model, names)
+    fields = inserted_fields(model, names)
     constants = tuple(value for _, value in _constants(connection, model, names, same))
     in_order = _in_field_order(model, names)
     ops, qn = connection.ops, connection.ops.quote_name

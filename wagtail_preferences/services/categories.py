@@ -4,8 +4,10 @@ from collections.abc import Iterable, Mapping
 from django.db import transaction
 
 from .. import signals
-from ..db.batches import BATCH_SIZE, any_of, batched, contact_id_batches, record_rows
+from ..db.batches import BATCH_SIZE, any_of, batched
 from ..models import Category, CategoryChoice, ConsentSubject
+from .consent_log import record_rows
+from .contact_sets import contact_id_batches
 from .origin import Origin
 
 Change = tuple[int, int, bool | None]

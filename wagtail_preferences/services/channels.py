@@ -7,9 +7,9 @@ from django.utils.translation import gettext as _
 
 from .. import signals
 from ..channels.registry import get_channel
-from ..db.batches import record
 from ..exceptions import InvalidChange
 from ..models import ConsentSubject, ContactChannel, FrequencyPeriod
+from .consent_log import record
 from .contacts import lock_contact
 from .origin import Origin
 

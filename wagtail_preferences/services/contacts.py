@@ -4,18 +4,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from .. import signals
-from ..db.batches import (
-    BATCH_SIZE,
-    any_of,
-    batched,
-    contact_id_batches,
-    insert_rows,
-    record,
-    record_rows,
-)
+from ..db.batches import BATCH_SIZE, any_of, batched, insert_rows
 from ..exceptions import InvalidChange
 from ..models import ConsentSubject, Contact, ContactStatus, EmailChange, normalise_email
 from ..models.contacts import new_secret
+from .consent_log import record, record_rows
+from .contact_sets import contact_id_batches
 from .origin import Origin
 
 #: Contact fields whose changes the consent log records.

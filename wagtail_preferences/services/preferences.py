@@ -1,8 +1,10 @@
 from django.db import transaction
 
 from .. import signals
-from ..db.batches import BATCH_SIZE, any_of, batched, contact_id_batches, insert_rows, record_rows
+from ..db.batches import BATCH_SIZE, any_of, batched, insert_rows
 from ..models import ConsentSubject, ContactPreference, Preference
+from .consent_log import record_rows
+from .contact_sets import contact_id_batches
 from .origin import Origin
 
 

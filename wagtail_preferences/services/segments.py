@@ -7,14 +7,7 @@ from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, 
 from django.utils import timezone
 
 from .. import signals
-from ..db.batches import (
-    BATCH_SIZE,
-    analyze_on_commit,
-    batched,
-    contact_ids,
-    insert_rows,
-    record_rows,
-)
+from ..db.batches import BATCH_SIZE, analyze_on_commit, batched, insert_rows
 from ..exceptions import InvalidChange
 from ..models import (
     ChangePath,
@@ -25,6 +18,8 @@ from ..models import (
     SegmentMember,
     SegmentOptOut,
 )
+from .consent_log import record_rows
+from .contact_sets import contact_ids
 from .origin import Origin
 from .preferences import add_preferences
 
