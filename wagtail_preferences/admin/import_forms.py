@@ -10,14 +10,8 @@ from django.utils.translation import gettext_lazy as _
 from ..conf import get_setting
 from ..exceptions import InvalidFile
 from ..models import ImportRun, LegalBasis
-from ..transfers.imports.columns import (
-    COLUMNS,
-    DATA_PREFIX,
-    IGNORE,
-    LABELS,
-    default_mapping,
-    mapping_problems,
-)
+from ..transfers.columns import registered
+from ..transfers.imports.columns import DATA_PREFIX, IGNORE, default_mapping, mapping_problems
 from ..transfers.spreadsheets import read_header
 
 
@@ -62,7 +56,7 @@ def target_choices(header_name: str) -> list[tuple[str, str]]:
     key = slugify(header_name.removeprefix(DATA_PREFIX)).replace("-", "_") or "value"
     return [
         (IGNORE, _("Leave out")),
-        *((column, LABELS[column]) for column in COLUMNS),
+        *((column.name, column.label) for column in registered()),
         (DATA_PREFIX + key, _("Custom data “%(key)s”") % {"key": key}),
     ]
 

@@ -3,6 +3,7 @@ from wagtail.admin.panels import Panel
 
 from ..conf import get_setting
 from ..models import ConsentEvent, SegmentInclusion, SegmentMember
+from .permissions import can_view_consent_log
 
 
 class ConsentHistoryPanel(Panel):
@@ -25,9 +26,7 @@ class ConsentHistoryPanel(Panel):
                     ]
                 )
             context["events"] = events[:limit]
-            context["more"] = len(events) > limit and self.request.user.has_perm(
-                "wagtail_preferences.view_consentevent"
-            )
+            context["more"] = len(events) > limit and can_view_consent_log(self.request.user)
             return context
 
 

@@ -242,8 +242,10 @@ class ImportRun(models.Model):
     def open_file(self):
         """The run's file, open for reading; ``InvalidFile`` once it is no longer kept."""
         gone = InvalidFile(
-            "The file of this run is no longer kept (it is deleted when its run ends): "
-            "upload it again."
+            _(
+                "The file of this run is no longer kept (it is deleted when its run ends): "
+                "upload it again."
+            )
         )
         if not self.file:
             raise gone

@@ -3,6 +3,7 @@ from dataclasses import asdict, dataclass, fields
 from datetime import date
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from .. import signals
 from ..channels.registry import get_channel
@@ -26,13 +27,15 @@ class ChannelSettings:
 
     def __post_init__(self):
         if self.frequency_count is not None and self.frequency_count < 1:
-            raise InvalidChange("A frequency needs at least one message.")
+            raise InvalidChange(_("A frequency needs at least one message."))
         if bool(self.frequency_count) != bool(self.frequency_period):
-            raise InvalidChange("A frequency needs both a number of messages and a period.")
+            raise InvalidChange(_("A frequency needs both a number of messages and a period."))
         if self.frequency_period and self.frequency_period not in FrequencyPeriod.values:
-            raise InvalidChange(f"Unknown frequency period {self.frequency_period!r}.")
+            raise InvalidChange(
+                _("Unknown frequency period %(period)s.") % {"period": repr(self.frequency_period)}
+            )
         if self.pause_from and self.pause_to and self.pause_from > self.pause_to:
-            raise InvalidChange("A pause cannot end before it starts.")
+            raise InvalidChange(_("A pause cannot end before it starts."))
 
     @classmethod
     def of(cls, row: ContactChannel | None) -> "ChannelSettings":
@@ -81,7 +84,7 @@ def update_channels(
     }
     wanted = dict(wanted)
     if sum(s.is_preferred for s in wanted.values()) > 1:
-        raise InvalidChange("Only one channel can be preferred.")
+        raise InvalidChange(_("Only one channel can be preferred."))
     if any(s.is_preferred for s in wanted.values()):
         for key, row in rows.items():
             if row.is_preferred and key not in wanted:

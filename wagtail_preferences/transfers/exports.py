@@ -1,20 +1,18 @@
 """Contacts as rows of the import format, for CSV and XLSX files, and the log of exports.
 
-``export_rows`` merges four streams read a chunk at a time, each ordered by contact id: the
-contacts, and for each contact the ids of its preferences, opted-out categories and manual
-segments, aggregated in SQL as one text. A small cache keyed by that text turns it into
+The columns are those of ``transfers.columns``. ``export_rows`` merges streams read a chunk
+at a time, each ordered by contact id: the contacts, and for each list column the ids each
+contact holds (its preferences, opted-out categories and manual segments), aggregated in SQL
+as one text. A small cache keyed by that text turns it into
 names, as most contacts share a few combinations. On PostgreSQL this reads each table once
 in index order, which is about twice as fast for large exports as looking the ids up per
 contact, and the contacts of a filtered export are still found through the indexes. An
 export in another order (the contact list's) looks the ids up a chunk of contacts at a time.
 """
 
-import json
 import math
 from collections.abc import Iterator
 
-from django.db.models import TextField
-from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -22,16 +20,8 @@ from django.utils.translation import gettext as _
 from ..conf import get_setting
 from ..db.aggregates import JoinedText
 from ..db.batches import any_of, batched
-from ..models import (
-    Category,
-    CategoryChoice,
-    ContactExport,
-    ContactPreference,
-    Preference,
-    Segment,
-    SegmentInclusion,
-)
-from .imports.columns import COLUMNS
+from ..models import ContactExport
+from .columns import column_names, registered
 from .spreadsheets import csv_lines, join_names, xlsx_bytes
 
 FORMATS = ("csv", "xlsx")
@@ -41,14 +31,7 @@ CONTENT_TYPES = {
 }
 CHUNK_SIZE = 5000
 BLOCK_SIZE = 64 * 1024
-DETAILS = ("email", "first_name", "last_name", "phone", "locale", "status")
 END = (math.inf, None)
-# Whose ids each contact's row lists: its preferences, opted-out categories, manual segments.
-HOLDINGS = (
-    (ContactPreference.objects.all(), "preference_id"),
-    (CategoryChoice.objects.filter(subscribed=False), "category_id"),
-    (SegmentInclusion.objects.all(), "segment_id"),
-)
 
 
 def ids_by_contact(rows, field: str, contacts) -> Iterator[tuple[int, str]]:
@@ -92,105 +75,96 @@ class NameCells(dict):
         return cell
 
 
-def data_cell(text: str | None) -> str:
-    """The custom data as compact JSON, or an empty cell when there is none."""
-    value = json.loads(text) if text else None
-    if not value:
-        return ""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, sort_keys=True)
-
-
 def export_rows(contacts) -> Iterator[list[str]]:
-    """The rows of ``contacts`` (a queryset) in ``COLUMNS`` order, as text cells.
+    """The rows of ``contacts`` (a queryset), one cell per registered column, as text.
 
-    In the queryset's order if it was given one (``order_by``), else by id. By id, seven
-    queries whatever the number of contacts: the names of preferences, categories and
-    segments, then the four streams; in another order, three more queries per chunk of
-    contacts, for the ids of that chunk.
+    In the queryset's order if it was given one (``order_by``), else by id. By id, the
+    queries do not grow with the number of contacts: the names of each list column's
+    objects, then one stream for the contacts and one per list column; in another order,
+    one more query per list column and chunk of contacts, for the ids of that chunk.
     """
-    names = (NameCells(Preference), NameCells(Category), NameCells(Segment))
+    columns = registered()
+    listed = [column for column in columns if column.listed]
+    names = [NameCells(column.holdings.model) for column in listed]
     if contacts.query.order_by and contacts.query.order_by not in (("pk",), ("id",)):
-        return _rows(names, _in_chunks(contacts))
-    return _rows(names, _merged(contacts.order_by("pk")))
+        merged = _in_chunks(contacts, columns, listed)
+    else:
+        merged = _merged(contacts.order_by("pk"), columns, listed)
+    return _rows(columns, names, merged)
 
 
-def _details(contacts):
+def _details(contacts, columns):
     return (
         contacts.prefetch_related(None)
-        .values_list("pk", *DETAILS, Cast("data", TextField()))
+        .values_list("pk", *(column.value for column in columns if not column.listed))
         .iterator(chunk_size=CHUNK_SIZE)
     )
 
 
-def _merged(contacts) -> Iterator[tuple]:
-    """(details, preference ids, opted-out category ids, segment ids) of each contact, the
-    four streams merged on the contacts' ids."""
-    held, opted_out, added = (
-        ids_by_contact(holdings, field, contacts) for holdings, field in HOLDINGS
-    )
-    (held_pk, held_ids), (opted_pk, opted_ids), (added_pk, added_ids) = (
-        next(held, END),
-        next(opted_out, END),
-        next(added, END),
-    )
-    for details in _details(contacts):
+def _merged(contacts, columns, listed) -> Iterator[tuple]:
+    """(details, ids of each list column) of each contact, the streams merged on the
+    contacts' ids."""
+    streams = [
+        ids_by_contact(column.holdings.rows, column.holdings.field, contacts) for column in listed
+    ]
+    heads = [next(stream, END) for stream in streams]
+    for details in _details(contacts, columns):
         pk = details[0]
-        # Catch each stream up with this contact (inline: this loop is the hot path).
-        while held_pk < pk:
-            held_pk, held_ids = next(held, END)
-        while opted_pk < pk:
-            opted_pk, opted_ids = next(opted_out, END)
-        while added_pk < pk:
-            added_pk, added_ids = next(added, END)
-        yield (
-            details,
-            held_ids if held_pk == pk else None,
-            opted_ids if opted_pk == pk else None,
-            added_ids if added_pk == pk else None,
-        )
+        ids = []
+        # Catch each stream up with this contact (this loop is the hot path).
+        for index, stream in enumerate(streams):
+            head = heads[index]
+            while head[0] < pk:
+                head = next(stream, END)
+            heads[index] = head
+            ids.append(head[1] if head[0] == pk else None)
+        yield details, ids
 
 
-def _in_chunks(contacts) -> Iterator[tuple]:
+def _in_chunks(contacts, columns, listed) -> Iterator[tuple]:
     """As ``_merged``, in the order of ``contacts``: the ids looked up a chunk at a time."""
-    for chunk in batched(_details(contacts), CHUNK_SIZE):
+    for chunk in batched(_details(contacts, columns), CHUNK_SIZE):
         pks = [details[0] for details in chunk]
-        held, opted_out, added = (
+        held = [
             dict(
-                holdings.filter(contact_id__in=any_of(holdings.model, "contact_id", pks))
+                rows.filter(contact_id__in=any_of(rows.model, "contact_id", pks))
                 .order_by()
                 .values("contact")
-                .annotate(ids=JoinedText(field))
+                .annotate(ids=JoinedText(column.holdings.field))
                 .values_list("contact", "ids")
             )
-            for holdings, field in HOLDINGS
-        )
+            for column in listed
+            for rows in (column.holdings.rows,)
+        ]
         for details in chunk:
             pk = details[0]
-            yield details, held.get(pk), opted_out.get(pk), added.get(pk)
+            yield details, [ids.get(pk) for ids in held]
 
 
-def _rows(names, contacts) -> Iterator[list[str]]:
-    preferences, categories, segments = names
-    for details, held_ids, opted_ids, added_ids in contacts:
-        _pk, email, first_name, last_name, phone, locale, status, data = details
+def _rows(columns, names, contacts) -> Iterator[list[str]]:
+    # Where each column's value is: its position in the details, or in the list ids.
+    places = []
+    detail, listed = 1, 0
+    for column in columns:
+        if column.listed:
+            places.append((False, listed, names[listed].__getitem__))
+            listed += 1
+        else:
+            places.append((True, detail, column.cell))
+            detail += 1
+    for details, ids in contacts:
         yield [
-            email,
-            first_name,
-            last_name,
-            phone,
-            locale,
-            status,
-            preferences[held_ids] if held_ids is not None else "",
-            categories[opted_ids] if opted_ids is not None else "",
-            segments[added_ids] if added_ids is not None else "",
-            "" if data == "{}" else data_cell(data),
+            cell(details[index])
+            if in_details
+            else (cell(ids[index]) if ids[index] is not None else "")
+            for in_details, index, cell in places
         ]
 
 
 def csv_blocks(contacts, *, formula_guard: bool = True) -> Iterator[str]:
     """The CSV file of ``contacts`` in blocks of about ``BLOCK_SIZE`` characters."""
     block, size = [], 0
-    lines = csv_lines(list(COLUMNS), export_rows(contacts), formula_guard=formula_guard)
+    lines = csv_lines(list(column_names()), export_rows(contacts), formula_guard=formula_guard)
     for line in lines:
         block.append(line)
         size += len(line)
@@ -202,7 +176,7 @@ def csv_blocks(contacts, *, formula_guard: bool = True) -> Iterator[str]:
 
 def xlsx_file(contacts) -> bytes:
     """The XLSX file of ``contacts``, built in memory: see ``xlsx_refusal``."""
-    return xlsx_bytes(list(COLUMNS), export_rows(contacts))
+    return xlsx_bytes(list(column_names()), export_rows(contacts))
 
 
 def xlsx_refusal(count: int) -> str | None:

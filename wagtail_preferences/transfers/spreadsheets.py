@@ -12,6 +12,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
+from django.utils.translation import gettext as _
+
 from ..conf import get_setting
 from ..exceptions import InvalidFile
 
@@ -135,18 +137,18 @@ def open_table(file, limits: Limits | None = None) -> Table:
     start = file.read(SAMPLE_SIZE)
     file.seek(0)
     if not start.strip():
-        raise InvalidFile("The file is empty.")
+        raise InvalidFile(_("The file is empty."))
     xlsx = start.startswith(XLSX_MAGIC)
     table = _xlsx(file, limits) if xlsx else _csv(file, start, limits)
     header = [cell.strip() for cell in table.header]
     if not any(header):
-        raise InvalidFile("The file's first row, its header, is empty.")
+        raise InvalidFile(_("The file's first row, its header, is empty."))
     if any("\x00" in cell for cell in header):
-        raise InvalidFile("The file's header holds NUL characters, which are not text.")
+        raise InvalidFile(_("The file's header holds NUL characters, which are not text."))
     if len(header) > limits.columns:
         raise InvalidFile(
-            f"The file has {len(header):,} columns; files of up to {limits.columns:,} columns "
-            "can be imported."
+            _("The file has %(count)s columns; files of up to %(limit)s columns can be imported.")
+            % {"count": f"{len(header):,}", "limit": f"{limits.columns:,}"}
         )
     if sum(map(len, header)) > limits.header_length:
         raise InvalidFile(_header_too_long(limits))
@@ -155,10 +157,10 @@ def open_table(file, limits: Limits | None = None) -> Table:
 
 
 def _header_too_long(limits: Limits) -> str:
-    return (
-        f"The file's header, its first row, is longer than {limits.header_length:,} "
-        "characters: is it the header of a contact table?"
-    )
+    return _(
+        "The file's header, its first row, is longer than %(limit)s characters: is it the "
+        "header of a contact table?"
+    ) % {"limit": f"{limits.header_length:,}"}
 
 
 def read_header(file) -> list[str]:
@@ -181,8 +183,10 @@ def read_header(file) -> list[str]:
 def _encoding(start: bytes) -> str:
     if start.startswith(OLE2_MAGIC):
         raise InvalidFile(
-            "This is an Excel 97-2003 workbook (.xls), which cannot be read: save it as XLSX "
-            "or CSV and upload it again."
+            _(
+                "This is an Excel 97-2003 workbook (.xls), which cannot be read: save it as "
+                "XLSX or CSV and upload it again."
+            )
         )
     if start.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
@@ -193,8 +197,10 @@ def _encoding(start: bytes) -> str:
     if start.count(b"\x00") > len(start) // 4:
         # Text has no NUL bytes, but UTF-16 (here without its BOM) has one in most characters.
         raise InvalidFile(
-            "The file holds NUL bytes: it is not a CSV file, or it is UTF-16 without a byte "
-            "order mark. Save it as UTF-8 CSV and upload it again."
+            _(
+                "The file holds NUL bytes: it is not a CSV file, or it is UTF-16 without a "
+                "byte order mark. Save it as UTF-8 CSV and upload it again."
+            )
         )
     try:
         # The sample may end inside a character: only the end may be cut short.
@@ -244,24 +250,29 @@ def _csv(file, start: bytes, limits: Limits) -> Table:
             # Text is decoded ahead of the rows read: find the line of the first bad byte.
             line, byte = _undecodable(file, encoding) or (starts, error.object[error.start])
             raise InvalidFile(
-                f"Line {line} is not valid {name} (byte 0x{byte:02X}). Save the file as "
-                "UTF-8 CSV and upload it again."
+                _(
+                    "Line %(line)s is not valid %(encoding)s (byte %(byte)s). Save the file as "
+                    "UTF-8 CSV and upload it again."
+                )
+                % {"line": line, "encoding": name, "byte": f"0x{byte:02X}"}
             ) from None
         except csv.Error as error:
             hint = ""
             if reader.line_num > starts:
-                hint = (
-                    f" The row starting on line {starts} runs on to line {reader.line_num}: "
-                    "is a double quote in it left unclosed?"
-                )
+                hint = " " + _(
+                    "The row starting on line %(start)s runs on to line %(end)s: is a double "
+                    "quote in it left unclosed?"
+                ) % {"start": starts, "end": reader.line_num}
             raise InvalidFile(
-                f"Line {starts}: the file is not valid CSV ({error}).{hint}"
+                _("Line %(line)s: the file is not valid CSV (%(error)s).")
+                % {"line": starts, "error": error}
+                + hint
             ) from None
 
     rows = read()
     first = next(rows, None)
     if first is None:
-        raise InvalidFile("The file is empty.")
+        raise InvalidFile(_("The file is empty."))
     return Table(header=first[1], rows=rows, description=description)
 
 
@@ -277,18 +288,21 @@ def _lines(text, limits: Limits) -> Iterator[str]:
             if number == 1:
                 raise InvalidFile(_header_too_long(limits))
             raise InvalidFile(
-                f"Line {number:,} is longer than {limit:,} characters, the most a row may "
-                "hold. Is the file a CSV file with a line for each contact?"
+                _(
+                    "Line %(line)s is longer than %(limit)s characters, the most a row may "
+                    "hold. Is the file a CSV file with a line for each contact?"
+                )
+                % {"line": f"{number:,}", "limit": f"{limit:,}"}
             )
         yield line
         limit, number = limits.row_length, number + 1
 
 
 def _too_many_rows(limits: Limits) -> str:
-    return (
-        f"The file has more than {limits.rows:,} rows, the most a file may hold: split it "
-        "into smaller files."
-    )
+    return _(
+        "The file has more than %(limit)s rows, the most a file may hold: split it into "
+        "smaller files."
+    ) % {"limit": f"{limits.rows:,}"}
 
 
 # Bytes that cannot be decoded, as the "surrogateescape" error handler gives them.
@@ -317,7 +331,9 @@ def _xlsx(file, limits: Limits) -> Table:
     try:
         workbook = load_workbook(file, read_only=True, data_only=True)
     except Exception as error:  # openpyxl raises many kinds for a damaged file
-        raise InvalidFile(f"The file looks like XLSX but cannot be read ({error}).") from None
+        raise InvalidFile(
+            _("The file looks like XLSX but cannot be read (%(error)s).") % {"error": error}
+        ) from None
     sheet = workbook.worksheets[0]
     lines = enumerate(sheet.iter_rows(values_only=True), start=1)
 
@@ -331,7 +347,7 @@ def _xlsx(file, limits: Limits) -> Table:
     rows = read()
     first = next(rows, None)
     if first is None:
-        raise InvalidFile("The file is empty.")
+        raise InvalidFile(_("The file is empty."))
     cells = first[1]
     while cells and not cells[-1]:
         cells.pop()
@@ -339,10 +355,10 @@ def _xlsx(file, limits: Limits) -> Table:
 
 
 def _too_many_parts(count: int, limits: Limits) -> str:
-    return (
-        f"The XLSX file holds {count:,} parts; files of up to {limits.xlsx_members:,} can be "
-        "imported. Save the contacts as CSV and upload that."
-    )
+    return _(
+        "The XLSX file holds %(count)s parts; files of up to %(limit)s can be imported. Save "
+        "the contacts as CSV and upload that."
+    ) % {"count": f"{count:,}", "limit": f"{limits.xlsx_members:,}"}
 
 
 # The end of a zip archive's central directory, and where it says how many members it has.
@@ -371,7 +387,9 @@ def _check_archive(file, limits: Limits) -> None:
         with zipfile.ZipFile(file) as archive:
             infos = archive.infolist()
     except (zipfile.BadZipFile, ValueError, OSError) as error:
-        raise InvalidFile(f"The file looks like XLSX but cannot be read ({error}).") from None
+        raise InvalidFile(
+            _("The file looks like XLSX but cannot be read (%(error)s).") % {"error": error}
+        ) from None
     finally:
         file.seek(0)
     if len(infos) > limits.xlsx_members:  # a count the last record did not tell
@@ -379,9 +397,11 @@ def _check_archive(file, limits: Limits) -> None:
     size = sum(info.file_size for info in infos)
     if size > limits.xlsx_size:
         raise InvalidFile(
-            f"The XLSX file unpacks to {size:,} bytes; files that unpack to up to "
-            f"{limits.xlsx_size:,} bytes can be imported. Save the contacts as CSV and upload "
-            "that."
+            _(
+                "The XLSX file unpacks to %(size)s bytes; files that unpack to up to "
+                "%(limit)s bytes can be imported. Save the contacts as CSV and upload that."
+            )
+            % {"size": f"{size:,}", "limit": f"{limits.xlsx_size:,}"}
         )
 
 

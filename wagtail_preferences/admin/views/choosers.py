@@ -7,16 +7,11 @@ see everything, and so do editors of segments, whose criteria may name any of th
 
 from wagtail.snippets.views import chooser
 
-from ...compat import permission_policy_for
-
-ANY_PERMISSION = {"add", "change", "delete", "view"}
-SEGMENT_EDITING = ("wagtail_preferences.add_segment", "wagtail_preferences.change_segment")
+from ..permissions import can_edit_segments, can_see_all_of
 
 
 def sees_everything(user, model) -> bool:
-    return permission_policy_for(model).user_has_any_permission(user, ANY_PERMISSION) or any(
-        user.has_perm(permission) for permission in SEGMENT_EDITING
-    )
+    return can_see_all_of(user, model) or can_edit_segments(user)
 
 
 def visible_to(user, model):

@@ -20,9 +20,9 @@ from ...tasks import check_import, run_import
 from ...transfers.imports.runner import ImportRunner
 from ...transfers.spreadsheets import open_table
 from ..import_forms import ImportConfirmForm, ImportMappingForm, ImportUploadForm
+from ..permissions import can_import
 from .overview import AdminPage
 
-PERMISSION = "wagtail_preferences.import_contact"
 OUTCOMES = {
     "new": _("New contact"),
     "updated": _("Updated"),
@@ -39,7 +39,7 @@ def url(name: str, *args) -> str:
 
 class ImportPermissionMixin:
     def dispatch(self, request, *args, **kwargs):
-        if not request.user.has_perm(PERMISSION):
+        if not can_import(request.user):
             raise PermissionDenied
         return super().dispatch(request, *args, **kwargs)
 
@@ -213,7 +213,7 @@ class ImportViewSet(ViewSet):
     def menu_item_class(self):
         class ImportMenuItem(super().menu_item_class):
             def is_shown(self, request):
-                return request.user.has_perm(PERMISSION)
+                return can_import(request.user)
 
         return ImportMenuItem
 

@@ -9,6 +9,7 @@ from ... import services
 from ...compat import listing_menu_item
 from ...models import Category, Contact, Preference
 from ...transfers.exports import FORMATS
+from ..permissions import can_export
 from .choosers import VisibleItemsChooserViewSet
 from .contacts import ContactViewSet
 from .mixins import OffersViewPermission, WithoutGenericExport
@@ -35,7 +36,7 @@ class ContactsLinksColumn(Column):
         url = reverse(f"{ContactViewSet.name}:index")
         context["contacts_url"] = f"{url}?{urlencode({self.filter_param: instance.pk})}"
         context["count"] = self.get_value(instance)
-        if user.has_perm("wagtail_preferences.export_contact"):
+        if can_export(user):
             context["export_url"] = contacts_export_url("csv", **{self.filter_param: instance.pk})
         return context
 
@@ -51,7 +52,7 @@ class ExportMenuMixin:
 
     def get_list_more_buttons(self, instance):
         buttons = super().get_list_more_buttons(instance)
-        if self.request.user.has_perm("wagtail_preferences.export_contact"):
+        if can_export(self.request.user):
             items = [(label, param, f) for label, param in self.export_items for f in FORMATS]
             # Between Wagtail's "Inspect" (20) and "Delete" (30).
             for priority, (label, param, file_format) in enumerate(items, start=21):

@@ -6,7 +6,6 @@ from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.views.generic.permissions import PermissionCheckedMixin
 from wagtail.admin.viewsets.base import ViewSet
 
-from ...compat import permission_policy_for
 from ...conf import get_setting
 from ...models import (
     Category,
@@ -16,8 +15,12 @@ from ...models import (
     Preference,
     UnsubscribeReason,
 )
-
-ANY_CONTACT_PERMISSION = ["add", "change", "delete", "view"]
+from ..permissions import (
+    ANY_ACTION,
+    can_use_preference_center,
+    can_view_consent_log,
+    contact_policy,
+)
 
 
 class AdminPage(WagtailAdminTemplateMixin):
@@ -41,11 +44,11 @@ class OverviewView(PermissionCheckedMixin, AdminPage, TemplateView):
     page_title = _("Preference center")
     header_icon = "tasks"
     template_name = "wagtail_preferences/admin/overview.html"
-    any_permission_required = ANY_CONTACT_PERMISSION
+    any_permission_required = ANY_ACTION
 
     @property
     def permission_policy(self):
-        return permission_policy_for(Contact)
+        return contact_policy()
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -53,9 +56,7 @@ class OverviewView(PermissionCheckedMixin, AdminPage, TemplateView):
         context["preferences"] = Preference.objects.with_contact_count()
         context["categories"] = Category.objects.with_opt_out_count()
         context["leaving_reasons"] = leaving_reason_counts()
-        context["can_view_log"] = self.request.user.has_perm(
-            "wagtail_preferences.view_consentevent"
-        )
+        context["can_view_log"] = can_view_consent_log(self.request.user)
         context["recent_events"] = ConsentEvent.objects.select_related("contact")[
             : get_setting("OVERVIEW_RECENT_CHANGES")
         ]
@@ -72,9 +73,7 @@ class OverviewViewSet(ViewSet):
     def menu_item_class(self):
         class OverviewMenuItem(super().menu_item_class):
             def is_shown(self, request):
-                return permission_policy_for(Contact).user_has_any_permission(
-                    request.user, ANY_CONTACT_PERMISSION
-                )
+                return can_use_preference_center(request.user)
 
         return OverviewMenuItem
 

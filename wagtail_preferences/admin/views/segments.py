@@ -18,6 +18,7 @@ from ...audience.criteria import load_criteria
 from ...compat import listing_menu_item
 from ...models import MatchRule, Preference, Segment
 from ...tasks import change_preference_for_segment
+from ..permissions import can_change_contacts, can_edit_segments
 from .interests import ContactsLinksColumn, ExportMenuMixin, InterestDeleteView, InterestViewSet
 from .mixins import WithoutGenericExport
 
@@ -35,7 +36,7 @@ class SegmentIndexView(ExportMenuMixin, WithoutGenericExport, IndexView):
 
     def get_list_more_buttons(self, instance):
         buttons = super().get_list_more_buttons(instance)
-        if self.request.user.has_perm("wagtail_preferences.change_contact"):
+        if can_change_contacts(self.request.user):
             url = reverse(SegmentViewSet.admin_url_namespace + ":preferences", args=[instance.pk])
             buttons.append(
                 listing_menu_item(
@@ -80,10 +81,7 @@ class SegmentCountView(View):
     form_class = None
 
     def post(self, request):
-        if not (
-            request.user.has_perm("wagtail_preferences.add_segment")
-            or request.user.has_perm("wagtail_preferences.change_segment")
-        ):
+        if not can_edit_segments(request.user):
             raise PermissionDenied
         instance = Segment.objects.filter(pk=request.GET.get("pk") or None).first() or Segment()
         form = self.form_class(request.POST, instance=instance, for_user=request.user)
@@ -134,7 +132,7 @@ class SegmentPreferenceView(WagtailAdminTemplateMixin, FormView):
     header_icon = "tasks"
 
     def dispatch(self, request, pk):
-        if not request.user.has_perm("wagtail_preferences.change_contact"):
+        if not can_change_contacts(request.user):
             raise PermissionDenied
         self.segment = get_object_or_404(Segment, pk=pk)
         return super().dispatch(request)

@@ -13,7 +13,7 @@ from ... import services
 from ...admin.filters import ContactFilterSet
 from ...models import Category, Contact, ExportPath, Preference, Segment
 from ...transfers import exports
-from ...transfers.imports.columns import COLUMNS
+from ...transfers.columns import column_names
 from ...transfers.spreadsheets import csv_lines, xlsx_bytes
 
 PROGRESS_EVERY = 10_000
@@ -174,7 +174,7 @@ class Command(BaseCommand):
         self.stderr.flush()
 
     def write_csv(self, rows, output: str | None, *, formula_guard: bool) -> None:
-        lines = csv_lines(list(COLUMNS), rows, formula_guard=formula_guard)
+        lines = csv_lines(list(column_names()), rows, formula_guard=formula_guard)
         if output:
             with open(output, "w", encoding="utf-8", newline="") as file:
                 file.writelines(lines)
@@ -183,7 +183,7 @@ class Command(BaseCommand):
                 self.stdout.write(line, ending="")
 
     def write_xlsx(self, rows, output: str | None) -> None:
-        content = xlsx_bytes(list(COLUMNS), rows)
+        content = xlsx_bytes(list(column_names()), rows)
         if output:
             with open(output, "wb") as file:
                 file.write(content)

@@ -8,13 +8,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from ...exceptions import InvalidFile
 from ...models import ImportMode, ImportRun, ImportStatus, LegalBasis
-from ...transfers.imports.columns import (
-    COLUMNS,
-    DATA_PREFIX,
-    IGNORE,
-    default_mapping,
-    mapping_problems,
-)
+from ...transfers.columns import column_names
+from ...transfers.imports.columns import DATA_PREFIX, IGNORE, default_mapping, mapping_problems
 from ...transfers.imports.files import release_file
 from ...transfers.imports.report import error_report_lines
 from ...transfers.imports.runner import ImportRunner
@@ -68,7 +63,7 @@ class Command(BaseCommand):
             action="append",
             default=[],
             metavar="HEADER=TARGET",
-            help=f"Read the file's column HEADER into TARGET: one of {', '.join(COLUMNS)}, "
+            help=f"Read the file's column HEADER into TARGET: one of {', '.join(column_names())}, "
             f"{DATA_PREFIX}KEY (custom data), or nothing to leave the column out. Repeat for "
             "more; other columns are mapped by their names.",
         )

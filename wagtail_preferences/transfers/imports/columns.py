@@ -1,60 +1,26 @@
-"""The columns of an import (and export) file, and how a file's header maps to them."""
+"""How a file's header maps to the columns of the format (``transfers.columns``)."""
 
 from collections import Counter
 
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext as _
 
-EMAIL = "email"
-DETAILS = ("first_name", "last_name", "phone", "locale")
-LISTS = ("preferences", "categories", "segments")
-#: The columns of the format, in the order exports write them.
-COLUMNS = (EMAIL, *DETAILS, "status", *LISTS, "data")
-LABELS = {
-    "email": _("Email"),
-    "first_name": _("First name"),
-    "last_name": _("Last name"),
-    "phone": _("Phone"),
-    "locale": _("Locale"),
-    "status": _("Status"),
-    "preferences": _("Preferences (names, comma-separated)"),
-    "categories": _("Opted-out categories (names, comma-separated)"),
-    "segments": _("Segments, as a manual member (names, comma-separated)"),
-    "data": _("Custom data (a JSON object)"),
-}
+from ..columns import get_column, registered
+
 DATA_PREFIX = "data:"
 IGNORE = ""
-# Headers people write for the known columns, compared without case, spaces or punctuation.
-ALIASES = {
-    "emailaddress": EMAIL,
-    "mail": EMAIL,
-    "firstname": "first_name",
-    "givenname": "first_name",
-    "lastname": "last_name",
-    "surname": "last_name",
-    "familyname": "last_name",
-    "telephone": "phone",
-    "phonenumber": "phone",
-    "mobile": "phone",
-    "language": "locale",
-    "preference": "preferences",
-    "interests": "preferences",
-    "category": "categories",
-    "optedoutcategories": "categories",
-    "segment": "segments",
-    "customdata": "data",
-}
 
 
 def _key(header: str) -> str:
     return "".join(c for c in header.casefold() if c.isalnum())
 
 
-BY_KEY = {_key(column): column for column in COLUMNS}
-
-
 def known_column(header: str) -> str | None:
+    """The column ``header`` names, by its name or one of its aliases."""
     key = _key(header)
-    return BY_KEY.get(key) or ALIASES.get(key)
+    for column in registered():
+        if key == _key(column.name) or key in map(_key, column.aliases):
+            return column.name
+    return None
 
 
 def default_mapping(header: list[str]) -> dict[str, str]:
@@ -78,22 +44,30 @@ def mapping_problems(header: list[str], mapping: dict[str, str]) -> list[str]:
     """What makes ``mapping`` unusable for ``header``, as sentences; empty when it is fine."""
     problems = []
     targets = Counter(mapping.get(name, IGNORE) for name in header if name)
-    if EMAIL not in targets:
-        problems.append(
-            f"No column is mapped to email, which every row needs. The file's columns are: "
-            f"{', '.join(header)}."
-        )
+    for column in registered():
+        if column.required and column.name not in targets:
+            problems.append(
+                _(
+                    "No column is mapped to %(column)s, which every row needs. The file's "
+                    "columns are: %(columns)s."
+                )
+                % {"column": column.name, "columns": ", ".join(header)}
+            )
     for target, count in targets.items():
         if target == IGNORE:
             continue
         if count > 1:
-            problems.append(f"More than one column is mapped to {target}.")
-        if target not in COLUMNS and not (
+            problems.append(_("More than one column is mapped to %(column)s.") % {"column": target})
+        if get_column(target) is None and not (
             target.startswith(DATA_PREFIX) and target[len(DATA_PREFIX) :]
         ):
-            problems.append(f"{target!r} is not a column of the import format.")
+            problems.append(
+                _("%(column)s is not a column of the import format.") % {"column": repr(target)}
+            )
     names = Counter(filter(None, header))
     duplicates = sorted(name for name, count in names.items() if count > 1)
     if duplicates:
-        problems.append(f"The header names {', '.join(duplicates)} more than once.")
+        problems.append(
+            _("The header names %(names)s more than once.") % {"names": ", ".join(duplicates)}
+        )
     return problems

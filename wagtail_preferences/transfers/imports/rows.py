@@ -6,12 +6,15 @@ import re
 from dataclasses import dataclass, field
 
 from django.core.validators import validate_email
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from ...json_depth import MAX_DEPTH, BoundedJSONDecoder, TooDeep
 from ...models import Category, Contact, ContactStatus, Preference, Segment, normalise_email
 from ...services.choices import membership_problem
+from ..columns import EMAIL, get_column
 from ..spreadsheets import restore, split_names
-from .columns import DATA_PREFIX, DETAILS, EMAIL, IGNORE
+from .columns import DATA_PREFIX, IGNORE
 
 
 @dataclass(slots=True)
@@ -46,10 +49,13 @@ class Names:
         close = self._folded.get(name.casefold()) or next(
             iter(difflib.get_close_matches(name, self.ids, n=1, cutoff=0.6)), None
         )
-        hint = f" Did you mean “{close}”?" if close else ""
-        return f"There is no {self.label} named “{name}”.{hint}"
+        hint = " " + _("Did you mean “%(name)s”?") % {"name": close} if close else ""
+        return (
+            _("There is no %(kind)s named “%(name)s”.") % {"kind": self.label, "name": name} + hint
+        )
 
 
+DETAILS = ("first_name", "last_name", "phone", "locale")
 MAX_LENGTHS = {name: Contact._meta.get_field(name).max_length for name in DETAILS}
 EMAIL_MAX_LENGTH = Contact._meta.get_field("email").max_length
 NAME_MAX_LENGTH = Preference._meta.get_field("name").max_length
@@ -97,9 +103,9 @@ class RowReader:
         self.header = header
         self.targets = [mapping.get(name, IGNORE) if name else IGNORE for name in header]
         self.create_missing = create_missing
-        self.preferences = Names(Preference, "preference")
-        self.categories = Names(Category, "category")
-        self.segments = Names(Segment, "segment")
+        self.preferences = Names(Preference, gettext_lazy("preference"))
+        self.categories = Names(Category, gettext_lazy("category"))
+        self.segments = Names(Segment, gettext_lazy("segment"))
         # The rules of ``services.apply_choices``, checked here to give the row its error.
         self.segment_problems = {
             segment.pk: problem
@@ -107,7 +113,11 @@ class RowReader:
             if (problem := membership_problem(segment))
         }
         self._lists: dict[tuple[str, str], tuple] = {}
-        self._mapped = [(i, target) for i, target in enumerate(self.targets) if target != IGNORE]
+        self._mapped = [
+            (i, target, self._reader_of(target))
+            for i, target in enumerate(self.targets)
+            if target != IGNORE
+        ]
         self._valid_email = EmailCheck()
 
     def read(self, line: int, cells: list[str]) -> Row:
@@ -118,14 +128,17 @@ class RowReader:
                 [
                     RowError(
                         "",
-                        f"This row has {len(cells)} cells but the header has {width} columns. "
-                        "A value holding the separator must be in double quotes.",
+                        _(
+                            "This row has %(cells)s cells but the header has %(width)s columns. "
+                            "A value holding the separator must be in double quotes."
+                        )
+                        % {"cells": len(cells), "width": width},
                     )
                 ]
             )
         errors: list[RowError] = []
         row = Row(line=line, email="")
-        for index, target in self._mapped:
+        for index, target, read in self._mapped:
             # A row may stop short of the header: its last cells are empty.
             cell = cells[index].strip() if index < len(cells) else ""
             if cell.startswith("'"):
@@ -134,49 +147,66 @@ class RowReader:
                 continue
             try:
                 if "\x00" in cell:
-                    raise RowError(target, "This cell holds a NUL character, which is not text.")
-                self._set(row, target, cell)
+                    raise RowError(target, _("This cell holds a NUL character, which is not text."))
+                read(self, row, cell)
             except RowError as error:
                 errors.append(error)
         if errors:
             raise RowErrors(errors, email=row.email)
         return row
 
-    def _set(self, row: Row, target: str, cell: str) -> None:
-        if target == EMAIL:
-            row.email = self._email(cell)
-        elif target in DETAILS:
-            if len(cell) > MAX_LENGTHS[target]:
-                raise RowError(target, f"{target} is longer than {MAX_LENGTHS[target]} characters.")
-            row.details[target] = cell
-        elif target == "status":
-            status = STATUSES.get(cell.casefold())
-            if status is None:
-                raise RowError(
-                    target,
-                    f"“{cell}” is not a status; use one of {', '.join(ContactStatus.values)}.",
-                )
-            row.status = status
-        elif target == "preferences":
-            row.preferences = self._list(target, cell, self._preference_names)
-        elif target == "categories":
-            row.categories = self._list(target, cell, self._ids_of(self.categories))
-        elif target == "segments":
-            row.segments = self._list(target, cell, self._joinable)
-        elif target == "data":
-            row.data.update(self._data(cell))
-        else:
-            row.data[target.removeprefix(DATA_PREFIX)] = cell
+    @staticmethod
+    def _reader_of(target: str):
+        """How a cell mapped to ``target`` is read into a ``Row``: see ``Column.read``."""
+        column = get_column(target)
+        if column is not None:
+            return column.read
+        key = target.removeprefix(DATA_PREFIX)
 
-    def _email(self, cell: str) -> str:
+        def read(reader, row: Row, cell: str) -> None:
+            row.data[key] = cell
+
+        return read
+
+    def detail(self, name: str, cell: str) -> str:
+        if len(cell) > MAX_LENGTHS[name]:
+            raise RowError(
+                name,
+                _("%(column)s is longer than %(length)s characters.")
+                % {"column": name, "length": MAX_LENGTHS[name]},
+            )
+        return cell
+
+    def status(self, cell: str) -> str:
+        status = STATUSES.get(cell.casefold())
+        if status is None:
+            raise RowError(
+                "status",
+                _("“%(cell)s” is not a status; use one of %(statuses)s.")
+                % {"cell": cell, "statuses": ", ".join(ContactStatus.values)},
+            )
+        return status
+
+    def preference_names(self, cell: str) -> tuple[str, ...]:
+        return self._list("preferences", cell, self._preference_names)
+
+    def ids_of(self, column: str, names: "Names", cell: str) -> tuple[int, ...]:
+        return self._list(column, cell, self._ids_of(column, names))
+
+    def segment_ids(self, cell: str) -> tuple[int, ...]:
+        return self._list("segments", cell, self._joinable)
+
+    def email(self, cell: str) -> str:
         if not cell:
-            raise RowError(EMAIL, "The email is missing.")
+            raise RowError(EMAIL, _("The email is missing."))
         email = normalise_email(cell)
         if not self._valid_email(email):
-            raise RowError(EMAIL, f"“{cell}” is not a valid email address.")
+            raise RowError(EMAIL, _("“%(cell)s” is not a valid email address.") % {"cell": cell})
         if len(email) > EMAIL_MAX_LENGTH:
             raise RowError(
-                EMAIL, f"“{cell}” is longer than an email address may be ({EMAIL_MAX_LENGTH})."
+                EMAIL,
+                _("“%(cell)s” is longer than an email address may be (%(length)s).")
+                % {"cell": cell, "length": EMAIL_MAX_LENGTH},
             )
         return email
 
@@ -204,42 +234,46 @@ class RowReader:
             raise RowError(
                 "preferences",
                 " ".join(
-                    f"“{name}” cannot be created: a preference name has at most "
-                    f"{NAME_MAX_LENGTH} characters."
+                    _(
+                        "“%(name)s” cannot be created: a preference name has at most "
+                        "%(length)s characters."
+                    )
+                    % {"name": name, "length": NAME_MAX_LENGTH}
                     for name in too_long
                 ),
             )
         return tuple(dict.fromkeys(names))
 
     @staticmethod
-    def _ids_of(names: Names):
+    def _ids_of(column: str, names: Names):
         def resolve(given: list[str]) -> tuple[int, ...]:
             unknown = [name for name in given if name not in names.ids]
             if unknown:
-                column = "categories" if names.label == "category" else "segments"
                 raise RowError(column, " ".join(names.unknown(name) for name in unknown))
             return tuple(dict.fromkeys(names.ids[name] for name in given))
 
         return resolve
 
     def _joinable(self, names: list[str]) -> tuple[int, ...]:
-        ids = self._ids_of(self.segments)(names)
+        ids = self._ids_of("segments", self.segments)(names)
         if problems := [self.segment_problems[pk] for pk in ids if pk in self.segment_problems]:
             raise RowError("segments", " ".join(problems))
         return ids
 
     @staticmethod
-    def _data(cell: str) -> dict:
+    def data(cell: str) -> dict:
         try:
             value = json.loads(cell, cls=BoundedJSONDecoder)
         except TooDeep:
             raise RowError(
-                "data", f"data is nested more than {MAX_DEPTH} levels deep, the most it may be."
+                "data",
+                _("data is nested more than %(depth)s levels deep, the most it may be.")
+                % {"depth": MAX_DEPTH},
             ) from None
         except ValueError:
             value = None
         if not isinstance(value, dict):
-            raise RowError("data", 'data must be a JSON object, such as {"club": "Ghent"}.')
+            raise RowError("data", _('data must be a JSON object, such as {"club": "Ghent"}.'))
         return value
 
 

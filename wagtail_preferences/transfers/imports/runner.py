@@ -12,6 +12,7 @@ from itertools import islice
 
 from django.db import transaction
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
 
 from ... import services
 from ...conf import get_setting
@@ -117,7 +118,7 @@ class ImportRunner:
         """Import the file. Unless the run skips invalid rows, only a file without errors."""
         if not self.run.permission_confirmed or not self.run.legal_basis:
             raise InvalidFile(
-                "Confirm that the site may contact these people and pick a legal basis."
+                _("Confirm that the site may contact these people and pick a legal basis.")
             )
         self.run.start_import()
         with self._failed_on_error():
@@ -126,9 +127,12 @@ class ImportRunner:
                     return self.run
                 if self.run.failed_rows:
                     self.run.fail(
-                        f"{self.run.failed_rows} rows have errors, so nothing was imported. "
-                        "Fix them in the file and upload it again, or choose to import the "
-                        "valid rows and skip the rest."
+                        _(
+                            "%(count)s rows have errors, so nothing was imported. Fix them in "
+                            "the file and upload it again, or choose to import the valid rows "
+                            "and skip the rest."
+                        )
+                        % {"count": self.run.failed_rows}
                     )
                     return self.run
             with services.segments.refreshing_once():
@@ -144,19 +148,22 @@ class ImportRunner:
         try:
             yield
         except KeyboardInterrupt:  # Ctrl-C at the command line
-            self.run.fail(f"The run was interrupted.{self._imported_before()}")
+            self.run.fail(_("The run was interrupted.") + self._imported_before())
             raise
         except Exception as error:
             self.run.fail(
-                f"The run stopped on an unexpected error ({type(error).__name__}: "
-                f"{error}).{self._imported_before()}"
+                _("The run stopped on an unexpected error (%(error)s).")
+                % {"error": f"{type(error).__name__}: {error}"}
+                + self._imported_before()
             )
             raise
 
     def _imported_before(self) -> str:
         """What a run that stops part way through its import leaves imported."""
         if self._applying and self._counts.processed:
-            return f" The {self._counts.processed} rows read before it had been imported."
+            return " " + _("The %(count)s rows read before it had been imported.") % {
+                "count": self._counts.processed
+            }
         return ""
 
     # Passes -------------------------------------------------------------------------------
@@ -196,7 +203,7 @@ class ImportRunner:
     def _reader(self, table: Table) -> RowReader:
         if self.run.columns != table.header:
             raise InvalidFile(
-                "The file's header is not the one read at upload: upload the file again."
+                _("The file's header is not the one read at upload: upload the file again.")
             )
         problems = mapping_problems(table.header, self.run.mapping)
         if problems:
@@ -224,8 +231,11 @@ class ImportRunner:
                     problems.append(
                         RowError(
                             "email",
-                            f"{email} is also on row {seen[email]}: a contact may appear "
-                            "only once in a file.",
+                            _(
+                                "%(email)s is also on row %(line)s: a contact may appear only "
+                                "once in a file."
+                            )
+                            % {"email": email, "line": seen[email]},
                         )
                     )
                 else:
