@@ -16,7 +16,7 @@ from tests.factories import (
 )
 from tests.import_helpers import csv_text, make_run
 from tests.segment_factories import SegmentFactory
-from tests.test_admin import contact_form_data
+from tests.admin.test_admin import contact_form_data
 from wagtail_preferences import services
 from wagtail_preferences.exceptions import InvalidChange, InvalidChoices
 from wagtail_preferences.models import (
