@@ -2,6 +2,9 @@
 
 Factories write rows directly and record no consent events; to test what a change logs,
 make the change through ``wagtail_preferences.services``.
+
+Creating a segment schedules its refresh for when the transaction commits; inside a test's
+transaction that happens only under ``django_capture_on_commit_callbacks(execute=True)``.
 """
 
 import datetime
@@ -22,7 +25,9 @@ from wagtail_preferences.models import (
     ContactPreference,
     ContactStatus,
     FrequencyPeriod,
+    MatchRule,
     Preference,
+    Segment,
 )
 
 EMAIL_DOMAINS = ("example.com", "example.org", "example.net", "mail.example", "post.example")
@@ -189,3 +194,26 @@ class ContactChannelFactory(DjangoModelFactory):
     pause_from = None
     pause_to = None
     is_preferred = False
+
+
+class SegmentFactory(DjangoModelFactory):
+    """A segment matching all of ``criteria`` (none by default: it matches nobody).
+
+    Criteria are raw data, as built by ``tests.segment_helpers``:
+    ``SegmentFactory(criteria=[...], match="any", preferences_on_join=[preference])``.
+    """
+
+    class Meta:
+        model = Segment
+        skip_postgeneration_save = True
+
+    name = factory.Sequence(lambda n: f"Segment {n}")
+    description = ""
+    match = MatchRule.ALL
+    criteria = factory.LazyFunction(list)
+    is_public = False
+
+    @factory.post_generation
+    def preferences_on_join(segment, create, extracted, **kwargs):
+        if create and extracted:
+            segment.preferences_on_join.set(extracted)

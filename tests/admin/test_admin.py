@@ -15,9 +15,9 @@ from tests.factories import (
     ContactChannelFactory,
     ContactFactory,
     PreferenceFactory,
+    SegmentFactory,
     UserFactory,
 )
-from tests.segment_factories import SegmentFactory
 from wagtail_preferences import services
 from wagtail_preferences.admin.consent_text import describe
 from wagtail_preferences.admin.paginators import CappedCountPaginator

@@ -7,8 +7,13 @@ from django.urls import reverse
 
 from tests import segment_helpers as helpers
 from tests.admin.test_admin import contact_form_data
-from tests.factories import CategoryFactory, ContactFactory, PreferenceFactory, UserFactory
-from tests.segment_factories import SegmentFactory
+from tests.factories import (
+    CategoryFactory,
+    ContactFactory,
+    PreferenceFactory,
+    SegmentFactory,
+    UserFactory,
+)
 from tests.visitor_helpers import form_page
 from wagtail_preferences import services
 from wagtail_preferences.admin.consent_text import describe

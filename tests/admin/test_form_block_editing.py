@@ -9,8 +9,7 @@ from django import forms
 from django.urls import reverse
 from wagtail.blocks.struct_block import StructBlockAdapter
 
-from tests.factories import CategoryFactory, PreferenceFactory
-from tests.segment_factories import SegmentFactory
+from tests.factories import CategoryFactory, PreferenceFactory, SegmentFactory
 from tests.submission_fixtures import held, send
 from tests.testapp.models import BodyBlock, FormPage
 from tests.visitor_helpers import VisitorForm, form_page, form_value

@@ -9,8 +9,7 @@ from django.contrib.auth.models import Group, Permission
 from wagtail.models import GroupPagePermission
 
 from tests.dynamic_helpers import condition, dynamic, dynamic_page, shown, variants, visitor
-from tests.factories import ContactFactory, UserFactory
-from tests.segment_factories import SegmentFactory
+from tests.factories import ContactFactory, SegmentFactory, UserFactory
 from tests.testapp.models import FormPage
 from tests.visitor_helpers import site_root
 

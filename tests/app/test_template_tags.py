@@ -6,8 +6,7 @@ from django.http import HttpResponse
 from django.template import Context, RequestContext, Template
 from django.test import RequestFactory
 
-from tests.factories import CategoryChoiceFactory, ContactFactory, UserFactory
-from tests.segment_factories import SegmentFactory
+from tests.factories import CategoryChoiceFactory, ContactFactory, SegmentFactory, UserFactory
 from wagtail_preferences.audience.profiles import Profile
 from wagtail_preferences.identity import caching, resolvers, tokens
 from wagtail_preferences.models import SegmentMember

@@ -10,8 +10,8 @@ from tests.factories import (
     ContactFactory,
     ContactPreferenceFactory,
     PreferenceFactory,
+    SegmentFactory,
 )
-from tests.segment_factories import SegmentFactory
 from wagtail_preferences.audience.conditions import Condition, Rule, first_match
 from wagtail_preferences.audience.profiles import (
     Profile,

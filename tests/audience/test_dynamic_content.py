@@ -12,8 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from tests.dynamic_helpers import condition, dynamic, dynamic_page, shown, variants, visitor
-from tests.factories import CategoryChoiceFactory, ContactFactory
-from tests.segment_factories import SegmentFactory
+from tests.factories import CategoryChoiceFactory, ContactFactory, SegmentFactory
 from tests.testapp.models import FormPage
 from tests.visitor_helpers import form_value
 from wagtail_preferences.models import Preference, SegmentMember

@@ -5,8 +5,7 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from tests.factories import ContactFactory, PreferenceFactory
-from tests.segment_factories import SegmentFactory
+from tests.factories import ContactFactory, PreferenceFactory, SegmentFactory
 from tests.segment_helpers import form_submitted as submitted
 from tests.segment_helpers import fresh, matching_ids, member_ids
 from tests.visitor_helpers import VisitorForm, form_page, form_value

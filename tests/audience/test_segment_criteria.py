@@ -13,8 +13,8 @@ from tests.factories import (
     ContactChannelFactory,
     ContactFactory,
     PreferenceFactory,
+    SegmentFactory,
 )
-from tests.segment_factories import SegmentFactory
 from tests.segment_helpers import fresh, matching_ids, member_ids
 from wagtail_preferences import services, tasks
 from wagtail_preferences.audience.criteria import SegmentCriteriaBlock

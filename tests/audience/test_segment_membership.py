@@ -9,8 +9,13 @@ from django.test.utils import CaptureQueriesContext
 from django_tasks.signals import task_finished
 
 from tests import segment_helpers as crit
-from tests.factories import CategoryFactory, ContactFactory, PreferenceFactory, UserFactory
-from tests.segment_factories import SegmentFactory
+from tests.factories import (
+    CategoryFactory,
+    ContactFactory,
+    PreferenceFactory,
+    SegmentFactory,
+    UserFactory,
+)
 from tests.segment_helpers import fresh, ids, member_ids
 from wagtail_preferences import services, signals, tasks
 from wagtail_preferences.admin.consent_text import describe

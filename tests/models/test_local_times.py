@@ -7,9 +7,8 @@ import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.factories import ContactFactory, PreferenceFactory
+from tests.factories import ContactFactory, PreferenceFactory, SegmentFactory
 from tests.import_helpers import make_run
-from tests.segment_factories import SegmentFactory
 from wagtail_preferences import clock, services
 from wagtail_preferences.models import ChangePath, ContactExport, ExportPath, Segment
 from wagtail_preferences.visitors import emails

@@ -8,15 +8,15 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from tests import segment_helpers as crit
+from tests.admin.test_admin import contact_form_data
 from tests.factories import (
     CategoryFactory,
     ContactFactory,
     ContactPreferenceFactory,
     PreferenceFactory,
+    SegmentFactory,
 )
 from tests.import_helpers import csv_text, make_run
-from tests.segment_factories import SegmentFactory
-from tests.admin.test_admin import contact_form_data
 from wagtail_preferences import services
 from wagtail_preferences.exceptions import InvalidChange, InvalidChoices
 from wagtail_preferences.models import (

@@ -11,8 +11,8 @@ from tests.factories import (
     CategoryFactory,
     ContactFactory,
     PreferenceFactory,
+    SegmentFactory,
 )
-from tests.segment_factories import SegmentFactory
 from tests.submission_fixtures import (
     CONSENT_TEXT,
     VISITOR_AGENT,

@@ -5,8 +5,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from openpyxl import load_workbook
 
-from tests.factories import CategoryChoiceFactory, ContactFactory
-from tests.segment_factories import SegmentFactory
+from tests.factories import CategoryChoiceFactory, ContactFactory, SegmentFactory
 from wagtail_preferences.models import ContactExport, SegmentMember
 from wagtail_preferences.transfers.columns import column_names
 

@@ -15,9 +15,9 @@ from tests.factories import (
     CategoryFactory,
     ContactFactory,
     PreferenceFactory,
+    SegmentFactory,
     UserFactory,
 )
-from tests.segment_factories import SegmentFactory
 from wagtail_preferences.models import (
     ChangePath,
     Contact,

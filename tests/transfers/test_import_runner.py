@@ -9,10 +9,10 @@ from tests.factories import (
     CategoryFactory,
     ContactFactory,
     PreferenceFactory,
+    SegmentFactory,
     UserFactory,
 )
 from tests.import_helpers import csv_text, make_run
-from tests.segment_factories import SegmentFactory
 from tests.transfers.test_import_files import xlsx
 from wagtail_preferences import services
 from wagtail_preferences.exceptions import InvalidFile

@@ -9,9 +9,9 @@ from tests.factories import (
     CategoryFactory,
     ContactFactory,
     PreferenceFactory,
+    SegmentFactory,
 )
 from tests.import_helpers import make_run
-from tests.segment_factories import SegmentFactory
 from wagtail_preferences.models import (
     CategoryChoice,
     ConsentEvent,

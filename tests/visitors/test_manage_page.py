@@ -19,6 +19,7 @@ from tests.factories import (
     ContactChannelFactory,
     ContactFactory,
     PreferenceFactory,
+    SegmentFactory,
     UserFactory,
 )
 from tests.link_fixtures import (
@@ -30,7 +31,6 @@ from tests.link_fixtures import (
     page_settings,
     without_csrf,
 )
-from tests.segment_factories import SegmentFactory
 from tests.visitor_helpers import confirmation_path, db_state, manage_path, site_root
 from wagtail_preferences import services
 from wagtail_preferences.identity import tokens

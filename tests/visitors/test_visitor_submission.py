@@ -17,9 +17,9 @@ from tests.factories import (
     CategoryFactory,
     ContactFactory,
     PreferenceFactory,
+    SegmentFactory,
     UserFactory,
 )
-from tests.segment_factories import SegmentFactory
 from tests.submission_fixtures import (
     CONSENT_TEXT,
     VISITOR_AGENT,
