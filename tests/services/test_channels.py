@@ -16,7 +16,6 @@ pytestmark = pytest.mark.django_db
 
 MONDAY = datetime.date(2025, 6, 2)
 
-
 FRIDAY = datetime.date(2025, 6, 6)
 
 

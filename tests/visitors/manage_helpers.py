@@ -6,7 +6,6 @@ from wagtail_preferences.models import ContactChannel
 
 COOKIE = "wagtail_preferences"
 
-
 LINK = "/preferences/link/"
 
 

@@ -32,7 +32,6 @@ pytestmark = pytest.mark.django_db
 
 MONDAY, FRIDAY = datetime.date(2030, 6, 3), datetime.date(2030, 6, 7)
 
-
 #: Django's own wording, which the visitor never sees.
 DJANGO_GENERIC_MESSAGES = (
     "Ensure this value",

@@ -19,7 +19,6 @@ pytestmark = pytest.mark.django_db
 
 MANAGE = "/preferences/manage/"
 
-
 FORGET = "/preferences/forget/"
 
 
