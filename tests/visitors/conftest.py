@@ -1,9 +1,10 @@
-"""The contact, preferences and segments the manage-page tests set up."""
+"""Fixtures of the visitor tests: the manage page's contact and segments, a form page, its form."""
 
 import pytest
 from django.test import Client
 
 from tests.factories import CategoryFactory, ContactFactory, PreferenceFactory, SegmentFactory
+from tests.visitor_helpers import VisitorForm, form_page
 from wagtail_preferences import services
 from wagtail_preferences.models import ChangePath
 
@@ -43,3 +44,23 @@ def staff_list(contact):
 def browser(contact, beta):
     """A visitor's browser that follows no link yet; ``contact`` and ``beta`` are set up."""
     return Client()
+
+
+@pytest.fixture
+def preference():
+    return PreferenceFactory(name="Products")
+
+
+@pytest.fixture
+def category():
+    return CategoryFactory(name="Promotions")
+
+
+@pytest.fixture
+def page(preference, category):
+    return form_page(preferences=[preference], categories=[category])
+
+
+@pytest.fixture
+def form(client, page):
+    return VisitorForm.of(client, page)
