@@ -6,7 +6,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from tests import segment_helpers as helpers
-from tests.admin.test_admin import contact_form_data
+from tests.admin.admin_helpers import contact_form_data
 from tests.factories import (
     CategoryFactory,
     ContactFactory,
@@ -29,12 +29,6 @@ from wagtail_preferences.models import (
 pytestmark = pytest.mark.django_db
 
 SEGMENTS = "preference_center_segments"
-
-
-@pytest.fixture
-def admin_client(client, superuser):
-    client.force_login(superuser)
-    return client
 
 
 def make_segment(name="Fans", **criteria_by_type):

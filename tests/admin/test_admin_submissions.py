@@ -23,12 +23,6 @@ pytestmark = pytest.mark.django_db
 SUBMISSIONS = "preference_center_submissions"
 
 
-@pytest.fixture
-def admin_client(client, superuser):
-    client.force_login(superuser)
-    return client
-
-
 def submit(email, page, products, promotions, **options):
     return services.record_submission(
         email,

@@ -5,7 +5,7 @@ import json
 import pytest
 from django.urls import reverse
 
-from tests.admin.test_admin import CONTACTS, contact_form_data
+from tests.admin.admin_helpers import CONTACTS, contact_form_data
 from tests.import_helpers import csv_text, make_run
 from wagtail_preferences.json_depth import MAX_DEPTH, BoundedJSONDecoder, TooDeep, too_deep
 from wagtail_preferences.models import Contact, ContactStatus, ImportRowError, ImportStatus

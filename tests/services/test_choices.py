@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from tests import segment_helpers as crit
-from tests.admin.test_admin import contact_form_data
+from tests.admin.admin_helpers import contact_form_data
 from tests.factories import (
     CategoryFactory,
     ContactFactory,

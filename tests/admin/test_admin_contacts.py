@@ -1,127 +1,38 @@
+"""The contacts in the admin: list, edit, create, their interests, overview and consent log."""
+
 import datetime
 import re
 
 import pytest
-from django.contrib.auth.models import Permission
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from wagtail.snippets.models import get_snippet_models
-from wagtail.snippets.views.snippets import SnippetViewSet, get_snippet_models_for_index_view
 
+from tests.admin.admin_helpers import CONTACTS, contact_form_data
 from tests.factories import (
     CategoryChoiceFactory,
     CategoryFactory,
     ContactChannelFactory,
     ContactFactory,
     PreferenceFactory,
-    SegmentFactory,
     UserFactory,
 )
 from wagtail_preferences import services
 from wagtail_preferences.admin.consent_text import describe
 from wagtail_preferences.admin.paginators import CappedCountPaginator
 from wagtail_preferences.models import (
-    Category,
     ChangePath,
     ConsentEvent,
     ConsentSubject,
     Contact,
-    ContactExport,
     ContactStatus,
-    Preference,
-    Segment,
 )
 
 pytestmark = pytest.mark.django_db
 
-CONTACTS = "preference_center_contacts"
-
 
 def listed_emails(response) -> list[str]:
     return re.findall(r"[\w.+-]+@[\w.-]+\.(?:com|org|net|example)", response.content.decode())
-
-
-def contact_form_data(contact: Contact, **overrides) -> dict:
-    """What the edit form posts for ``contact`` when nothing is changed."""
-    data = {
-        "email": contact.email,
-        "first_name": contact.first_name,
-        "last_name": contact.last_name,
-        "phone": contact.phone,
-        "locale": contact.locale,
-        "status": contact.status,
-        "user": "",
-        "data": "{}",
-        "preferences": [p.pk for p in contact.preferences.all()] if contact.pk else [],
-        "opted_out_categories": list(
-            contact.category_choices.filter(subscribed=False).values_list("category", flat=True)
-        )
-        if contact.pk
-        else [],
-        "channels-preferred": "",
-    }
-    for key in ("email", "sms"):
-        data[f"channels-{key}-enabled"] = "on"
-        for part in ("frequency_count", "frequency_period", "pause_from", "pause_to"):
-            data[f"channels-{key}-{part}"] = ""
-    data.update(overrides)
-    return {k: v for k, v in data.items() if v is not None}
-
-
-@pytest.fixture
-def admin_client(client, superuser):
-    client.force_login(superuser)
-    return client
-
-
-class TestMenuAndPermissions:
-    def test_superuser_sees_the_preference_center_menu(self, admin_client):
-        html = admin_client.get(reverse("wagtailadmin_home")).content.decode()
-        assert "Preference center" in html
-        for label in ("Overview", "Contacts", "Preferences", "Categories", "Consent log"):
-            assert label in html
-
-    def test_admin_without_contact_permissions_does_not_see_it(self, client):
-        user = UserFactory(staff=True, permissions=["wagtailadmin.access_admin"])
-        client.force_login(user)
-        html = client.get(reverse("wagtailadmin_home")).content.decode()
-        assert "Preference center" not in html
-        for name in (
-            "preference_center:index",
-            f"{CONTACTS}:index",
-            "preference_center_consent:index",
-        ):
-            response = client.get(reverse(name))
-            home = reverse("wagtailadmin_home")
-            assert (response.status_code, response["Location"]) == (302, home), name
-
-    def test_view_permission_opens_the_list_but_not_the_edit_form(self, client):
-        contact = ContactFactory()
-        user = UserFactory(
-            staff=True,
-            permissions=["wagtailadmin.access_admin", "wagtail_preferences.view_contact"],
-        )
-        client.force_login(user)
-        assert client.get(reverse(f"{CONTACTS}:index")).status_code == 200
-        assert client.get(reverse("preference_center:index")).status_code == 200
-        response = client.post(
-            reverse(f"{CONTACTS}:edit", args=[contact.pk]),
-            contact_form_data(contact, first_name="Changed"),
-        )
-        assert (response.status_code, response["Location"]) == (302, reverse("wagtailadmin_home"))
-        contact.refresh_from_db()
-        assert contact.first_name != "Changed"
-        assert not ConsentEvent.objects.exists()
-
-    def test_custom_permissions_exist(self):
-        codenames = set(
-            Permission.objects.filter(content_type__app_label="wagtail_preferences").values_list(
-                "codename", flat=True
-            )
-        )
-        assert {"export_contact", "import_contact", "view_consentevent"} <= codenames
-        assert "change_consentevent" not in codenames
 
 
 class TestContactList:
@@ -416,123 +327,6 @@ class TestOverviewAndConsentLog:
         assert "Add consent event" not in response.content.decode()
 
 
-class TestInterestForms:
-    def test_a_slug_made_from_the_name_must_be_unique(self, admin_client):
-        PreferenceFactory(name="Events")
-        response = admin_client.post(
-            reverse("preference_center_preferences:add"),
-            {"name": "Events!", "slug": "", "description": "", "is_public": "on", "sort_order": 0},
-        )
-        assert response.status_code == 200
-        assert "Preference with this Slug already exists." in response.content.decode()
-        assert Preference.objects.count() == 1
-
-    def test_a_name_without_letters_needs_a_slug(self, admin_client):
-        url = reverse("preference_center_categories:add")
-        response = admin_client.post(url, {"name": "!!!", "slug": "", "sort_order": 0})
-        assert "No slug can be made from this name" in response.content.decode()
-        response = admin_client.post(url, {"name": "!!!", "slug": "bangs", "sort_order": 0})
-        assert response.status_code == 302
-        assert Category.objects.get().slug == "bangs"
-
-    def test_the_slug_is_made_from_the_name(self, admin_client):
-        response = admin_client.post(
-            reverse("preference_center_preferences:add"),
-            {"name": "Product news", "slug": "", "sort_order": 0},
-        )
-        assert response.status_code == 302
-        assert Preference.objects.get().slug == "product-news"
-
-
-class TestDeletingThroughTheServiceLayer:
-    def test_deleting_a_preference_in_the_admin_logs_who_removed_it(
-        self, admin_client, superuser, sent_signals
-    ):
-        products = PreferenceFactory(name="Products")
-        holders = ContactFactory.create_batch(3, preferences=[products])
-        url = reverse("preference_center_preferences:delete", args=[products.pk])
-        assert admin_client.post(url).status_code == 302
-        events = ConsentEvent.objects.filter(subject=ConsentSubject.PREFERENCE)
-        assert {e.contact_id for e in events} == {c.pk for c in holders}
-        assert {(describe(e), e.actor_id) for e in events} == {
-            ("Removed preference “Products”", superuser.pk)
-        }
-        assert [name for name, _ in sent_signals] == ["preferences_removed"]
-
-    def test_deleting_a_category_in_the_admin_forgets_choices_with_a_record(
-        self, admin_client, superuser
-    ):
-        promotions = CategoryFactory(name="Promotions")
-        CategoryChoiceFactory.create_batch(2, category=promotions)
-        url = reverse("preference_center_categories:delete", args=[promotions.pk])
-        assert (
-            "2 contacts made a choice about “Promotions”" in admin_client.get(url).content.decode()
-        )
-        assert admin_client.post(url).status_code == 302
-        events = ConsentEvent.objects.filter(subject=ConsentSubject.CATEGORY)
-        assert {(describe(e), e.actor_id) for e in events} == {
-            ("Category “Promotions” back to the default (subscribed)", superuser.pk)
-        }
-        assert events.count() == 2
-
-    def test_deleting_in_code_or_in_bulk_is_logged_too(self):
-        products = PreferenceFactory(name="Products")
-        contact = ContactFactory(preferences=[products])
-        Preference.objects.filter(pk=products.pk).delete()
-        event = ConsentEvent.objects.get(contact=contact)
-        assert describe(event) == "Removed preference “Products”"
-        assert (event.path, event.reference) == (ChangePath.SYSTEM, "preference “Products” deleted")
-
-
-class TestReadOnlyRoles:
-    def test_view_permissions_are_offered_in_the_group_editor(self, admin_client):
-        html = admin_client.get(reverse("wagtailusers_groups:add")).content.decode()
-        for codename in ("view_contact", "view_consentevent", "export_contact", "import_contact"):
-            permission = Permission.objects.get(codename=codename)
-            assert f'value="{permission.pk}"' in html, codename
-
-    def test_a_viewer_sees_a_contact_without_editing_it(self, client):
-        contact = ContactFactory(first_name="Ann")
-        user = UserFactory(
-            staff=True,
-            permissions=["wagtailadmin.access_admin", "wagtail_preferences.view_contact"],
-        )
-        client.force_login(user)
-        listing = client.get(reverse(f"{CONTACTS}:index")).content.decode()
-        inspect_url = reverse(f"{CONTACTS}:inspect", args=[contact.pk])
-        assert inspect_url in listing
-        assert reverse(f"{CONTACTS}:edit", args=[contact.pk]) not in listing
-        assert "Ann" in client.get(inspect_url).content.decode()
-
-    def test_history_links_to_the_consent_log_only_for_who_may_read_it(self, client, settings):
-        settings.WAGTAIL_PREFERENCES = {"HISTORY_PANEL_LIMIT": 1}
-        contact = ContactFactory()
-        origin = services.Origin(path=ChangePath.ADMIN)
-        services.add_preferences(contact, PreferenceFactory.create_batch(2), origin)
-        editor = UserFactory(
-            staff=True,
-            permissions=["wagtailadmin.access_admin", "wagtail_preferences.change_contact"],
-        )
-        client.force_login(editor)
-        edit_url = reverse(f"{CONTACTS}:edit", args=[contact.pk])
-        log_url = reverse("preference_center_consent:index")
-        assert log_url not in client.get(edit_url).content.decode()
-        editor.user_permissions.add(Permission.objects.get(codename="view_consentevent"))
-        client.force_login(editor)
-        assert f"{log_url}?contact={contact.pk}" in client.get(edit_url).content.decode()
-
-    @pytest.mark.parametrize("name", [f"{CONTACTS}:index", "preference_center_consent:index"])
-    def test_the_generic_spreadsheet_export_is_off(self, admin_client, name):
-        ContactFactory()
-        response = admin_client.get(reverse(name), {"export": "csv"})
-        assert response["Content-Type"].startswith("text/html")
-
-    def test_contact_deletion_warns_that_the_history_goes_too(self, admin_client):
-        contact = ContactFactory()
-        html = admin_client.get(reverse(f"{CONTACTS}:delete", args=[contact.pk])).content.decode()
-        assert "whole consent history" in html
-
-
 class TestCappedCount:
     def test_a_long_list_says_more_than_the_cap_and_still_pages(self, admin_client, monkeypatch):
         monkeypatch.setattr(CappedCountPaginator, "cap", 5)
@@ -554,133 +348,3 @@ class TestCappedCount:
             reverse(f"{CONTACTS}:index"), {"preference": products.pk}
         ).content.decode()
         assert "There are 4 matches" in html
-
-
-SNIPPETS_MENU_ITEM = '"name": "snippets"'
-
-
-class TestSnippetsMenu:
-    def test_the_apps_snippets_are_not_in_a_snippets_menu(self, admin_client):
-        html = admin_client.get(reverse("wagtailadmin_home")).content.decode()
-
-        assert SNIPPETS_MENU_ITEM not in html
-        assert '"name": "preference-center"' in html
-        response = admin_client.get(reverse("wagtailsnippets:index"))  # nothing to list
-        assert (response.status_code, response["Location"]) == (302, reverse("wagtailadmin_home"))
-
-    def test_an_editor_of_preferences_sees_them_only_in_the_preference_center(self, client):
-        user = UserFactory(
-            staff=True,
-            permissions=["wagtailadmin.access_admin", "wagtail_preferences.change_preference"],
-        )
-        client.force_login(user)
-
-        html = client.get(reverse("wagtailadmin_home")).content.decode()
-
-        assert SNIPPETS_MENU_ITEM not in html
-        assert '"name": "preferences"' in html
-
-    def test_only_the_apps_own_viewsets_are_kept_out(self):
-        """A site's own snippets get Wagtail's viewset, which the "Snippets" menu lists."""
-        assert get_snippet_models_for_index_view() == []
-        assert set(get_snippet_models()) == {Preference, Category, Segment}
-        assert SnippetViewSet(model=ContactExport).get_menu_item_is_registered() is False
-
-    def test_the_apps_snippet_pages_have_no_snippets_breadcrumb(self, admin_client):
-        html = admin_client.get(reverse("preference_center_preferences:list")).content.decode()
-
-        assert reverse("wagtailsnippets:index") not in html
-
-
-def chooser_url(model, view="choose", *args) -> str:
-    return reverse(f"wagtailsnippetchoosers_wagtail_preferences_{model}:{view}", args=args)
-
-
-def chooser_names(response) -> set[str]:
-    """The names listed by a chooser's modal (JSON) or its results (HTML)."""
-    is_json = response["Content-Type"] == "application/json"
-    html = response.json()["html"] if is_json else response.content.decode()
-    return {name.strip() for name in re.findall(r"data-chooser-modal-choice[^>]*>([^<]+)<", html)}
-
-
-class TestSnippetChoosers:
-    @pytest.fixture
-    def interests(self):
-        return {
-            "public": PreferenceFactory(name="Products", is_public=True),
-            "internal": PreferenceFactory(name="VIP", is_public=False),
-            "public_segment": SegmentFactory(name="Readers", is_public=True),
-            "internal_segment": SegmentFactory(name="Churn risk", is_public=False),
-            "category": CategoryFactory(name="Promotions"),
-        }
-
-    @pytest.fixture
-    def page_editor(self, client):
-        user = UserFactory(staff=True, permissions=["wagtailadmin.access_admin"])
-        client.force_login(user)
-        return client
-
-    @pytest.mark.parametrize(
-        ("model", "names"),
-        [
-            ("preference", {"Products"}),
-            ("segment", {"Readers"}),
-            ("category", {"Promotions"}),
-        ],
-    )
-    def test_without_permissions_a_chooser_lists_only_public_items(
-        self, page_editor, interests, model, names
-    ):
-        for view in ("choose", "choose_results"):
-            response = page_editor.get(chooser_url(model, view))
-
-            assert response.status_code == 200
-            assert chooser_names(response) == names, view
-
-    def test_without_permissions_an_internal_item_cannot_be_chosen_by_id(
-        self, page_editor, interests
-    ):
-        internal, public = interests["internal"], interests["public"]
-
-        assert page_editor.get(chooser_url("preference", "chosen", internal.pk)).status_code == 404
-        assert page_editor.get(chooser_url("preference", "chosen", public.pk)).status_code == 200
-        response = page_editor.get(
-            chooser_url("preference", "chosen_multiple"), {"id": [internal.pk, public.pk]}
-        )
-        assert [item["string"] for item in response.json()["result"]] == ["Products"]
-
-    @pytest.mark.parametrize(
-        ("model", "permission", "names"),
-        [
-            ("preference", "view_preference", {"Products", "VIP"}),
-            ("segment", "change_segment", {"Readers", "Churn risk"}),
-        ],
-    )
-    def test_any_permission_on_the_model_lists_everything(
-        self, client, interests, model, permission, names
-    ):
-        user = UserFactory(
-            staff=True,
-            permissions=["wagtailadmin.access_admin", f"wagtail_preferences.{permission}"],
-        )
-        client.force_login(user)
-
-        assert chooser_names(client.get(chooser_url(model))) == names
-
-    @pytest.mark.parametrize("model", ["preference", "segment"])
-    def test_a_segment_editor_sees_everything_criteria_may_name(self, client, interests, model):
-        user = UserFactory(
-            staff=True,
-            permissions=["wagtailadmin.access_admin", "wagtail_preferences.change_segment"],
-        )
-        client.force_login(user)
-
-        names = chooser_names(client.get(chooser_url(model)))
-
-        assert (
-            names
-            == {"preference": {"Products", "VIP"}, "segment": {"Readers", "Churn risk"}}[model]
-        )
-
-    def test_a_superuser_sees_everything(self, admin_client, interests):
-        assert chooser_names(admin_client.get(chooser_url("segment"))) == {"Readers", "Churn risk"}
