@@ -171,13 +171,14 @@ class Fixtures:
     def visitor_contacts(self) -> list:
         """Two confirmed generated contacts holding Newsletter and Products, chosen by seed."""
         from bench.generate import GENERATED_DOMAIN_SUFFIX
+        from wagtail_preferences.audience import compiler
         from wagtail_preferences.models import Contact, ContactStatus
 
         generated = Contact.objects.filter(
             email__endswith=GENERATED_DOMAIN_SUFFIX, status=ContactStatus.CONFIRMED
         )
         for name in ("Newsletter", "Products"):
-            generated = generated.holding([self.preferences[name]])
+            generated = generated.filter(compiler.holds_any([self.preferences[name]]))
         ids = list(generated.order_by("pk").values_list("pk", flat=True)[:5000])
         if len(ids) < 2:
             sys.exit("Too few generated contacts: run with --contacts (100,000 or more).")

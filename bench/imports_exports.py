@@ -40,15 +40,21 @@ if __package__ in (None, ""):
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from bench.environment import BENCH_DIR, ROOT_DIR
-from wagtail_preferences.transfers.imports.columns import COLUMNS
 
 RESULTS_DIR = os.path.join(BENCH_DIR, "results")
 # The import runs' files live in the storage of bench.settings (MEDIA_ROOT).
 MEDIA_DIR = os.path.join(RESULTS_DIR, "media")
 FILES = "bench/imports_exports"
 
-# The import format's columns up to the opted-out categories: what the generated file holds.
-HEADER = list(COLUMNS[: COLUMNS.index("categories") + 1])
+
+def generated_header() -> list[str]:
+    """The import format's columns up to the opted-out categories: what the file holds."""
+    from wagtail_preferences.transfers.columns import column_names
+
+    columns = column_names()
+    return list(columns[: columns.index("categories") + 1])
+
+
 # Preferences a row may hold (by weight), 1-3 of them; opted-out categories for some rows.
 PREFERENCES = [
     ("Newsletter", 40),
@@ -95,7 +101,7 @@ def write_csv(path: str, n_rows: int, seed: int) -> dict:
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "w", encoding="utf-8", newline="") as out:
         writer = csv.writer(out)
-        writer.writerow(HEADER)
+        writer.writerow(generated_header())
         for chunk in people.contacts():
             lines = []
             for _, email, first, last, phone, locale, status, *_ in chunk:
@@ -361,10 +367,10 @@ def export_path(args) -> str:
 def run_export(args, measure: Measure) -> dict:
     from wagtail_preferences.models import Contact
     from wagtail_preferences.transfers import exports
-    from wagtail_preferences.transfers.imports.columns import COLUMNS
+    from wagtail_preferences.transfers.columns import column_names
     from wagtail_preferences.transfers.spreadsheets import csv_lines
 
-    header = getattr(exports, "HEADER", None) or list(COLUMNS)
+    header = getattr(exports, "HEADER", None) or list(column_names())
     lines = 0
     with measure, open(export_path(args), "w", encoding="utf-8", newline="") as out:
         for line in csv_lines(list(header), exports.export_rows(Contact.objects.all())):

@@ -26,6 +26,7 @@ class WagtailPreferencesConfig(AppConfig):
         )
         from .compat import register_permission_policies
         from .models import Category, ImportRun, Preference, Segment
+        from .models.storage import forget_import_storage
         from .services import segments as services_segments
         from .signal_handlers import (
             delete_import_file,
@@ -36,7 +37,6 @@ class WagtailPreferencesConfig(AppConfig):
             release_deleted_preference,
             release_deleted_segment,
         )
-        from .transfers.storage import forget_import_storage
 
         checks.register(check_settings, checks.Tags.compatibility)
         checks.register(check_urls_included, checks.Tags.urls)

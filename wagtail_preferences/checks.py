@@ -126,7 +126,7 @@ def check_block_rendering(app_configs=None, **kwargs):
 
 def check_import_storage(app_configs=None, **kwargs):
     """Import files hold personal data: the web server must not serve their folder."""
-    from .transfers.storage import import_file_root, storage_alias
+    from .models.storage import import_file_root, storage_alias
 
     try:
         alias = storage_alias()

@@ -17,6 +17,7 @@ from tests.factories import (
 from tests.visitor_helpers import form_page
 from wagtail_preferences import services
 from wagtail_preferences.admin.consent_text import describe
+from wagtail_preferences.audience import compiler
 from wagtail_preferences.models import (
     ChangePath,
     ConsentEvent,
@@ -123,13 +124,13 @@ class TestPreferenceForWholeSegment:
         response = admin_client.post(url, {"preference": trainings.pk, "action": "add"})
         html = response.content.decode()
         assert "Give “Trainings” to all 3 members of “Fans”?" in html
-        assert not Contact.objects.holding([trainings]).exists()
+        assert not Contact.objects.filter(compiler.holds_any([trainings])).exists()
 
         response = admin_client.post(
             url, {"preference": trainings.pk, "action": "add", "confirmed": "True"}
         )
         assert response.status_code == 302
-        assert set(Contact.objects.holding([trainings])) == set(fans)
+        assert set(Contact.objects.filter(compiler.holds_any([trainings]))) == set(fans)
         events = ConsentEvent.objects.filter(
             subject=ConsentSubject.PREFERENCE, subject_id=trainings.pk
         )
@@ -148,7 +149,7 @@ class TestPreferenceForWholeSegment:
             reverse(f"{SEGMENTS}:preferences", args=[segment.pk]),
             {"preference": newsletter.pk, "action": "remove", "confirmed": "True"},
         )
-        assert list(Contact.objects.holding([newsletter])) == [outsider]
+        assert list(Contact.objects.filter(compiler.holds_any([newsletter]))) == [outsider]
         assert all(newsletter not in c.preferences.all() for c in fans)
 
     def test_needs_the_change_contact_permission(self, client):

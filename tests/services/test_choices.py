@@ -18,6 +18,7 @@ from tests.factories import (
 )
 from tests.import_helpers import csv_text, make_run
 from wagtail_preferences import services
+from wagtail_preferences.admin.consent_text import describe
 from wagtail_preferences.exceptions import InvalidChange, InvalidChoices
 from wagtail_preferences.models import (
     CategoryChoice,
@@ -233,7 +234,7 @@ class TestEventsAndSignals:
             "channels_changed",
             "contact_status_changed",
         ]
-        summaries = [e.summary for e in ConsentEvent.objects.filter(contact=contact)]
+        summaries = [describe(e) for e in ConsentEvent.objects.filter(contact=contact)]
         assert len(summaries) == len(set(summaries)) == 6
         assert "Joined segment “VIP”" in summaries
         assert contact.status == ContactStatus.CONFIRMED

@@ -1,5 +1,6 @@
 """A page type for the tests: a StreamField with the app's blocks at the top and nested."""
 
+from django.db import models
 from wagtail import blocks
 from wagtail.admin.panels import FieldPanel
 from wagtail.fields import StreamField
@@ -37,3 +38,14 @@ class FormPage(Page):
     body = StreamField(BodyBlock(), blank=True)
 
     content_panels = [*Page.content_panels, FieldPanel("body")]
+
+
+class SentMessage(models.Model):
+    """A message sent, as the tests record it for frequency caps (``reachable_on``'s ``sent``)."""
+
+    contact = models.ForeignKey("wagtail_preferences.Contact", on_delete=models.CASCADE)
+    channel = models.CharField(max_length=32)
+    sent_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.channel} to {self.contact_id} at {self.sent_at}"

@@ -14,12 +14,12 @@ from tests.factories import UserFactory
 from tests.import_helpers import csv_text, make_run
 from wagtail_preferences.checks import check_import_storage
 from wagtail_preferences.models import ImportRun, ImportStatus
-from wagtail_preferences.transfers.imports.files import purge_files, release_file
-from wagtail_preferences.transfers.storage import (
+from wagtail_preferences.models.storage import (
     STORAGE_ALIAS,
     PrivateFileSystemStorage,
     import_storage,
 )
+from wagtail_preferences.transfers.imports.files import purge_files, release_file
 
 pytestmark = pytest.mark.django_db
 

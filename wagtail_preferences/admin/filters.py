@@ -2,6 +2,7 @@ import django_filters
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.filters import WagtailFilterSet
 
+from ..audience import compiler
 from ..channels.registry import channel_choices
 from ..models import Category, Contact, ContactStatus, Preference, Segment, normalise_email
 
@@ -54,16 +55,18 @@ class ContactFilterSet(WagtailFilterSet):
         fields = ["preference", "category_opt_out", "status"]
 
     def filter_preference(self, queryset, name, value):
-        return queryset.holding([value])
+        return queryset.filter(compiler.holds_any([value]))
 
     def filter_segment(self, queryset, name, value):
-        return queryset.filter(segment_memberships__segment=value)
+        return queryset.filter(compiler.member_of(value))
 
     def filter_category_opt_out(self, queryset, name, value):
-        return queryset.opted_out_of(value)
+        return queryset.filter(compiler.opted_out_of(value))
 
     def filter_category_subscribed(self, queryset, name, value):
-        return queryset.subscribed_to(value)
+        return queryset.filter(compiler.subscribed_to(value))
 
     def filter_channel(self, queryset, name, value):
-        return queryset.with_channel(value, enabled=name == "channel_enabled")
+        if name == "channel_enabled":
+            return queryset.filter(compiler.channel_enabled(value))
+        return queryset.filter(compiler.channel_disabled(value))

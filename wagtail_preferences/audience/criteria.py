@@ -1,32 +1,32 @@
 """Segment criteria: StreamField blocks whose values compile to a ``Q`` over contacts.
 
-Each criterion block subclasses ``Criterion`` and implements ``to_q(value)``. A whole
+Each criterion block subclasses ``Criterion`` and implements ``to_q(value)`` with the rules of
+``audience.compiler``, where each rule is defined once. A whole
 segment combines its criteria with AND or OR into one condition, so counting or refreshing
 a segment is one SQL query, never a loop over contacts in Python.
 """
 
 import datetime
-import json
 import re
 from collections import defaultdict
 
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, OuterRef, Q, TextField
+from django.db.models import Q, TextField, Value
 from django.db.models.fields.json import KeyTextTransform
-from django.db.models.functions import Cast
+from django.db.models.functions import Cast, Coalesce
 from django.db.models.lookups import Exact, IContains
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 from wagtail import blocks
 from wagtail.blocks import StreamValue
-from wagtail.fields import StreamField
 from wagtail.snippets.blocks import SnippetChooserBlock
 
 from ..channels.registry import channel_choices, get_channels
 from ..conf import SETTINGS_NAME, get_setting
 from ..exceptions import ConfigurationError
-from ..models.contacts import CategoryChoice, ContactChannel, ContactPreference, ContactStatus
+from ..models import ContactStatus
+from . import compiler
 
 # Not digits alone: the database would read such a key as a position in a list.
 DATA_KEY = re.compile(r"^(?!\d+$)[A-Za-z0-9_]+$")
@@ -62,10 +62,6 @@ def _names(objects) -> str:
     return ", ".join(str(item) for item in objects if item is not None)
 
 
-def _exists(model, *conditions, **filters):
-    return Exists(model.objects.filter(*conditions, contact=OuterRef("pk"), **filters))
-
-
 class PreferencesCriterion(Criterion):
     mode = blocks.ChoiceBlock(
         choices=[
@@ -83,14 +79,8 @@ class PreferencesCriterion(Criterion):
         return [p for p in value["preferences"] if p is not None]
 
     def to_q(self, value) -> Q:
-        preferences = self._preferences(value)
-        if value["mode"] == "all":
-            q = Q()
-            for preference in preferences:
-                q &= Q(_exists(ContactPreference, preference=preference))
-            return q
-        holds_any = Q(_exists(ContactPreference, preference__in=preferences))
-        return ~holds_any if value["mode"] == "none" else holds_any
+        rule = {"any": compiler.holds_any, "all": compiler.holds_all, "none": compiler.holds_none}
+        return rule[value["mode"]](self._preferences(value))
 
     def summary(self, value) -> str:
         mode = _choice_label(self.child_blocks["mode"], value["mode"])
@@ -116,8 +106,9 @@ class CategoryCriterion(Criterion):
     category = SnippetChooserBlock("wagtail_preferences.Category")
 
     def to_q(self, value) -> Q:
-        opted_out = Q(_exists(CategoryChoice, category=value["category"], subscribed=False))
-        return opted_out if value["state"] == "opted_out" else ~opted_out
+        if value["state"] == "opted_out":
+            return compiler.opted_out_of(value["category"])
+        return compiler.subscribed_to(value["category"])
 
     def summary(self, value) -> str:
         state = _choice_label(self.child_blocks["state"], value["state"])
@@ -147,18 +138,10 @@ class ChannelCriterion(Criterion):
     def to_q(self, value) -> Q:
         channel, state = value["channel"], value["state"]
         if state == "paused":
-            today = timezone.localdate()
-            return Q(
-                _exists(
-                    ContactChannel,
-                    Q(pause_from__isnull=False) | Q(pause_to__isnull=False),
-                    Q(pause_from__isnull=True) | Q(pause_from__lte=today),
-                    Q(pause_to__isnull=True) | Q(pause_to__gte=today),
-                    channel=channel,
-                )
-            )
-        disabled = Q(_exists(ContactChannel, channel=channel, enabled=False))
-        return disabled if state == "disabled" else ~disabled
+            return compiler.paused_on(channel, timezone.localdate())
+        if state == "disabled":
+            return compiler.channel_disabled(channel)
+        return compiler.channel_enabled(channel)
 
     def summary(self, value) -> str:
         channel = _choice_label(self.child_blocks["channel"], value["channel"])
@@ -291,10 +274,14 @@ class CustomDataCriterion(Criterion):
 
     def to_q(self, value) -> Q:
         # The value as text, so that 5 equals "5" and true equals "true" on every database;
-        # the key is one key, never split at "__" into a path.
-        text = Cast(KeyTextTransform(value["key"], "data"), TextField())
+        # the key is one key, never split at "__" into a path. Without the key, the text is
+        # NULL: the key's presence is its own condition, so that NOT of this one is its
+        # complement.
+        text = Coalesce(
+            Cast(KeyTextTransform(value["key"], "data"), TextField()), Value("", TextField())
+        )
         lookup = IContains if value["operator"] == "contains" else Exact
-        return Q(lookup(text, value["value"]))
+        return Q(data__has_key=value["key"]) & Q(lookup(text, value["value"]))
 
     def summary(self, value) -> str:
         operator = _choice_label(self.child_blocks["operator"], value["operator"])
@@ -313,9 +300,7 @@ class SegmentCriterion(Criterion):
     segment = SnippetChooserBlock("wagtail_preferences.Segment")
 
     def to_q(self, value) -> Q:
-        from ..models.segments import SegmentMember
-
-        member = Q(_exists(SegmentMember, segment=value["segment"]))
+        member = compiler.member_of(value["segment"])
         return ~member if value["mode"] == "not_member" else member
 
     def summary(self, value) -> str:
@@ -350,14 +335,9 @@ class FormSubmittedCriterion(Criterion):
     )
 
     def to_q(self, value) -> Q:
-        from ..models.submissions import FormSubmission, SubmissionStatus
-
-        conditions = {"status__in": [SubmissionStatus.APPLIED, SubmissionStatus.CONFIRMED]}
-        if value["pages"]:
-            conditions["page__in"] = [page.pk for page in value["pages"] if page is not None]
-        if value["days"]:
-            conditions["created_at__gte"] = timezone.now() - datetime.timedelta(days=value["days"])
-        return Q(_exists(FormSubmission, **conditions))
+        pages = [page.pk for page in value["pages"] if page is not None] or None
+        since = timezone.now() - datetime.timedelta(days=value["days"]) if value["days"] else None
+        return compiler.submitted_form(pages=pages, since=since)
 
     def summary(self, value) -> str:
         text = _("submitted a form")
@@ -408,31 +388,6 @@ def criteria_block() -> SegmentCriteriaBlock:
             )
         extra.append((name, block_class()))
     return SegmentCriteriaBlock(extra)
-
-
-class CriteriaField(StreamField):
-    """A segment's criteria. Its block list comes from settings, so it is left out of
-    migrations: a site that adds a criterion needs no migration of this app.
-    """
-
-    def __init__(self, block_types=None, **kwargs):
-        kwargs.pop("block_lookup", None)
-        super().__init__(block_types or criteria_block(), **kwargs)
-
-    def to_python(self, value):
-        result = super().to_python(value)
-        # Wagtail drops blocks of types it no longer knows; remember them, so that a segment
-        # whose criterion type was uninstalled shows as invalid rather than widening.
-        raw = json.loads(value) if isinstance(value, str) and value else value
-        if isinstance(raw, list):
-            kinds = {block.get("type") for block in raw if isinstance(block, dict)}
-            result.unknown_types = sorted(kinds - self.stream_block.child_blocks.keys())
-        return result
-
-    def deconstruct(self):
-        name, _, _, kwargs = super().deconstruct()
-        kwargs.pop("block_lookup", None)
-        return name, "wagtail_preferences.audience.criteria.CriteriaField", [], kwargs
 
 
 def load_criteria(streams) -> None:

@@ -17,16 +17,8 @@ from django.db.models import CharField, OuterRef, Subquery, TextField, Value
 from django.db.models.functions import Cast, Concat
 
 from ..db.aggregates import JoinedText
-from ..models import (
-    Category,
-    CategoryChoice,
-    Contact,
-    ContactPreference,
-    ContactStatus,
-    Preference,
-    Segment,
-    SegmentMember,
-)
+from ..models import Category, Contact, ContactStatus, Preference, Segment
+from . import compiler
 
 #: Contacts in these states receive no category at all.
 NOT_RECEIVING = (ContactStatus.UNSUBSCRIBED, ContactStatus.BLOCKED)
@@ -129,15 +121,16 @@ def _pairs(joined: str | None) -> dict[int, str]:
 
 def _profile_columns() -> dict[str, Subquery]:
     """The contact's held preferences, received categories and segments, as annotations."""
-    opted_out = CategoryChoice.objects.filter(
-        contact=OuterRef(OuterRef("pk")), subscribed=False
-    ).values("category_id")
+    opted_out = (
+        compiler.category_opt_out_rows()
+        .filter(contact=OuterRef(OuterRef("pk")))
+        .values("category_id")
+    )
+    contact = OuterRef("pk")
     return {
-        "wp_preferences": _joined(
-            ContactPreference.objects.filter(contact=OuterRef("pk")), "preference"
-        ),
+        "wp_preferences": _joined(compiler.preference_rows().filter(contact=contact), "preference"),
         "wp_categories": _joined(Category.objects.exclude(pk__in=opted_out), None),
-        "wp_segments": _joined(SegmentMember.objects.filter(contact=OuterRef("pk")), "segment"),
+        "wp_segments": _joined(compiler.membership_rows().filter(contact=contact), "segment"),
     }
 
 

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 
 from django.utils.translation import gettext_lazy as _
 
-from ..models import ContactChannel, ContactStatus
+from ..audience import compiler
+from ..models import Contact, ContactStatus
 
 
 @dataclass(frozen=True)
@@ -96,9 +97,7 @@ class Channel(ABC):
         return (
             self.reaches(contact)
             and contact.status != ContactStatus.BLOCKED
-            and not ContactChannel.objects.filter(
-                contact=contact, channel=self.key, enabled=False
-            ).exists()
+            and Contact.objects.filter(compiler.channel_enabled(self.key), pk=contact.pk).exists()
         )
 
     def send_batch(self, messages: list[OutgoingMessage]) -> list[SendResult]:

@@ -2,7 +2,7 @@ import secrets
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
@@ -23,43 +23,6 @@ class ContactStatus(models.TextChoices):
     CONFIRMED = "confirmed", _("Confirmed")
     UNSUBSCRIBED = "unsubscribed", _("Unsubscribed")
     BLOCKED = "blocked", _("Blocked (bounces or complaints)")
-
-
-class ContactQuerySet(models.QuerySet):
-    """Audience building blocks: each method adds one SQL condition."""
-
-    def holding(self, preferences):
-        """Contacts holding any of ``preferences`` (instances, ids or a queryset)."""
-        return self.filter(
-            Exists(
-                ContactPreference.objects.filter(contact=OuterRef("pk"), preference__in=preferences)
-            )
-        )
-
-    def opted_out_of(self, category):
-        return self.filter(
-            Exists(
-                CategoryChoice.objects.filter(
-                    contact=OuterRef("pk"), category=category, subscribed=False
-                )
-            )
-        )
-
-    def subscribed_to(self, category):
-        return self.exclude(
-            Exists(
-                CategoryChoice.objects.filter(
-                    contact=OuterRef("pk"), category=category, subscribed=False
-                )
-            )
-        )
-
-    def with_channel(self, channel: str, *, enabled: bool):
-        """Contacts for whom ``channel`` is enabled (the default) or disabled."""
-        disabled = Exists(
-            ContactChannel.objects.filter(contact=OuterRef("pk"), channel=channel, enabled=False)
-        )
-        return self.exclude(disabled) if enabled else self.filter(disabled)
 
 
 class Contact(models.Model):
@@ -99,8 +62,6 @@ class Contact(models.Model):
     preferences = models.ManyToManyField(
         "Preference", through="ContactPreference", related_name="contacts", blank=True
     )
-
-    objects = ContactQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("contact")
@@ -167,6 +128,12 @@ class ContactPreference(models.Model):
         return f"{self.contact_id} holds {self.preference_id}"
 
 
+class CategoryChoiceQuerySet(models.QuerySet):
+    def opt_outs(self):
+        """The choices that opt a contact out of a category; every other contact receives it."""
+        return self.filter(subscribed=False)
+
+
 class CategoryChoice(models.Model):
     """A contact's explicit choice for a category. No row means never set: subscribed."""
 
@@ -180,6 +147,8 @@ class CategoryChoice(models.Model):
     subscribed = models.BooleanField(_("subscribed"))
     changed_at = models.DateTimeField(_("changed"), auto_now=True)
     source = models.CharField(_("path"), max_length=16, choices=ChangePath.choices)
+
+    objects = CategoryChoiceQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("category choice")

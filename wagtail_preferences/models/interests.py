@@ -30,7 +30,7 @@ class CategoryQuerySet(models.QuerySet):
     def with_opt_out_count(self):
         """Annotate ``opted_out_count``: how many contacts opted out of each category."""
         return self.annotate(
-            opted_out_count=count_of(CategoryChoice.objects.filter(subscribed=False), "category")
+            opted_out_count=count_of(CategoryChoice.objects.opt_outs(), "category")
         )
 
 

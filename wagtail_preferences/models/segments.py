@@ -3,8 +3,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from ..audience.criteria import CriteriaField
 from .contacts import Contact
+from .fields import CriteriaField
 from .interests import Interest, count_of
 from .paths import ChangePath
 

@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ..exceptions import IllegalTransition, InvalidFile
+from .storage import import_storage as private_storage
 
 
 class LegalBasis(models.TextChoices):
@@ -56,9 +57,8 @@ NO_COUNTS = dict.fromkeys(
 
 
 def import_storage():
-    from ..transfers.storage import import_storage
-
-    return import_storage
+    """The storage of import files (a callable, so that migrations name it by path)."""
+    return private_storage
 
 
 def import_file_path(run, filename: str) -> str:

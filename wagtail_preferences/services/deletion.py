@@ -1,5 +1,6 @@
 from django.db import transaction
 
+from ..audience import compiler
 from ..models import Category, Contact, Preference
 from .categories import set_category_choices
 from .origin import Origin
@@ -9,7 +10,9 @@ from .preferences import remove_preferences
 @transaction.atomic
 def release_preference(preference: Preference, origin: Origin) -> None:
     """Take ``preference`` from every holder, logged, before the preference is deleted."""
-    remove_preferences(Contact.objects.holding([preference]), [preference], origin)
+    remove_preferences(
+        Contact.objects.filter(compiler.holds_any([preference])), [preference], origin
+    )
 
 
 @transaction.atomic

@@ -9,6 +9,7 @@ from django.dispatch import Signal
 from django.utils import timezone
 
 from .. import signals
+from ..audience import compiler
 from ..conf import get_setting
 from ..db.batches import BATCH_SIZE, analyze_on_commit, batched, insert_rows
 from ..exceptions import InvalidChange
@@ -37,23 +38,19 @@ def segment_origin(segment: Segment) -> Origin:
     return Origin(path=ChangePath.SEGMENT, reference=f"segment “{segment.name}”")
 
 
-def _related(model, segment):
-    return Exists(model.objects.filter(segment=segment, contact=OuterRef("pk")))
-
-
 def target_condition(segment: Segment) -> Q:
     """Who belongs in ``segment``: matching or added by hand, and not opted out."""
     problems = segment.criteria_problems()
     if problems:
         raise InvalidChange(f"Segment “{segment.name}” cannot be evaluated: {' '.join(problems)}")
-    return (segment.condition() | Q(_related(SegmentInclusion, segment))) & ~Q(
-        _related(SegmentOptOut, segment)
+    return (segment.condition() | compiler.member_of(segment, SegmentInclusion)) & ~(
+        compiler.member_of(segment, SegmentOptOut)
     )
 
 
 def members(segment: Segment):
     """The segment's current members, as stored."""
-    return Contact.objects.filter(_related(SegmentMember, segment))
+    return Contact.objects.filter(compiler.member_of(segment))
 
 
 def refresh_segment(
@@ -83,7 +80,7 @@ def _refresh_whole(segment: Segment, origin: Origin) -> tuple[frozenset[int], fr
     # Unordered, and NOT EXISTS rather than NOT IN: PostgreSQL hashes a NOT IN subquery only
     # while it fits in work_mem, and otherwise runs it once per member.
     joined = list(
-        belongs.exclude(_related(SegmentMember, segment)).order_by().values_list("pk", flat=True)
+        belongs.exclude(compiler.member_of(segment)).order_by().values_list("pk", flat=True)
     )
     left = list(
         members(segment)

@@ -198,7 +198,7 @@ BUILT_IN = (
         "categories",
         label=_("Opted-out categories (names, comma-separated)"),
         read=_read_categories,
-        holdings=Holdings(CategoryChoice.objects.filter(subscribed=False), "category_id", Category),
+        holdings=Holdings(CategoryChoice.objects.opt_outs(), "category_id", Category),
         aliases=("Category", "Opted-out categories"),
     ),
     Column(

@@ -180,9 +180,9 @@ class SubscriptionForm(StrangerProofForm):
         for name, preference in self.preferences.items():
             self.fields[name].initial = preference.pk in held
         opted_out = set(
-            CategoryChoice.objects.filter(
-                contact=contact, subscribed=False, category__in=self.categories.values()
-            ).values_list("category_id", flat=True)
+            CategoryChoice.objects.opt_outs()
+            .filter(contact=contact, category__in=self.categories.values())
+            .values_list("category_id", flat=True)
         )
         for name, category in self.categories.items():
             self.fields[name].initial = category.pk not in opted_out

@@ -138,7 +138,7 @@ class ManagePreferencesForm(forms.Form):
                 ),
             )
         if shows.get("categories") and Category.objects.exists():
-            opted_out = CategoryChoice.objects.filter(contact=contact, subscribed=False)
+            opted_out = CategoryChoice.objects.opt_outs().filter(contact=contact)
             self.fields["categories"] = _checkboxes(
                 Category.objects.all(), _("Messages you receive")
             )

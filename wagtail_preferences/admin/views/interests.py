@@ -6,6 +6,7 @@ from wagtail.admin.ui.tables import BooleanColumn, Column
 from wagtail.snippets.views.snippets import DeleteView, IndexView, SnippetViewSet
 
 from ... import services
+from ...audience import compiler
 from ...compat import listing_menu_item
 from ...models import Category, Contact, Preference
 from ...transfers.exports import FORMATS
@@ -115,7 +116,7 @@ class PreferenceDeleteView(InterestDeleteView):
     )
 
     def affected_count(self) -> int:
-        return Contact.objects.holding([self.object]).count()
+        return Contact.objects.filter(compiler.holds_any([self.object])).count()
 
     def release(self, origin: services.Origin) -> None:
         services.release_preference(self.object, origin)

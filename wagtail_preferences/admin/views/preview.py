@@ -8,11 +8,12 @@ from django import forms
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseForbidden
 from django.shortcuts import get_object_or_404
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
+from wagtail.admin.widgets import Button
 from wagtail.models import Page
 
 from ...audience.profiles import Profile
@@ -128,3 +129,29 @@ def render_as_visitor(request, page_id: int):
     response["X-Frame-Options"] = "SAMEORIGIN"
     add_never_cache_headers(response)
     return response
+
+
+def admin_urls():
+    return [
+        path(
+            "preferences-preview/<int:page_id>/",
+            PreviewAsVisitorView.as_view(),
+            name="wagtail_preferences_preview",
+        ),
+        path(
+            "preferences-preview/<int:page_id>/render/",
+            render_as_visitor,
+            name="wagtail_preferences_preview_render",
+        ),
+    ]
+
+
+def header_buttons(page, user, view_name, next_url=None):
+    """The "Preview as a visitor" button of a page's header, for those who may edit it."""
+    if page.id and not page.is_root() and page.permissions_for_user(user).can_edit():
+        yield Button(
+            _("Preview as a visitor"),
+            reverse("wagtail_preferences_preview", args=[page.id]),
+            icon_name="view",
+            priority=62,
+        )

@@ -11,6 +11,7 @@ from django.utils.translation import ngettext
 
 from ... import services
 from ...admin.filters import ContactFilterSet
+from ...audience import compiler
 from ...models import Category, Contact, ExportPath, Preference, Segment
 from ...transfers import exports
 from ...transfers.columns import column_names
@@ -120,15 +121,15 @@ class Command(BaseCommand):
 
         if names := options["preferences"]:
             preferences = self.find(Preference, names)
-            contacts = contacts.holding(preferences)
+            contacts = contacts.filter(compiler.holds_any(preferences))
             add("preference", preferences)
         if name := options["category"]:
             (category,) = self.find(Category, [name])
-            contacts = contacts.subscribed_to(category)
+            contacts = contacts.filter(compiler.subscribed_to(category))
             add("category_subscribed", [category])
         if name := options["opted_out_of"]:
             (category,) = self.find(Category, [name])
-            contacts = contacts.opted_out_of(category)
+            contacts = contacts.filter(compiler.opted_out_of(category))
             add("category_opt_out", [category])
         if names := options["segments"]:
             segments = self.find(Segment, names)

@@ -329,7 +329,7 @@ class ImportRunner:
         }
         by_id = {c.pk: c for c in contacts.values()}
         mapped = set(self.run.mapping.values())
-        opted_out = CategoryChoice.objects.filter(subscribed=False)
+        opted_out = CategoryChoice.objects.opt_outs()
         held = (  # column of the file, attribute of Current, rows, their column
             ("preferences", "preferences", ContactPreference.objects.all(), "preference_id"),
             ("categories", "opt_outs", opted_out, "category_id"),

@@ -58,9 +58,9 @@ def already_left(contact, scope: tokens.UnsubscribeScope) -> bool:
     if contact.status == ContactStatus.UNSUBSCRIBED:
         return True
     if scope.kind == "category":
-        return CategoryChoice.objects.filter(
-            contact=contact, category_id=scope.pk, subscribed=False
-        ).exists()
+        return (
+            CategoryChoice.objects.opt_outs().filter(contact=contact, category_id=scope.pk).exists()
+        )
     if scope.kind == "preference":
         return not ContactPreference.objects.filter(
             contact=contact, preference_id=scope.pk

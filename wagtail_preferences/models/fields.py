@@ -1,0 +1,40 @@
+import json
+
+from django.utils.functional import cached_property
+from django.utils.module_loading import import_string
+from wagtail.fields import StreamField
+
+#: The block of a segment's criteria, resolved when first needed: criteria compile to SQL
+#: over these models (``audience.compiler``), so the models refer to them by path only.
+CRITERIA_BLOCK = "wagtail_preferences.audience.criteria.criteria_block"
+
+
+class CriteriaField(StreamField):
+    """A segment's criteria. Its block list comes from settings, so it is left out of
+    migrations: a site that adds a criterion needs no migration of this app.
+    """
+
+    def __init__(self, block_types=None, **kwargs):
+        kwargs.pop("block_lookup", None)
+        super().__init__(block_types, **kwargs)
+
+    @cached_property
+    def stream_block(self):
+        block = self.block_types_arg or import_string(CRITERIA_BLOCK)()
+        block.set_meta_options(self.block_opts)
+        return block
+
+    def to_python(self, value):
+        result = super().to_python(value)
+        # Wagtail drops blocks of types it no longer knows; remember them, so that a segment
+        # whose criterion type was uninstalled shows as invalid rather than widening.
+        raw = json.loads(value) if isinstance(value, str) and value else value
+        if isinstance(raw, list):
+            kinds = {block.get("type") for block in raw if isinstance(block, dict)}
+            result.unknown_types = sorted(kinds - self.stream_block.child_blocks.keys())
+        return result
+
+    def deconstruct(self):
+        name, _, _, kwargs = super().deconstruct()
+        kwargs.pop("block_lookup", None)
+        return name, "wagtail_preferences.models.fields.CriteriaField", [], kwargs
