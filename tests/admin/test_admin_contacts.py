@@ -20,6 +20,7 @@ from tests.factories import (
 from wagtail_preferences import services
 from wagtail_preferences.admin.consent_text import describe
 from wagtail_preferences.admin.paginators import CappedCountPaginator
+from wagtail_preferences.audience import compiler
 from wagtail_preferences.models import (
     ChangePath,
     ConsentEvent,
@@ -136,7 +137,7 @@ class TestContactEdit:
         assert contact.first_name == "Anna"
         assert contact.status == ContactStatus.CONFIRMED
         assert list(contact.preferences.all()) == [trainings]
-        assert Contact.objects.opted_out_of(promotions).get() == contact
+        assert Contact.objects.filter(compiler.opted_out_of(promotions)).get() == contact
         email = services.channel_settings(contact)["email"]
         assert (email.frequency_count, email.frequency_period) == (2, "week")
         assert (email.pause_from, email.pause_to) == (

@@ -10,6 +10,7 @@ from ..channels.registry import get_channels
 from ..json_depth import MAX_DEPTH, BoundedJSONDecoder
 from ..models import (
     Category,
+    CategoryChoice,
     Contact,
     Preference,
     Segment,
@@ -107,9 +108,9 @@ class ContactForm(WagtailAdminModelForm):
 
     def _opted_out_ids(self) -> list[int]:
         return list(
-            self.instance.category_choices.filter(subscribed=False).values_list(
-                "category_id", flat=True
-            )
+            CategoryChoice.objects.opt_outs()
+            .filter(contact=self.instance)
+            .values_list("category_id", flat=True)
         )
 
     def clean_email(self):
