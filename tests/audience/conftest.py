@@ -1,10 +1,12 @@
-"""Fixtures of the segment-membership tests: tasks run, signals sent, a segment, an origin."""
+"""Fixtures of the audience tests: tasks run, signals sent, a segment, an origin; the moment
+the property tests are frozen at."""
 
 import pytest
 from django_tasks.signals import task_finished
 
 from tests import segment_helpers as crit
 from tests.audience.membership_helpers import SUCCEEDED
+from tests.audience.property_helpers import NOW
 from tests.factories import SegmentFactory, UserFactory
 from wagtail_preferences import signals, tasks
 from wagtail_preferences.models import ChangePath
@@ -69,3 +71,8 @@ def admin_origin(editor):
 @pytest.fixture
 def dutch():
     return SegmentFactory(name="Dutch", criteria=[crit.locale("nl")])
+
+
+@pytest.fixture
+def frozen_now(time_machine):
+    time_machine.move_to(NOW, tick=False)

@@ -10,15 +10,14 @@ import datetime
 
 import pytest
 from django.db import transaction
-from hypothesis import HealthCheck, given, note, settings
+from hypothesis import given, note
 from hypothesis import strategies as st
 
+from tests.audience.property_helpers import NOW, TODAY, database_examples
 from tests.testapp.models import SentMessage
 from wagtail_preferences.audience import compiler
 from wagtail_preferences.models import Contact, ContactChannel, ContactStatus, FrequencyPeriod
 
-NOW = datetime.datetime(2025, 6, 15, 12, 0, tzinfo=datetime.UTC)
-TODAY = NOW.date()
 CHANNELS = ("email", "sms")
 WINDOW_HOURS = {FrequencyPeriod.DAY: 24, FrequencyPeriod.WEEK: 7 * 24, FrequencyPeriod.MONTH: 720}
 # Hours ago, around the edges of each window but never on one.
@@ -117,21 +116,11 @@ def build(persons: list[Person]) -> list[Contact]:
     return contacts
 
 
-@pytest.fixture
-def frozen(time_machine):
-    time_machine.move_to(NOW, tick=False)
-
-
 @pytest.mark.django_db
-@settings(
-    max_examples=80,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@pytest.mark.usefixtures("frozen_now")
+@database_examples(80)
 @given(persons=st.lists(people, min_size=4, max_size=10))
-def test_reachable_on_agrees_with_python(frozen, persons):
+def test_reachable_on_agrees_with_python(persons):
     with transaction.atomic():
         contacts = build(persons)
         for channel in CHANNELS:

@@ -11,10 +11,11 @@ import datetime
 
 import pytest
 from django.db import transaction
-from hypothesis import HealthCheck, given, note, settings
+from hypothesis import given, note
 from hypothesis import strategies as st
 
 from tests import segment_helpers as crit
+from tests.audience.property_helpers import NOW, TODAY, database_examples
 from wagtail_preferences.models import (
     Category,
     CategoryChoice,
@@ -29,8 +30,6 @@ from wagtail_preferences.models import (
     SegmentMember,
 )
 
-NOW = datetime.datetime(2025, 6, 15, 12, 0, tzinfo=datetime.UTC)
-TODAY = NOW.date()
 PREFERENCES = 3
 CATEGORIES = 2
 CHANNELS = ("email", "sms")
@@ -299,19 +298,9 @@ def build(persons: list[Person]):
     return contacts, preferences, categories, other
 
 
-@pytest.fixture
-def frozen(time_machine):
-    time_machine.move_to(NOW, tick=False)
-
-
 @pytest.mark.django_db
-@settings(
-    max_examples=60,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@pytest.mark.usefixtures("frozen_now")
+@database_examples(60)
 @given(
     persons=st.lists(people, min_size=5, max_size=12),
     battery=st.tuples(*(st.lists(c, min_size=3, max_size=3) for c in CRITERIA.values())).map(
@@ -320,7 +309,7 @@ def frozen(time_machine):
     chosen=st.lists(st.integers(0, 3 * len(CRITERIA) - 1), min_size=1, max_size=4, unique=True),
     match=st.sampled_from(MatchRule.values),
 )
-def test_the_compiled_query_agrees_with_python(frozen, persons, battery, chosen, match):
+def test_the_compiled_query_agrees_with_python(persons, battery, chosen, match):
     """Three criteria of each type alone, then a segment of some of them under a rule."""
     with transaction.atomic():
         contacts, preferences, categories, other = build(persons)

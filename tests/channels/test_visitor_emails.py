@@ -1,16 +1,13 @@
 """The emails the app sends, through a real SMTP server, and the List-Unsubscribe headers."""
 
-import email
-import email.policy
 import re
-import socket
 
 import pytest
-from aiosmtpd.controller import Controller
 from django.conf import settings as django_settings
 from django.core.mail import EmailMessage
 from django.test import Client
 
+from tests.channels.smtp_server import RefusingHandler, serve
 from tests.factories import CategoryFactory, ContactFactory, PreferenceFactory
 from tests.link_fixtures import (
     link_request_data,
@@ -26,41 +23,11 @@ pytestmark = pytest.mark.django_db
 URL = re.compile(r"https?://[^\s\"<>]+")
 
 
-class StoringHandler:
-    """An aiosmtpd handler that keeps every message it receives."""
-
-    def __init__(self):
-        self.envelopes = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.envelopes.append(envelope)
-        return "250 Message accepted for delivery"
-
-    @property
-    def messages(self):
-        return [
-            email.message_from_bytes(envelope.content, policy=email.policy.default)
-            for envelope in self.envelopes
-        ]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def smtp(settings):
     """A real SMTP server on 127.0.0.1, and Django's SMTP backend sending to it."""
-    handler = StoringHandler()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = controller.port
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    handler = RefusingHandler()
+    controller = serve(settings, handler)
     yield handler
     controller.stop()
 

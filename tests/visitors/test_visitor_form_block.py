@@ -21,6 +21,7 @@ from tests.submission_fixtures import (
 )
 from tests.testapp.models import FormPage
 from tests.visitor_helpers import VisitorForm, block_keys, form_page, form_value
+from tests.visitors.submission_helpers import recognise
 from wagtail_preferences.blocks import PreferenceFormBlock
 from wagtail_preferences.blocks.location import find_block
 from wagtail_preferences.conf import get_setting
@@ -37,12 +38,6 @@ def input_tag(html: str, name: str) -> str:
 
 def is_checked(html: str, name: str) -> bool:
     return re.search(r"\schecked(\s|>|=)", input_tag(html, name)) is not None
-
-
-def recognise(client, contact):
-    client.cookies[get_setting("IDENTITY_COOKIE_NAME")] = tokens.contact_token(
-        contact, purpose="cookie"
-    )
 
 
 def nested(*forms) -> list[dict]:
