@@ -4,6 +4,7 @@ Without ``DATABASE_URL`` the benchmarks use a SQLite file in ``bench/results/`` 
 by git). The figures in ``bench/README.md`` were measured on PostgreSQL.
 """
 
+import datetime
 import os
 from importlib.util import find_spec
 
@@ -26,3 +27,10 @@ MEDIA_ROOT = os.path.join(RESULTS_DIR, "media")
 # The worker backend that bench/visitor_timing.py measures too (django-tasks-db, "bench" extra).
 if find_spec("django_tasks_db"):
     INSTALLED_APPS = [*INSTALLED_APPS, "django_tasks_db"]  # noqa: F405
+
+# Import runs read the files the benchmark writes where it writes them, and keep them for the
+# next step (the re-import) and the next run.
+WAGTAIL_PREFERENCES = {
+    "IMPORT_FILE_ROOT": MEDIA_ROOT,
+    "IMPORT_FILE_RETENTION": datetime.timedelta(days=365),
+}

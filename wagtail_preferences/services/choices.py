@@ -117,6 +117,11 @@ def check_choices(choices: Collection[Choices], origin: Origin) -> list[Refusal]
     Reads each kind of row once, however many contacts and choices: an import checks a
     whole batch in a few queries.
     """
+    return _checked(choices, origin)[0]
+
+
+def _checked(choices: Collection[Choices], origin: Origin) -> tuple[list[Refusal], dict]:
+    """``check_choices``, and the rows it read: ``{field: {id: row}}``."""
     choices = list(choices)
     refusals: list[Refusal] = []
     rows = {
@@ -165,7 +170,7 @@ def check_choices(choices: Collection[Choices], origin: Origin) -> list[Refusal]
                     refuse(field, segment, message)
         if choice.status is not None and choice.status not in ContactStatus.values:
             refuse("status", None, _("“%(status)s” is not a status.") % {"status": choice.status})
-    return refusals
+    return refusals, rows
 
 
 def _segment_refusal(segment: Segment, field: str, value: bool, origin: Origin) -> str:
@@ -181,27 +186,49 @@ def _segment_refusal(segment: Segment, field: str, value: bool, origin: Origin) 
 
 
 def _rows(model, choices: list[Choices], *fields: str) -> dict:
-    """The ``model`` rows that ``fields`` of ``choices`` name, by id: one query."""
+    """The ``model`` rows that ``fields`` of ``choices`` name, by id, as they are now (an
+    instance given may be older than a change to its row): one query."""
     ids = {_pk(item) for choice in choices for f in fields for item in getattr(choice, f) or {}}
     return model.objects.in_bulk(ids) if ids else {}
 
 
-def _check(choices: Collection[Choices], origin: Origin) -> None:
-    if refusals := check_choices(choices, origin):
-        raise InvalidChoices(refusals)
+def _as_rows(choices: Choices, rows: dict) -> Choices:
+    """``choices`` naming the rows read when they were checked, rather than ids or older
+    instances: the services then read no row again."""
+
+    def named(field: str, kind: str):
+        part = getattr(choices, field)
+        return {rows[kind][_pk(item)]: value for item, value in part.items()} if part else part
+
+    return replace(
+        choices,
+        preferences=named("preferences", "preferences"),
+        categories=named("categories", "categories"),
+        segments_added_by_hand=named("segments_added_by_hand", "segments"),
+        segments_opted_out=named("segments_opted_out", "segments"),
+    )
 
 
 @transaction.atomic
-def apply_choices(contact: Contact, choices: Choices, origin: Origin) -> None:
-    """Check ``choices`` (``InvalidChoices`` if refused) and make them for ``contact``.
+def apply_choices(
+    contact: Contact, choices: Choices, origin: Origin, *, skip_refused: bool = False
+) -> list[Refusal]:
+    """Check ``choices`` and make them for ``contact``; returns the refused choices.
+
+    What the rules refuse raises ``InvalidChoices`` and nothing is made; with
+    ``skip_refused``, the refused choices are left out and the others made (as a form
+    submission keeps what a visitor agreed to as far as it still can be).
 
     One transaction: everything is made, or, if anything fails, nothing. Each change is
     logged as a consent event with ``origin`` and signalled once, as the service functions
     do. ``contact.status`` follows a status change.
     """
-    _check([choices], origin)
+    refusals, rows = _checked([choices], origin)
+    if refusals and not skip_refused:
+        raise InvalidChoices(refusals)
+    choices = _as_rows(choices.without(refusals), rows)
     if not choices:
-        return
+        return refusals
     lock_contact(contact)
     # Each service call is a savepoint of its own: only the calls with something to do.
     preferences = _by_value(choices.preferences)
@@ -210,17 +237,13 @@ def apply_choices(contact: Contact, choices: Choices, origin: Origin) -> None:
     if preferences.get(False):
         remove_preferences(contact, preferences[False], origin)
     if choices.categories:
-        categories = Category.objects.in_bulk([_pk(c) for c in choices.categories])
-        set_category_choices(
-            contact,
-            {categories[_pk(c)]: subscribed for c, subscribed in choices.categories.items()},
-            origin,
-        )
+        set_category_choices(contact, choices.categories, origin)
     if choices.channels:
         update_channels(contact, choices.channels, origin)
-    _change_segments({contact.pk: choices}, origin)
+    _change_segments({contact.pk: choices}, origin, rows["segments"])
     if choices.status is not None and set_status(contact, choices.status, origin):
         contact.status = choices.status
+    return refusals
 
 
 @transaction.atomic
@@ -231,7 +254,9 @@ def apply_choices_to_many(choices: Mapping[int, Choices], origin: Origin) -> Non
     with the number of distinct statuses and segments, not of contacts or preferences.
     Channels, which few batches change, are made contact by contact.
     """
-    _check(choices.values(), origin)
+    refusals, rows = _checked(choices.values(), origin)
+    if refusals:
+        raise InvalidChoices(refusals)
     for held, change in ((True, add_preference_pairs), (False, remove_preference_pairs)):
         if pairs := [
             (pk, _pk(p))
@@ -249,7 +274,7 @@ def apply_choices_to_many(choices: Mapping[int, Choices], origin: Origin) -> Non
     if with_channels := [pk for pk, choice in choices.items() if choice.channels]:
         for contact in Contact.objects.filter(pk__in=with_channels):
             update_channels(contact, choices[contact.pk].channels, origin)
-    _change_segments(choices, origin)
+    _change_segments(choices, origin, rows["segments"])
     statuses = _by_value({pk: choice.status for pk, choice in choices.items()})
     for status, ids in statuses.items():
         if status is not None:
@@ -271,15 +296,15 @@ SEGMENT_CHANGES = {
 }
 
 
-def _change_segments(choices: Mapping[int, Choices], origin: Origin) -> None:
-    """Make the segment changes of ``choices``: one call per segment and change."""
+def _change_segments(choices: Mapping[int, Choices], origin: Origin, segments: dict) -> None:
+    """Make the segment changes of ``choices``: one call per segment and change.
+
+    ``segments`` holds the segments they name, by id, as read when they were checked.
+    """
     for field, (when_true, when_false) in SEGMENT_CHANGES.items():
         groups: dict[tuple[int, bool], list[int]] = defaultdict(list)
         for pk, choice in choices.items():
             for segment, value in (getattr(choice, field) or {}).items():
                 groups[_pk(segment), bool(value)].append(pk)
-        if not groups:
-            continue
-        segments = Segment.objects.in_bulk({segment for segment, _ in groups})
         for (segment, value), ids in groups.items():
             (when_true if value else when_false)(ids, segments[segment], origin)

@@ -28,11 +28,10 @@ from ..models import (
     ContactStatus,
     FormSubmission,
     Preference,
-    Segment,
     SubmissionStatus,
 )
 from .categories import set_category_choices
-from .choices import Choices, apply_choices, check_choices
+from .choices import Choices, apply_choices
 from .contacts import get_or_create_contact, set_status, update_details
 from .origin import Origin
 from .preferences import remove_preferences
@@ -185,29 +184,21 @@ def _apply(submission: FormSubmission, origin: Origin) -> None:
     if details:
         update_details(contact, details, origin)
 
-    preferences = _chosen(Preference, choices.get("preferences", []))
-    categories = _chosen(Category, choices.get("categories", []))
-    segments = Segment.objects.filter(pk__in=[s["id"] for s in choices.get("segments", [])])
     wanted = Choices(
-        preferences={p: ticked for p, ticked in preferences.items() if ticked or exact},
-        categories={c: ticked for c, ticked in categories.items() if ticked or exact},
-        segments_added_by_hand=dict.fromkeys(segments, True),
+        preferences=_chosen(choices.get("preferences", []), exact),
+        categories=_chosen(choices.get("categories", []), exact),
+        segments_added_by_hand=dict.fromkeys((s["id"] for s in choices.get("segments", [])), True),
         status=ContactStatus.CONFIRMED
         if contact.status in (ContactStatus.PENDING, ContactStatus.UNSUBSCRIBED)
         else None,
     )
     # What the visitor agreed to is kept as far as it still can be: what has changed since
-    # (a segment's criteria broken, a preference no longer public) is left out, and logged.
-    if refusals := check_choices([wanted], origin):
-        for refusal in refusals:
-            logger.warning(
-                "Submission %s: %r left out: %s",
-                submission.pk,
-                str(refusal.item),
-                refusal.message,
-            )
-        wanted = wanted.without(refusals)
-    apply_choices(contact, wanted, origin)
+    # (a segment's criteria broken, a preference deleted or no longer public) is left out,
+    # and logged.
+    for refusal in apply_choices(contact, wanted, origin, skip_refused=True):
+        logger.warning(
+            "Submission %s: %r left out: %s", submission.pk, str(refusal.item), refusal.message
+        )
     signals.form_submitted.send(
         sender=FormSubmission,
         contact_ids=frozenset([contact.pk]),
@@ -216,10 +207,10 @@ def _apply(submission: FormSubmission, origin: Origin) -> None:
     )
 
 
-def _chosen(model, offered: list[dict]) -> dict:
-    """The offered rows that still exist, mapped to whether the visitor chose them."""
-    chosen = {item["id"]: item["chosen"] for item in offered}
-    return {row: chosen[row.pk] for row in model.objects.filter(pk__in=chosen)}
+def _chosen(offered: list[dict], exact: bool) -> dict[int, bool]:
+    """The ids of the offered items the visitor ticked (with ``exact``, every offered one),
+    mapped to whether they were ticked."""
+    return {item["id"]: item["chosen"] for item in offered if item["chosen"] or exact}
 
 
 @transaction.atomic
