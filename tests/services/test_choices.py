@@ -157,6 +157,20 @@ class TestRules:
         refusals = services.check_choices([choices], ADMIN)
         assert choices.without(refusals) == Choices(preferences={products: True})
 
+    def test_skip_refused_makes_the_rest_and_returns_what_it_left_out(self, products):
+        contact = ContactFactory()
+
+        refusals = services.apply_choices(
+            contact,
+            Choices(preferences={products: True, 999_999: True}, status="asleep"),
+            ADMIN,
+            skip_refused=True,
+        )
+
+        assert [(r.field, r.item) for r in refusals] == [("preferences", 999_999), ("status", None)]
+        assert held(contact) == {products.pk}
+        assert services.apply_choices(contact, Choices(), ADMIN, skip_refused=True) == []
+
     def test_exactly_maps_each_offered_box_to_whether_it_was_ticked(self, products, events):
         assert Choices.exactly([products.pk], [products, events]) == {
             products: True,
@@ -297,6 +311,21 @@ class TestPaths:
         services.confirm_submission(submission, FORM)
         assert held(submission.contact) == {products.pk}
         assert "'Internal' left out: “Internal” is not offered to visitors." in caplog.text
+
+    def test_a_submission_leaves_out_a_preference_deleted_since(self, products, caplog):
+        gone = PreferenceFactory(name="Gone")
+        submission = services.record_submission(
+            "ann@example.com",
+            services.choices_record(preferences={products: True, gone: True}),
+            FORM,
+        )
+        gone_pk = gone.pk
+        gone.delete()
+
+        services.confirm_submission(submission, FORM)
+
+        assert held(submission.contact) == {products.pk}
+        assert f"There is no preference {gone_pk}." in caplog.text
 
     def test_an_import_refuses_rows_joining_a_segment_that_cannot_be_evaluated(self):
         broken_segment()
