@@ -18,3 +18,8 @@ def database_examples(max_examples: int):
         database=None,
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     )
+
+
+def day(offset: int | None) -> datetime.date | None:
+    """The date ``offset`` days from today, or ``None`` for none."""
+    return None if offset is None else TODAY + datetime.timedelta(offset)

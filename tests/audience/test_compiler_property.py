@@ -13,7 +13,7 @@ from django.db import transaction
 from hypothesis import given, note
 from hypothesis import strategies as st
 
-from tests.audience.property_helpers import NOW, TODAY, database_examples
+from tests.audience.property_helpers import NOW, database_examples, day
 from tests.testapp.models import SentMessage
 from wagtail_preferences.audience import compiler
 from wagtail_preferences.models import Contact, ContactChannel, ContactStatus, FrequencyPeriod
@@ -98,10 +98,8 @@ def build(persons: list[Person]) -> list[Contact]:
             contact=contact,
             channel=key,
             enabled=row.enabled,
-            pause_from=None
-            if row.pause_from is None
-            else TODAY + datetime.timedelta(row.pause_from),
-            pause_to=None if row.pause_to is None else TODAY + datetime.timedelta(row.pause_to),
+            pause_from=day(row.pause_from),
+            pause_to=day(row.pause_to),
             frequency_count=row.cap[0] if row.cap else None,
             frequency_period=row.cap[1] if row.cap else "",
         )

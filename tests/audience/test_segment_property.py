@@ -15,7 +15,7 @@ from hypothesis import given, note
 from hypothesis import strategies as st
 
 from tests import segment_helpers as crit
-from tests.audience.property_helpers import NOW, TODAY, database_examples
+from tests.audience.property_helpers import NOW, TODAY, database_examples, day
 from wagtail_preferences.models import (
     Category,
     CategoryChoice,
@@ -284,10 +284,8 @@ def build(persons: list[Person]):
             contact=c,
             channel=key,
             enabled=row.enabled,
-            pause_from=None
-            if row.pause_from is None
-            else TODAY + datetime.timedelta(row.pause_from),
-            pause_to=None if row.pause_to is None else TODAY + datetime.timedelta(row.pause_to),
+            pause_from=day(row.pause_from),
+            pause_to=day(row.pause_to),
         )
         for c, p in pairs
         for key, row in p.channels.items()

@@ -10,6 +10,7 @@ import sys
 import tempfile
 import threading
 import uuid
+from abc import ABC, abstractmethod
 from pathlib import Path
 
 from django.utils.module_loading import import_string
@@ -19,7 +20,7 @@ from ..conf import get_setting
 from .base import Channel, OutgoingMessage, SendResult
 
 
-class BaseSMSBackend:
+class BaseSMSBackend(ABC):
     """Sends SMS messages. Subclasses implement ``write``; errors become failed results."""
 
     def send_messages(self, messages: list[OutgoingMessage]) -> list[SendResult]:
@@ -34,8 +35,9 @@ class BaseSMSBackend:
                 results.append(SendResult.sent(provider_id))
         return results
 
+    @abstractmethod
     def write(self, message: OutgoingMessage, provider_id: str) -> None:
-        raise NotImplementedError
+        """Deliver ``message`` (as the development backends do: print or store it)."""
 
     @staticmethod
     def format(message: OutgoingMessage, provider_id: str) -> str:
