@@ -70,8 +70,8 @@ class Column:
     - ``aliases``: other headers read as this column, compared without case, spaces or
       punctuation.
     - ``value``: for exports, a field name or expression of the contact, written through
-      ``cell`` (a function of the value to the cell's text); or ``holdings`` for a list of
-      names held in another table.
+      ``cell`` (a function of the value to the cell's text; ``None`` for a value that is
+      text already, never NULL); or ``holdings`` for a list of names held in another table.
     - ``read``: for imports, ``read(reader, row, cell)`` validates a non-empty cell (raising
       ``RowError``) and stores it on the ``Row``; ``reader`` is the ``RowReader``.
     - ``required``: every import maps a column to it, and every row fills it.
@@ -81,7 +81,7 @@ class Column:
     label: str | Promise
     read: Callable[[Any, Any, str], None]
     value: Any = None
-    cell: Callable[[Any], str] = text_cell
+    cell: Callable[[Any], str] | None = text_cell
     holdings: Holdings | None = None
     aliases: tuple[str, ...] = ()
     required: bool = False
@@ -159,6 +159,7 @@ BUILT_IN = (
         label=_("Email"),
         read=_read_email,
         value="email",
+        cell=None,
         aliases=("Email address", "Mail"),
         required=True,
     ),
@@ -167,6 +168,7 @@ BUILT_IN = (
         label=_("First name"),
         read=_detail("first_name"),
         value="first_name",
+        cell=None,
         aliases=("Given name",),
     ),
     Column(
@@ -174,6 +176,7 @@ BUILT_IN = (
         label=_("Last name"),
         read=_detail("last_name"),
         value="last_name",
+        cell=None,
         aliases=("Surname", "Family name"),
     ),
     Column(
@@ -181,12 +184,18 @@ BUILT_IN = (
         label=_("Phone"),
         read=_detail("phone"),
         value="phone",
+        cell=None,
         aliases=("Telephone", "Phone number", "Mobile"),
     ),
     Column(
-        "locale", label=_("Locale"), read=_detail("locale"), value="locale", aliases=("Language",)
+        "locale",
+        label=_("Locale"),
+        read=_detail("locale"),
+        value="locale",
+        cell=None,
+        aliases=("Language",),
     ),
-    Column("status", label=_("Status"), read=_read_status, value="status"),
+    Column("status", label=_("Status"), read=_read_status, value="status", cell=None),
     Column(
         "preferences",
         label=_("Preferences (names, comma-separated)"),

@@ -102,23 +102,23 @@ def _details(contacts, columns):
 
 
 def _merged(contacts, columns, listed) -> Iterator[tuple]:
-    """(details, ids of each list column) of each contact, the streams merged on the
-    contacts' ids."""
+    """Chunks of the contacts' details, each with the ids every list column holds for them
+    (``{contact id: ids}``), the streams merged on the contacts' ids."""
     streams = [
         ids_by_contact(column.holdings.rows, column.holdings.field, contacts) for column in listed
     ]
     heads = [next(stream, END) for stream in streams]
-    for details in _details(contacts, columns):
-        pk = details[0]
-        ids = []
-        # Catch each stream up with this contact (this loop is the hot path).
+    for chunk in batched(_details(contacts, columns), CHUNK_SIZE):
+        last, held = chunk[-1][0], []
+        # Catch each stream up with the chunk's last contact (this loop is the hot path).
         for index, stream in enumerate(streams):
-            head = heads[index]
-            while head[0] < pk:
+            head, ids = heads[index], {}
+            while head[0] <= last:
+                ids[head[0]] = head[1]
                 head = next(stream, END)
             heads[index] = head
-            ids.append(head[1] if head[0] == pk else None)
-        yield details, ids
+            held.append(ids)
+        yield chunk, held
 
 
 def _in_chunks(contacts, columns, listed) -> Iterator[tuple]:
@@ -136,29 +136,33 @@ def _in_chunks(contacts, columns, listed) -> Iterator[tuple]:
             for column in listed
             for rows in (column.holdings.rows,)
         ]
-        for details in chunk:
-            pk = details[0]
-            yield details, [ids.get(pk) for ids in held]
+        yield chunk, held
 
 
-def _rows(columns, names, contacts) -> Iterator[list[str]]:
-    # Where each column's value is: its position in the details, or in the list ids.
-    places = []
-    detail, listed = 1, 0
+def _rows(columns, names, chunks) -> Iterator[list[str]]:
+    # A contact's values are its details (the id first), then one cell per list column;
+    # ``order`` puts them in the columns' order. Only columns with a ``cell`` are converted.
+    order, converted, detail, listed = [], [], 1, 1 + sum(not c.listed for c in columns)
     for column in columns:
         if column.listed:
-            places.append((False, listed, names[listed].__getitem__))
+            order.append(listed)
             listed += 1
         else:
-            places.append((True, detail, column.cell))
+            order.append(detail)
+            if column.cell is not None:
+                converted.append((detail, column.cell))
             detail += 1
-    for details, ids in contacts:
-        yield [
-            cell(details[index])
-            if in_details
-            else (cell(ids[index]) if ids[index] is not None else "")
-            for in_details, index, cell in places
-        ]
+    for chunk, held in chunks:
+        cells = [(ids.get, cells.__getitem__) for ids, cells in zip(held, names, strict=True)]
+        for details in chunk:
+            pk = details[0]
+            values = [
+                *details,
+                *["" if (ids := get(pk)) is None else cell(ids) for get, cell in cells],
+            ]
+            for index, cell in converted:
+                values[index] = cell(values[index])
+            yield [values[index] for index in order]
 
 
 def csv_blocks(contacts, *, formula_guard: bool = True) -> Iterator[str]:
