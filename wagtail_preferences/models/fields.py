@@ -20,7 +20,9 @@ class CriteriaField(StreamField):
 
     @cached_property
     def stream_block(self):
-        block = self.block_types_arg or import_string(CRITERIA_BLOCK)()
+        block = self.block_types_arg
+        if block is None:
+            block = import_string(CRITERIA_BLOCK)()
         block.set_meta_options(self.block_opts)
         return block
 
