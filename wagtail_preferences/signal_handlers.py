@@ -1,8 +1,8 @@
 from django.db import transaction
 
 from . import services
-from .conf import get_setting
 from .models import ChangePath
+from .tasks import refresh_contacts, refresh_segments
 
 
 def release_deleted_preference(sender, instance, **kwargs):
@@ -44,11 +44,7 @@ def refresh_changed_contacts(sender, contact_ids, **kwargs):
 
 def enqueue_refresh(sender, contact_ids, **kwargs):
     """Contacts whose segments are due for a refresh: a few live, many in a whole refresh."""
-    from .tasks import refresh_contacts, refresh_segments
-
-    if contact_ids is services.segments.EVERYONE or len(contact_ids) > get_setting(
-        "LIVE_REFRESH_LIMIT"
-    ):
+    if contact_ids is services.segments.EVERYONE:
         refresh_segments.enqueue()
     else:
         refresh_contacts.enqueue(sorted(contact_ids))
@@ -56,7 +52,5 @@ def enqueue_refresh(sender, contact_ids, **kwargs):
 
 def refresh_saved_segment(sender, instance, **kwargs):
     """A segment whose criteria may have changed is refreshed in the background."""
-    from .tasks import refresh_segments
-
     if not instance.criteria_problems():
         transaction.on_commit(lambda: refresh_segments.enqueue([instance.pk]))

@@ -21,6 +21,8 @@ from .models import (
     SubmissionStatus,
     normalise_email,
 )
+from .transfers.imports.files import release_file
+from .transfers.imports.runner import ImportRunner
 from .visitors import emails
 
 logger = logging.getLogger(__name__)
@@ -207,9 +209,6 @@ def send_email_changed_email_on_commit(contact: Contact, old_email: str, base_ur
 @task()
 def check_import(run_id: int) -> str:
     """Count what an import run would change, row by row; returns the run's status."""
-    from .transfers.imports.files import release_file
-    from .transfers.imports.runner import ImportRunner
-
     run = ImportRunner(ImportRun.objects.get(pk=run_id)).check()
     release_file(run)
     return run.status
@@ -221,9 +220,6 @@ def run_import(run_id: int) -> str:
 
     The file is deleted when the run ends, unless ``IMPORT_FILE_RETENTION`` keeps it.
     """
-    from .transfers.imports.files import release_file
-    from .transfers.imports.runner import ImportRunner
-
     run = ImportRunner(ImportRun.objects.get(pk=run_id)).apply()
     release_file(run)
     return run.status

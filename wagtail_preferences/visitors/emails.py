@@ -2,9 +2,9 @@
 
 Every email is rendered from overridable templates (``wagtail_preferences/emails/<name>``:
 ``_subject.txt``, ``.txt`` and ``.html``) and sent through the email channel, which uses
-Django's email backend. Links are
-absolute: built on the ``base_url`` of the request that asked for the email (such as
-``https://www.example.com``), since a background worker has no request of its own.
+Django's email backend. Links are absolute: built on the ``base_url`` of the request that
+asked for the email (such as ``https://www.example.com``), since a background worker has no
+request of its own.
 """
 
 from django.conf import settings
@@ -104,9 +104,10 @@ def build(
     )
 
 
-def send(message: OutgoingMessage) -> None:
-    """Send ``message`` through the email channel; raises ``SendFailed`` if it was not sent."""
-    [result] = EmailChannel().send_batch([message])
+def send(name: str, contact: Contact, base_url: str, context: dict, *, to=None) -> None:
+    """Send the email ``name`` (see ``build``) through the email channel; raises
+    ``SendFailed`` if it was not sent."""
+    [result] = EmailChannel().send_batch([build(name, contact, base_url, context, to=to)])
     if not result.is_sent:
         raise SendFailed(result)
 
@@ -119,56 +120,50 @@ def email_change_url(contact: Contact, new_email: str, base_url: str) -> str:
 def send_confirmation(submission: FormSubmission, base_url: str) -> None:
     """The double opt-in email: what the visitor asked for and the link that confirms it."""
     send(
-        build(
-            "confirm",
-            submission.contact,
-            base_url,
-            {
-                "submission": submission,
-                "confirmation_url": confirmation_url(submission, base_url),
-                "summary": choices_summary(submission),
-                **link_life("CONFIRMATION_LINK_MAX_AGE"),
-            },
-        )
+        "confirm",
+        submission.contact,
+        base_url,
+        {
+            "submission": submission,
+            "confirmation_url": confirmation_url(submission, base_url),
+            "summary": choices_summary(submission),
+            **link_life("CONFIRMATION_LINK_MAX_AGE"),
+        },
     )
 
 
 def send_manage_link(contact: Contact, base_url: str) -> None:
     """The link to the contact's manage-preferences page, for a visitor who asked for it."""
     send(
-        build(
-            "manage_link",
-            contact,
-            base_url,
-            {
-                "manage_url": manage_url(contact, base_url),
-                **link_life("MANAGE_LINK_MAX_AGE"),
-            },
-        )
+        "manage_link",
+        contact,
+        base_url,
+        {
+            "manage_url": manage_url(contact, base_url),
+            **link_life("MANAGE_LINK_MAX_AGE"),
+        },
     )
 
 
 def send_email_change(contact: Contact, new_email: str, base_url: str) -> None:
     """To the address a contact asked for: the link that makes it theirs."""
     send(
-        build(
-            "email_change",
-            contact,
-            base_url,
-            {
-                "confirm_url": email_change_url(contact, new_email, base_url),
-                **link_life("CONFIRMATION_LINK_MAX_AGE"),
-            },
-            to=new_email,
-        )
+        "email_change",
+        contact,
+        base_url,
+        {
+            "confirm_url": email_change_url(contact, new_email, base_url),
+            **link_life("CONFIRMATION_LINK_MAX_AGE"),
+        },
+        to=new_email,
     )
 
 
 def send_email_taken(contact: Contact, base_url: str) -> None:
     """To a contact whose address someone asked to move another subscription to."""
-    send(build("email_taken", contact, base_url, {"manage_url": manage_url(contact, base_url)}))
+    send("email_taken", contact, base_url, {"manage_url": manage_url(contact, base_url)})
 
 
 def send_email_changed(contact: Contact, old_email: str, base_url: str) -> None:
     """To the address a contact left: it no longer receives their messages."""
-    send(build("email_changed", contact, base_url, {}, to=old_email))
+    send("email_changed", contact, base_url, {}, to=old_email)

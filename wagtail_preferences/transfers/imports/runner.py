@@ -7,7 +7,7 @@ is written between batches, where the admin page reads it.
 
 from collections.abc import Callable
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from itertools import islice
 
 from django.db import transaction
@@ -69,14 +69,8 @@ class Counts:
     failed: int = 0
 
     def as_fields(self) -> dict[str, int]:
-        return {
-            "processed_rows": self.processed,
-            "new_rows": self.new,
-            "updated_rows": self.updated,
-            "unchanged_rows": self.unchanged,
-            "skipped_rows": self.skipped,
-            "failed_rows": self.failed,
-        }
+        """The counts as the run's fields (``processed_rows``, ...)."""
+        return {f"{count.name}_rows": getattr(self, count.name) for count in fields(self)}
 
 
 @dataclass
