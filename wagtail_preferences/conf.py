@@ -73,6 +73,23 @@ def _non_negative_number(value: Any) -> str | None:
     return None
 
 
+def _rates_per_second(value: Any) -> str | None:
+    if not isinstance(value, dict):
+        return "must be a dict of channel key to messages per second"
+    for key, rate in value.items():
+        if not isinstance(key, str) or isinstance(rate, bool) or not isinstance(rate, int | float):
+            return f"must map channel keys to numbers, not {key!r}: {rate!r}"
+        if rate <= 0:
+            return f"must give a positive rate for {key!r}"
+    return None
+
+
+def _optional_email(value: Any) -> str | None:
+    if value is None or (isinstance(value, str) and re.fullmatch(r"[^@\s<>]+@[^@\s<>]+", value)):
+        return None
+    return "must be None or an email address"
+
+
 def _text(value: Any) -> str | None:
     return None if isinstance(value, str) and value else "must be a non-empty string"
 
@@ -235,6 +252,20 @@ DEFAULTS: dict[str, Any] = {
     "IMPORT_DEFAULT_STATUS": "confirmed",
     # Above this many contacts an export offers CSV only: XLSX is built in memory.
     "EXPORT_XLSX_MAX_ROWS": 100_000,
+    # Deliveries one send task claims; the provider gets them SEND_CHUNK_SIZE at a time, and
+    # each chunk's results are recorded before the next is handed over.
+    "SEND_BATCH_SIZE": 500,
+    "SEND_CHUNK_SIZE": 25,
+    # How long a claimed batch is a sender's; after it, the sweeper takes it back.
+    "SEND_LEASE": timedelta(minutes=5),
+    # Attempts at a delivery that keeps failing temporarily, and the wait after the first
+    # failure (doubled after each further one).
+    "SEND_MAX_ATTEMPTS": 5,
+    "SEND_RETRY_DELAY": timedelta(minutes=1),
+    # Messages per second per channel, across every worker: {"email": 50}. Absent: no limit.
+    "SEND_RATE_LIMITS": {},
+    # An address that unsubscribes by email, in List-Unsubscribe beside the HTTPS link.
+    "UNSUBSCRIBE_MAILTO": None,
 }
 
 VALIDATORS: dict[str, Callable[[Any], str | None]] = {
@@ -277,6 +308,13 @@ VALIDATORS: dict[str, Callable[[Any], str | None]] = {
     "IMPORT_PREVIEW_ROWS": _positive_int,
     "IMPORT_DEFAULT_STATUS": _contact_status,
     "EXPORT_XLSX_MAX_ROWS": _positive_int,
+    "SEND_BATCH_SIZE": _positive_int,
+    "SEND_CHUNK_SIZE": _positive_int,
+    "SEND_LEASE": _duration,
+    "SEND_MAX_ATTEMPTS": _positive_int,
+    "SEND_RETRY_DELAY": _duration,
+    "SEND_RATE_LIMITS": _rates_per_second,
+    "UNSUBSCRIBE_MAILTO": _optional_email,
 }
 
 

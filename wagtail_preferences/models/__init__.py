@@ -1,3 +1,4 @@
+from .campaigns import Campaign, CampaignStatus, PreferenceRule, WhenHeld
 from .consent import ConsentEvent, ConsentSubject
 from .contacts import (
     CategoryChoice,
@@ -8,14 +9,17 @@ from .contacts import (
     FrequencyPeriod,
     normalise_email,
 )
+from .deliveries import Delivery, DeliveryStatus, SkipReason
 from .email_changes import EmailChange
 from .feedback import LeavingReason, UnsubscribeReason
 from .interests import Category, Preference
+from .messages import Message
 from .paths import ChangePath
 from .ratelimits import RateLimitCounter
 from .segments import MatchRule, Segment, SegmentInclusion, SegmentMember, SegmentOptOut
 from .site_settings import PreferencePageSettings
 from .submissions import FormSubmission, SubmissionStatus
+from .suppressions import Suppression, SuppressionReason
 from .transfers import (
     ContactExport,
     ExportPath,
@@ -27,6 +31,8 @@ from .transfers import (
 )
 
 __all__ = [
+    "Campaign",
+    "CampaignStatus",
     "Category",
     "CategoryChoice",
     "ChangePath",
@@ -34,9 +40,11 @@ __all__ = [
     "ConsentSubject",
     "Contact",
     "ContactChannel",
-    "ContactPreference",
     "ContactExport",
+    "ContactPreference",
     "ContactStatus",
+    "Delivery",
+    "DeliveryStatus",
     "EmailChange",
     "ExportPath",
     "FormSubmission",
@@ -48,14 +56,20 @@ __all__ = [
     "LeavingReason",
     "LegalBasis",
     "MatchRule",
+    "Message",
     "Preference",
     "PreferencePageSettings",
+    "PreferenceRule",
     "RateLimitCounter",
     "Segment",
     "SegmentInclusion",
     "SegmentMember",
     "SegmentOptOut",
+    "SkipReason",
     "SubmissionStatus",
+    "Suppression",
+    "SuppressionReason",
     "UnsubscribeReason",
+    "WhenHeld",
     "normalise_email",
 ]

@@ -1,0 +1,1 @@
+"""Sending messages: who may receive them, campaigns, planning, dispatch, rendering."""

@@ -1,0 +1,137 @@
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .fields import CriteriaField
+from .segments import MatchRule
+
+
+class CampaignStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SCHEDULED = "scheduled", _("Scheduled")
+    SENDING = "sending", _("Sending")
+    PAUSED = "paused", _("Paused")
+    FINISHED = "finished", _("Sent")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class WhenHeld(models.TextChoices):
+    """What becomes of a message a contact cannot take yet (paused, or at their limit)."""
+
+    WAIT = "wait", _("Wait, then send")
+    SKIP = "skip", _("Skip the contact")
+
+
+class PreferenceRule(models.TextChoices):
+    ANY = "any", _("holds any of them")
+    ALL = "all", _("holds all of them")
+
+
+class Campaign(models.Model):
+    """A message, an audience and a schedule.
+
+    The audience is who matches the chosen preferences, segments and criteria (all of these
+    parts, or any of them), minus the excluded preferences and segments. Status changes only
+    through ``messaging.campaigns``.
+    """
+
+    name = models.CharField(_("name"), max_length=200)
+    slug = models.SlugField(
+        _("slug"), max_length=100, unique=True, help_text=_("Names the campaign in commands.")
+    )
+    message = models.ForeignKey(
+        "Message", verbose_name=_("message"), on_delete=models.PROTECT, related_name="campaigns"
+    )
+    message_revision = models.ForeignKey(
+        "wagtailcore.Revision",
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("The version of the message sent, fixed when sending starts."),
+    )
+    channels = models.JSONField(
+        _("channels"),
+        default=list,
+        blank=True,
+        help_text=_("None ticked: every channel the message has content for."),
+    )
+
+    match = models.CharField(
+        _("contacts must match"),
+        max_length=3,
+        choices=MatchRule.choices,
+        default=MatchRule.ALL,
+        help_text=_("Of the preferences, segments and criteria below, the parts filled in."),
+    )
+    preferences = models.ManyToManyField(
+        "Preference", blank=True, related_name="+", verbose_name=_("preferences")
+    )
+    preference_rule = models.CharField(
+        _("preferences rule"), max_length=3, choices=PreferenceRule.choices, default="any"
+    )
+    segments = models.ManyToManyField(
+        "Segment",
+        blank=True,
+        related_name="+",
+        verbose_name=_("segments"),
+        help_text=_("Members of any of these segments."),
+    )
+    criteria = CriteriaField(blank=True, verbose_name=_("more criteria"))
+    exclude_preferences = models.ManyToManyField(
+        "Preference",
+        blank=True,
+        related_name="+",
+        verbose_name=_("except who holds"),
+    )
+    exclude_segments = models.ManyToManyField(
+        "Segment", blank=True, related_name="+", verbose_name=_("except members of")
+    )
+
+    when_paused = models.CharField(
+        _("contacts who paused messages"),
+        max_length=4,
+        choices=WhenHeld.choices,
+        default=WhenHeld.WAIT,
+    )
+    when_capped = models.CharField(
+        _("contacts at their frequency limit"),
+        max_length=4,
+        choices=WhenHeld.choices,
+        default=WhenHeld.WAIT,
+    )
+
+    status = models.CharField(
+        _("status"),
+        max_length=16,
+        choices=CampaignStatus.choices,
+        default=CampaignStatus.DRAFT,
+        editable=False,
+    )
+    scheduled_at = models.DateTimeField(_("send at"), null=True, blank=True, editable=False)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True, editable=False)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("campaign")
+        verbose_name_plural = _("campaigns")
+        ordering = ["-created_at"]
+        permissions = [("send_campaign", _("Can send, pause and cancel campaigns"))]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status in (CampaignStatus.DRAFT, CampaignStatus.SCHEDULED)
