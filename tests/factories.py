@@ -17,6 +17,7 @@ from django.utils import timezone
 from factory.django import DjangoModelFactory, Password
 
 from wagtail_preferences.models import (
+    Campaign,
     Category,
     CategoryChoice,
     ChangePath,
@@ -24,8 +25,11 @@ from wagtail_preferences.models import (
     ContactChannel,
     ContactPreference,
     ContactStatus,
+    Delivery,
+    DeliveryStatus,
     FrequencyPeriod,
     MatchRule,
+    Message,
     Preference,
     Segment,
 )
@@ -217,3 +221,61 @@ class SegmentFactory(DjangoModelFactory):
     def preferences_on_join(segment, create, extracted, **kwargs):
         if create and extracted:
             segment.preferences_on_join.set(extracted)
+
+
+class MessageFactory(DjangoModelFactory):
+    """A published message with a heading and a paragraph; ``sms_text=`` adds an SMS."""
+
+    class Meta:
+        model = Message
+        skip_postgeneration_save = True
+
+    name = factory.Sequence(lambda n: f"Message {n}")
+    subject = "News from the bakery"
+    body = factory.LazyFunction(
+        lambda: [
+            {"type": "heading", "value": "Hello {{ first_name }}"},
+            {"type": "paragraph", "value": "<p>Fresh bread every morning.</p>"},
+        ]
+    )
+
+    @factory.post_generation
+    def publish(message, create, extracted, **kwargs):
+        """Published unless ``publish=False``."""
+        if create and extracted is not False:
+            message.save_revision().publish()
+
+
+class CampaignFactory(DjangoModelFactory):
+    """A draft campaign of a published message to the holders of ``preferences``."""
+
+    class Meta:
+        model = Campaign
+        skip_postgeneration_save = True
+
+    name = factory.Sequence(lambda n: f"Campaign {n}")
+    slug = factory.Sequence(lambda n: f"campaign-{n}")
+    message = factory.SubFactory(MessageFactory)
+
+    @factory.post_generation
+    def preferences(campaign, create, extracted, **kwargs):
+        if create and extracted:
+            campaign.preferences.set(extracted)
+
+    @factory.post_generation
+    def segments(campaign, create, extracted, **kwargs):
+        if create and extracted:
+            campaign.segments.set(extracted)
+
+
+class DeliveryFactory(DjangoModelFactory):
+    """A marketing email of another campaign to a contact, sent an hour ago."""
+
+    class Meta:
+        model = Delivery
+
+    campaign = factory.SubFactory(CampaignFactory)
+    contact = factory.SubFactory(ContactFactory, confirmed=True)
+    channel = "email"
+    status = DeliveryStatus.SENT
+    sent_at = factory.LazyFunction(lambda: timezone.now() - datetime.timedelta(hours=1))

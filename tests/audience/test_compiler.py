@@ -10,11 +10,18 @@ from tests.factories import (
     CategoryFactory,
     ContactChannelFactory,
     ContactFactory,
+    DeliveryFactory,
     PreferenceFactory,
 )
 from tests.testapp.models import SentMessage
 from wagtail_preferences.audience import compiler
-from wagtail_preferences.models import Contact, ContactStatus, FrequencyPeriod, Preference
+from wagtail_preferences.models import (
+    Contact,
+    ContactStatus,
+    DeliveryStatus,
+    FrequencyPeriod,
+    Preference,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -218,13 +225,20 @@ class TestReachableOn:
 
         assert audience(reachable) == {three_a_month.pk}
 
-    def test_without_a_record_of_sent_messages_nobody_is_over_a_cap(self):
+    def test_by_default_caps_count_the_deliveries_holding_a_slot(self):
         capped = ContactFactory(status=ContactStatus.CONFIRMED)
         ContactChannelFactory(contact=capped, weekly=True)
-        self.sent(capped, times=3)
+        hour_ago = NOW - datetime.timedelta(hours=1)
+        for status, marketing in [
+            (DeliveryStatus.FAILED, True),
+            (DeliveryStatus.SKIPPED, True),
+            (DeliveryStatus.SENT, False),  # transactional
+        ]:
+            DeliveryFactory(contact=capped, status=status, marketing=marketing, sent_at=hour_ago)
 
-        assert compiler.sent_messages() is None
-        assert audience(compiler.reachable_on("email")) == {capped.pk}
+        assert audience(compiler.reachable_on("email", NOW)) == {capped.pk}
+        DeliveryFactory(contact=capped, status=DeliveryStatus.CLAIMED, sent_at=hour_ago)
+        assert audience(compiler.reachable_on("email", NOW)) == set()
 
     def test_one_query_for_any_number_of_contacts(self, django_assert_num_queries):
         for _ in range(5):

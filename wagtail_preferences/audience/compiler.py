@@ -19,11 +19,14 @@ from ..models import (
     ContactChannel,
     ContactPreference,
     ContactStatus,
+    Delivery,
     FormSubmission,
     FrequencyPeriod,
     SegmentMember,
     SubmissionStatus,
+    Suppression,
 )
+from ..models.deliveries import HOLDS_SLOT
 
 #: The statuses that receive marketing messages.
 RECEIVING = (ContactStatus.CONFIRMED,)
@@ -99,6 +102,16 @@ def channel_enabled(channel: str) -> Q:
     return ~channel_disabled(channel)
 
 
+def prefers(channel: str) -> Q:
+    """Chose ``channel`` as their preferred one."""
+    return _exists(_channel_rows(channel).filter(is_preferred=True))
+
+
+def suppressed(channel: str, address_field: str) -> Q:
+    """The contact's address on ``channel`` (the field ``address_field``) is blocked."""
+    return _exists(Suppression.objects.filter(channel=channel, address=OuterRef(address_field)))
+
+
 def _pause_covers(day: datetime.date) -> Q:
     """A pause window, open at either end, that includes ``day``."""
     return (
@@ -136,11 +149,10 @@ def over_frequency_cap(channel: str, at: datetime.datetime, sent: QuerySet | Non
     return _exists(_channel_rows(channel).filter(capped, frequency_count__isnull=False))
 
 
-def sent_messages() -> QuerySet | None:
-    """The messages sent so far, for frequency caps: ``None`` until the app keeps a record
-    of its deliveries (one row per message sent, with ``contact``, ``channel``, ``sent_at``).
-    """
-    return None
+def sent_messages() -> QuerySet:
+    """The marketing messages sent, or on their way, that count towards frequency caps: a
+    delivery holds its slot from the moment it is claimed for sending (``sent_at``)."""
+    return Delivery.objects.filter(marketing=True, status__in=HOLDS_SLOT, sent_at__isnull=False)
 
 
 def reachable_on(channel: str, at: datetime.datetime | None = None, *, sent=None) -> Q:

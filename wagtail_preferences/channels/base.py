@@ -10,6 +10,7 @@ import enum
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from ..audience import compiler
@@ -86,6 +87,17 @@ class Channel(ABC):
     @abstractmethod
     def address_for(self, contact) -> str:
         """The contact's address on this channel, or an empty string if it has none."""
+
+    def has_address(self) -> Q:
+        """Contacts with an address on this channel, as SQL: ``address_for`` for many.
+
+        Built from ``address_field``; a channel without one overrides this.
+        """
+        if not self.address_field:
+            raise NotImplementedError(
+                f"The {self.key!r} channel needs an address_field or its own has_address()."
+            )
+        return Q(**{f"{self.address_field}__gt": ""})
 
     def reaches(self, contact) -> bool:
         """Whether the contact has an address on this channel."""

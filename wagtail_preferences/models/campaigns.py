@@ -1,7 +1,11 @@
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext as _gettext
 from django.utils.translation import gettext_lazy as _
 
+from ..exceptions import IllegalTransition
+from .deliveries import PENDING, Delivery, DeliveryStatus
 from .fields import CriteriaField
 from .segments import MatchRule
 
@@ -27,12 +31,23 @@ class PreferenceRule(models.TextChoices):
     ALL = "all", _("holds all of them")
 
 
+class CampaignQuerySet(models.QuerySet):
+    def due(self, now=None):
+        """Scheduled campaigns whose time has come."""
+        return self.filter(status=CampaignStatus.SCHEDULED, scheduled_at__lte=now or timezone.now())
+
+    def sending(self):
+        return self.filter(status=CampaignStatus.SENDING)
+
+
 class Campaign(models.Model):
     """A message, an audience and a schedule.
 
     The audience is who matches the chosen preferences, segments and criteria (all of these
-    parts, or any of them), minus the excluded preferences and segments. Status changes only
-    through ``messaging.campaigns``.
+    parts, or any of them), minus the excluded preferences and segments. The status changes
+    only through the methods below, each one conditional ``UPDATE`` naming the statuses it
+    may come from: of two editors (or an editor and a worker) acting at once, one wins and
+    the other gets ``IllegalTransition``.
     """
 
     name = models.CharField(_("name"), max_length=200)
@@ -123,6 +138,8 @@ class Campaign(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
+    objects = CampaignQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("campaign")
         verbose_name_plural = _("campaigns")
@@ -135,3 +152,72 @@ class Campaign(models.Model):
     @property
     def is_editable(self) -> bool:
         return self.status in (CampaignStatus.DRAFT, CampaignStatus.SCHEDULED)
+
+    def begin_sending(self, revision) -> None:
+        """Sending starts, with ``revision`` of the message (its live version)."""
+        self._change(
+            CampaignStatus.SENDING,
+            (CampaignStatus.DRAFT, CampaignStatus.SCHEDULED),
+            started_at=timezone.now(),
+            message_revision=revision,
+        )
+
+    def schedule(self, at) -> None:
+        self._change(
+            CampaignStatus.SCHEDULED,
+            (CampaignStatus.DRAFT, CampaignStatus.SCHEDULED),
+            scheduled_at=at,
+        )
+
+    def unschedule(self) -> None:
+        self._change(CampaignStatus.DRAFT, (CampaignStatus.SCHEDULED,), scheduled_at=None)
+
+    def pause(self) -> None:
+        """No more deliveries are claimed; batches being sent finish."""
+        self._change(CampaignStatus.PAUSED, (CampaignStatus.SENDING,))
+
+    def resume(self) -> None:
+        self._change(CampaignStatus.SENDING, (CampaignStatus.PAUSED,))
+
+    def cancel(self) -> int:
+        """Stop for good: deliveries not yet claimed are cancelled (returns how many);
+        batches being sent finish."""
+        self._change(
+            CampaignStatus.CANCELLED,
+            (
+                CampaignStatus.DRAFT,
+                CampaignStatus.SCHEDULED,
+                CampaignStatus.SENDING,
+                CampaignStatus.PAUSED,
+            ),
+            finished_at=timezone.now(),
+        )
+        return Delivery.objects.filter(campaign=self, status__in=PENDING).update(
+            status=DeliveryStatus.CANCELLED, not_before=None
+        )
+
+    def finish_if_done(self) -> bool:
+        """A sending campaign is sent once none of its deliveries is still open."""
+        if Delivery.objects.filter(campaign=self, status__in=OPEN).exists():
+            return False
+        moved = Campaign.objects.filter(pk=self.pk, status=CampaignStatus.SENDING).update(
+            status=CampaignStatus.FINISHED, finished_at=timezone.now()
+        )
+        if moved:
+            self.status = CampaignStatus.FINISHED
+        return bool(moved)
+
+    def _change(self, status: str, allowed: tuple, **fields) -> None:
+        fields = {"status": status, "updated_at": timezone.now(), **fields}
+        if not Campaign.objects.filter(pk=self.pk, status__in=allowed).update(**fields):
+            current = Campaign.objects.filter(pk=self.pk).values_list("status", flat=True).first()
+            raise IllegalTransition(
+                _gettext("Campaign “%(name)s” is %(current)s: it cannot become %(status)s.")
+                % {"name": self.name, "current": current or "gone", "status": status}
+            )
+        for name, value in fields.items():
+            setattr(self, name, value)
+
+
+#: Deliveries not yet done with.
+OPEN = (*PENDING, DeliveryStatus.CLAIMED, DeliveryStatus.SENDING)

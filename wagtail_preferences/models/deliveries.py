@@ -65,6 +65,7 @@ class Delivery(models.Model):
     )
     not_before = models.DateTimeField(null=True, blank=True)
     lease_until = models.DateTimeField(null=True, blank=True)
+    claimed_by = models.CharField(max_length=32, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     address = models.CharField(_("address"), max_length=254, blank=True)
     message_id = models.CharField(_("Message-ID"), max_length=255, blank=True)

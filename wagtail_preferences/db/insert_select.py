@@ -1,0 +1,29 @@
+"""``INSERT INTO … SELECT …``: rows made by the database from a query, none by Python."""
+
+from django.db import connections, router
+
+
+def insert_from(model, queryset, columns: dict, *, ignore_conflicts: bool = False) -> int:
+    """Insert into ``model``'s table one row per row of ``queryset``, whose values are the
+    expressions in ``columns`` (attribute name -> expression over the queryset's rows).
+
+    With ``ignore_conflicts``, rows that would break a unique constraint are left out, so
+    running the same insert twice adds nothing the second time. Returns the rows inserted.
+    """
+    aliases = {f"wp_insert_{name}": expression for name, expression in columns.items()}
+    select = queryset.order_by().annotate(**aliases).values_list(*aliases)
+    alias = router.db_for_write(model)
+    connection = connections[alias]
+    sql, params = select.query.get_compiler(alias).as_sql()
+    quote = connection.ops.quote_name
+    names = ", ".join(quote(model._meta.get_field(name).column) for name in columns)
+    table = quote(model._meta.db_table)
+    if connection.vendor == "sqlite":
+        verb = "INSERT OR IGNORE" if ignore_conflicts else "INSERT"
+        statement = f"{verb} INTO {table} ({names}) {sql}"  # noqa: S608
+    else:
+        conflict = " ON CONFLICT DO NOTHING" if ignore_conflicts else ""
+        statement = f"INSERT INTO {table} ({names}) {sql}{conflict}"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        return cursor.rowcount

@@ -1,0 +1,302 @@
+"""Sending a campaign's deliveries: claim a batch, check each recipient again, send, record.
+
+A delivery moves ``queued``/``deferred`` → ``claimed`` (leased to one sender, its frequency
+slot taken) → ``sending`` (handed to the provider) → ``sent``, ``failed`` or again
+``deferred`` (a temporary failure, retried later). Consent is checked again when a batch is
+claimed, so a contact who unsubscribed after the campaign started gets nothing more.
+
+A sender killed mid-batch loses nobody and doubles nobody: when its lease runs out the
+sweeper queues again what it had claimed but not handed over, and marks ``unknown`` what it
+had handed over without recording the result: those are shown, never resent on their own.
+"""
+
+import datetime
+import hashlib
+import hmac
+import secrets
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from functools import lru_cache
+
+from django.conf import settings
+from django.core.mail.utils import DNS_NAME
+from django.db import transaction
+from django.db.models import F, Min, Q
+from django.utils import timezone
+from wagtail.models import Revision
+
+from ..audience import compiler
+from ..audience.profiles import profiles_of
+from ..channels.base import SendStatus
+from ..channels.registry import get_channel
+from ..conf import get_setting
+from ..db.batches import batched
+from ..db.send_rate import wait_for_slots
+from ..models import (
+    Campaign,
+    CampaignStatus,
+    Contact,
+    ContactChannel,
+    Delivery,
+    DeliveryStatus,
+    FrequencyPeriod,
+    SkipReason,
+)
+from ..models.deliveries import PENDING
+from . import eligibility, planning
+from .eligibility import HELD, Sending
+from .rendering import MessageRenderer, Recipient
+
+#: How long one send task works before it hands over to a successor.
+TASK_BUDGET = datetime.timedelta(minutes=1)
+
+
+def message_id_of(delivery_id: int) -> str:
+    """The delivery's ``Message-ID``: the same for every attempt, unique to this site's
+    database (keyed with ``SECRET_KEY``), so no write is needed to fix it in advance."""
+    key = settings.SECRET_KEY.encode()
+    tag = hmac.new(key, str(delivery_id).encode(), hashlib.sha256).hexdigest()[:12]
+    return f"<wp.{delivery_id}.{tag}@{DNS_NAME}>"
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """Deliveries leased to one sender (``token``), checked again and holding their slots."""
+
+    token: str
+    campaign: Campaign
+    deliveries: list[Delivery]
+
+
+def claim(campaign: Campaign, *, size: int | None = None, now=None) -> Claimed:
+    """Lease up to ``size`` due deliveries of ``campaign`` to a new sender.
+
+    On PostgreSQL, concurrent senders skip each other's rows (``FOR UPDATE SKIP LOCKED``);
+    on SQLite, whose writers take turns, the conditional ``UPDATE`` makes a row one
+    sender's. Each recipient is checked again by the eligibility policy; those who may not
+    receive it now are skipped or deferred, the others take their frequency slot.
+    """
+    size = size or get_setting("SEND_BATCH_SIZE")
+    now = now or timezone.now()
+    token = secrets.token_hex(16)
+    with transaction.atomic():
+        due = (
+            Delivery.objects.filter(campaign=campaign, status__in=PENDING)
+            .filter(Q(not_before__isnull=True) | Q(not_before__lte=now))
+            .order_by("pk")
+        )
+        ids = list(due.select_for_update(skip_locked=True).values_list("pk", flat=True)[:size])
+        if ids:
+            Delivery.objects.filter(pk__in=ids, status__in=PENDING).update(
+                status=DeliveryStatus.CLAIMED,
+                claimed_by=token,
+                lease_until=now + get_setting("SEND_LEASE"),
+                reason="",
+            )
+            _check_again(campaign, token, now)
+            # The slots are taken (and seen by other senders) when this transaction commits.
+            Delivery.objects.filter(claimed_by=token, status=DeliveryStatus.CLAIMED).update(
+                sent_at=now, attempts=F("attempts") + 1
+            )
+    deliveries = list(
+        Delivery.objects.filter(claimed_by=token, status=DeliveryStatus.CLAIMED)
+        .select_related("contact")
+        .order_by("pk")
+    )
+    return Claimed(token, campaign, deliveries)
+
+
+def _check_again(campaign: Campaign, token: str, now) -> None:
+    sending = planning.sending_of(campaign, _message_of(campaign))
+    claimed = Delivery.objects.filter(claimed_by=token, status=DeliveryStatus.CLAIMED)
+    by_channel = defaultdict(list)
+    for channel, contact_id in claimed.values_list("channel", "contact_id"):
+        by_channel[channel].append(contact_id)
+    for channel, contact_ids in by_channel.items():
+        # The channel was chosen when planning; only that one channel is checked now.
+        on_channel = Sending(**{**sending.__dict__, "channels": (channel,)})
+        # Two senders claiming for the same capped contact take turns here, so the second
+        # counts the slot the first took.
+        list(
+            ContactChannel.objects.select_for_update()
+            .filter(contact_id__in=contact_ids, channel=channel, frequency_count__isnull=False)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        reasons = (
+            Contact.objects.filter(pk__in=contact_ids)
+            .annotate(wp_reason=eligibility.reason_of(channel, on_channel, now))
+            .exclude(wp_reason="")
+            .values_list("pk", "wp_reason")
+        )
+        held = defaultdict(list)
+        skipped = defaultdict(list)
+        for contact_id, reason in reasons:
+            (held if reason in HELD and on_channel.holds(reason) else skipped)[reason].append(
+                contact_id
+            )
+        rows = claimed.filter(channel=channel)
+        released = {"claimed_by": "", "lease_until": None}
+        for reason, ids in skipped.items():
+            rows.filter(contact_id__in=ids).update(
+                status=DeliveryStatus.SKIPPED, reason=reason, **released
+            )
+        for reason, ids in held.items():
+            for not_before, waiting in _next_chances(channel, reason, ids, now).items():
+                rows.filter(contact_id__in=waiting).update(
+                    status=DeliveryStatus.DEFERRED, reason=reason, not_before=not_before, **released
+                )
+
+
+def _next_chances(channel: str, reason: str, contact_ids, now) -> dict:
+    """When each held contact may next take a message on ``channel``: contact ids by time."""
+    settings_of = {
+        row.contact_id: row
+        for row in ContactChannel.objects.filter(contact_id__in=contact_ids, channel=channel)
+    }
+    chances = defaultdict(list)
+    if reason == SkipReason.PAUSED:
+        for contact_id in contact_ids:
+            chances[_after_pause(settings_of[contact_id], now)].append(contact_id)
+        return chances
+    windows = compiler.FREQUENCY_WINDOWS
+    longest = max(windows.values())
+    sent = defaultdict(list)
+    for contact_id, sent_at in (
+        compiler.sent_messages()
+        .filter(contact_id__in=contact_ids, channel=channel, sent_at__gt=now - longest)
+        .order_by("-sent_at")
+        .values_list("contact_id", "sent_at")
+    ):
+        sent[contact_id].append(sent_at)
+    for contact_id in contact_ids:
+        row = settings_of[contact_id]
+        window = windows[FrequencyPeriod(row.frequency_period)]
+        recent = [at for at in sent[contact_id] if at > now - window]
+        # A slot frees when the oldest of the last ``count`` messages leaves the window.
+        oldest = recent[row.frequency_count - 1] if len(recent) >= row.frequency_count else now
+        chances[oldest + window].append(contact_id)
+    return chances
+
+
+def _after_pause(row: ContactChannel, now) -> datetime.datetime:
+    """The start of the day after the pause (tomorrow for a pause without an end)."""
+    today = timezone.localdate(now)
+    last = row.pause_to if row.pause_to and row.pause_to >= today else today
+    day = last + datetime.timedelta(days=1)
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+
+
+@lru_cache(maxsize=16)
+def _renderer(revision_id: int) -> MessageRenderer:
+    return MessageRenderer(Revision.objects.get(pk=revision_id).as_object())
+
+
+def _message_of(campaign: Campaign):
+    return _renderer(campaign.message_revision_id).message
+
+
+def send(claimed: Claimed, now=None) -> None:
+    """Render and send the claimed deliveries, ``SEND_CHUNK_SIZE`` at a time, recording each
+    chunk's results before handing over the next."""
+    renderer = _renderer(claimed.campaign.message_revision_id)
+    profiles = profiles_of([delivery.contact for delivery in claimed.deliveries])
+    by_channel = defaultdict(list)
+    for delivery in claimed.deliveries:
+        by_channel[delivery.channel].append(delivery)
+    for channel_key, deliveries in by_channel.items():
+        channel = get_channel(channel_key)
+        for chunk in batched(deliveries, get_setting("SEND_CHUNK_SIZE")):
+            for delivery in chunk:
+                delivery.address = channel.address_for(delivery.contact)
+                delivery.message_id = message_id_of(delivery.pk)
+            recipients = [Recipient(d.pk, d.contact, d.address, d.message_id) for d in chunk]
+            outgoing = renderer.render(channel_key, recipients, profiles)
+            wait_for_slots(channel_key, len(chunk))
+            handed = Delivery.objects.filter(
+                pk__in=[d.pk for d in chunk],
+                claimed_by=claimed.token,
+                status=DeliveryStatus.CLAIMED,
+            ).update(status=DeliveryStatus.SENDING)
+            if not handed:
+                continue  # the lease ran out and the sweeper took the chunk back
+            results = channel.send_batch(outgoing)
+            _record(chunk, results, now)
+
+
+def _record(chunk, results, now=None) -> None:
+    now = now or timezone.now()
+    max_attempts = get_setting("SEND_MAX_ATTEMPTS")
+    for delivery, result in zip(chunk, results, strict=True):
+        delivery.lease_until = None
+        delivery.error = result.error
+        delivery.provider_id = result.provider_id
+        if result.status == SendStatus.SENT:
+            delivery.status = DeliveryStatus.SENT
+            continue
+        delivery.sent_at = None
+        if result.status == SendStatus.TEMPORARY_FAILURE and delivery.attempts < max_attempts:
+            delay = get_setting("SEND_RETRY_DELAY") * 2 ** (delivery.attempts - 1)
+            delivery.status = DeliveryStatus.DEFERRED
+            delivery.reason = SkipReason.RETRY
+            delivery.not_before = now + delay
+            delivery.claimed_by = ""
+        else:
+            delivery.status = DeliveryStatus.FAILED
+    Delivery.objects.bulk_update(
+        chunk,
+        [
+            "status",
+            "reason",
+            "not_before",
+            "lease_until",
+            "claimed_by",
+            "address",
+            "message_id",
+            "provider_id",
+            "error",
+            "sent_at",
+        ],
+    )
+
+
+def sweep(now=None) -> tuple[int, int]:
+    """Take back what senders whose lease ran out left: claimed deliveries are queued
+    again, deliveries handed to the provider become ``unknown``. Returns both counts."""
+    now = now or timezone.now()
+    expired = Delivery.objects.filter(lease_until__lt=now)
+    requeued = expired.filter(status=DeliveryStatus.CLAIMED).update(
+        status=DeliveryStatus.QUEUED, claimed_by="", lease_until=None, sent_at=None
+    )
+    unknown = expired.filter(status=DeliveryStatus.SENDING).update(
+        status=DeliveryStatus.UNKNOWN, lease_until=None
+    )
+    return requeued, unknown
+
+
+@dataclass(frozen=True)
+class Progress:
+    """What a send task left: more to do now, or the time of the next waiting delivery."""
+
+    more: bool = False
+    next_at: datetime.datetime | None = None
+
+
+def run(campaign_id: int, budget: datetime.timedelta = TASK_BUDGET) -> Progress:
+    """Send batches of the campaign until none is due or ``budget`` is spent."""
+    sweep()
+    deadline = time.monotonic() + budget.total_seconds()
+    campaign = Campaign.objects.select_related("message_revision").get(pk=campaign_id)
+    while campaign.status == CampaignStatus.SENDING:
+        claimed = claim(campaign)
+        if not claimed.deliveries:
+            break
+        send(claimed)
+        if time.monotonic() > deadline:
+            return Progress(more=True)
+        campaign.refresh_from_db(fields=["status"])
+    if campaign.status != CampaignStatus.SENDING or campaign.finish_if_done():
+        return Progress()
+    waiting = Delivery.objects.filter(campaign=campaign, status__in=PENDING)
+    return Progress(next_at=waiting.aggregate(at=Min("not_before"))["at"])
