@@ -3,6 +3,7 @@ the answers, and the channel contract with it."""
 
 import base64
 import logging
+import os
 
 import pytest
 from django.core.checks import run_checks
@@ -15,9 +16,10 @@ from tests.channels.sms_stub import (
     Answer,
     TwilioStub,
 )
+from tests.docs_examples import docs_example
 from tests.factories import ContactFactory
 from wagtail_preferences.channels.base import OutgoingMessage, SendStatus
-from wagtail_preferences.channels.sms import SMSChannel
+from wagtail_preferences.channels.sms import SMSChannel, get_sms_backend
 from wagtail_preferences.channels.sms_twilio import TwilioBackend
 from wagtail_preferences.conf import get_setting
 from wagtail_preferences.exceptions import ConfigurationError
@@ -229,3 +231,17 @@ def test_the_text_reaches_twilio_as_written(twilio, stub):
 
     [request] = stub.requests
     assert request.form["Body"] == text
+
+
+@pytest.mark.parametrize(
+    ("page", "after"),
+    [("settings.md", "### `SMS_TWILIO`"), ("extending.md", "### Adding an SMS provider")],
+)
+def test_the_documented_settings_make_a_twilio_backend(settings, monkeypatch, page, after):
+    monkeypatch.setenv("TWILIO_ACCOUNT_SID", SID)
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", TOKEN)
+    names = {"os": os}
+    exec(docs_example(page, "python", after), names)  # noqa: S102 (the docs' own code)
+    settings.WAGTAIL_PREFERENCES = names["WAGTAIL_PREFERENCES"]
+
+    assert isinstance(get_sms_backend(), TwilioBackend)
