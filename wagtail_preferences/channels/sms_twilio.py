@@ -111,7 +111,7 @@ class TwilioBackend(BaseSMSBackend):
             # The connection is in an unknown state: the next message opens a new one.
             self.connection.close()
             logger.warning("Could not send an SMS through Twilio: %s", type(error).__name__)
-            return SendResult.temporary_failure(f"Twilio could not be reached: {error!r}")
+            return SendResult.temporary_failure(f"No answer from Twilio: {error!r}")
         if 200 <= status < 300:
             return self.sent(answer)
         result = failure_of_answer(status, reason, answer, retry_after)
