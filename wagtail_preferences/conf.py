@@ -112,6 +112,18 @@ def _base_url(value: Any) -> str | None:
     return None
 
 
+def _service_url(value: Any) -> str | None:
+    if isinstance(value, str) and re.match(r"^https?://[^/\s]+$", value):
+        return None
+    return 'must be a scheme and host without a path, such as "https://api.twilio.com"'
+
+
+def _positive_seconds(value: Any) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        return "must be a positive number of seconds"
+    return None
+
+
 RATE = re.compile(r"^(\d+)/(second|minute|hour|day)$")
 PERIOD_SECONDS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
 
@@ -178,6 +190,16 @@ DEFAULTS: dict[str, Any] = {
     # the console or to a file in SMS_FILE_PATH (None: a folder in the temporary directory).
     "SMS_BACKEND": "wagtail_preferences.channels.sms.ConsoleBackend",
     "SMS_FILE_PATH": None,
+    # The account TwilioBackend sends through (the sender: FROM or MESSAGING_SERVICE_SID), and
+    # how long it waits for Twilio's answer to each message, in seconds.
+    "SMS_TWILIO": {
+        "ACCOUNT_SID": None,
+        "AUTH_TOKEN": None,
+        "FROM": None,
+        "MESSAGING_SERVICE_SID": None,
+        "API_URL": "https://api.twilio.com",
+        "TIMEOUT": 10,
+    },
     # How many consent events the contact edit view shows before linking to the rest.
     "HISTORY_PANEL_LIMIT": 50,
     # How many recent changes the Preference center overview lists.
@@ -274,6 +296,16 @@ VALIDATORS: dict[str, Callable[[Any], str | None]] = {
     "CHANNELS": _dotted_paths,
     "SMS_BACKEND": _dotted_path,
     "SMS_FILE_PATH": _optional_path,
+    "SMS_TWILIO": _keyed(
+        {
+            "ACCOUNT_SID": _optional_text,
+            "AUTH_TOKEN": _optional_text,
+            "FROM": _optional_text,
+            "MESSAGING_SERVICE_SID": _optional_text,
+            "API_URL": _service_url,
+            "TIMEOUT": _positive_seconds,
+        }
+    ),
     "HISTORY_PANEL_LIMIT": _positive_int,
     "OVERVIEW_RECENT_CHANGES": _positive_int,
     "CONTACTS_PER_PAGE": _positive_int,
@@ -322,7 +354,17 @@ VALIDATORS: dict[str, Callable[[Any], str | None]] = {
 
 
 #: Dict settings whose keys a site may give in part; the others keep their defaults.
-KEYED = ("RATE_LIMITS", "MANAGE_PAGE")
+KEYED = ("RATE_LIMITS", "MANAGE_PAGE", "SMS_TWILIO")
+#: Keys of dict settings that hold secrets: an error message shows them masked.
+SECRETS = {"SMS_TWILIO": ("AUTH_TOKEN",)}
+
+
+def _shown(name: str, value: Any) -> Any:
+    if not isinstance(value, dict) or name not in SECRETS:
+        return value
+    return {
+        key: "********" if key in SECRETS[name] and item else item for key, item in value.items()
+    }
 
 
 def user_settings() -> dict[str, Any]:
@@ -341,5 +383,7 @@ def get_setting(name: str) -> Any:
         value = {**DEFAULTS[name], **value}
     problem = VALIDATORS[name](value)
     if problem:
-        raise ConfigurationError(f"{SETTINGS_NAME}[{name!r}] {problem}; got {value!r}.")
+        raise ConfigurationError(
+            f"{SETTINGS_NAME}[{name!r}] {problem}; got {_shown(name, value)!r}."
+        )
     return value

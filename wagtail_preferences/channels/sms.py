@@ -1,9 +1,9 @@
 """The SMS channel, with development backends that write messages instead of sending them.
 
 The backend is ``SMS_BACKEND``, a dotted path, as Django's ``EMAIL_BACKEND``: the console
-(the default) or a file per message in ``SMS_FILE_PATH``. A site that sends real SMS
-writes a backend of its own (a class with ``send_messages(messages) -> list[SendResult]``)
-or a channel of its own.
+(the default) or a file per message in ``SMS_FILE_PATH``. ``sms_twilio.TwilioBackend`` sends
+real SMS; a site that uses another provider writes a backend of its own (a subclass of
+``BaseSMSBackend``) or a channel of its own.
 """
 
 import sys
@@ -21,7 +21,20 @@ from .base import Channel, OutgoingMessage, SendResult
 
 
 class BaseSMSBackend(ABC):
-    """Sends SMS messages. Subclasses implement ``write``; errors become failed results."""
+    """Sends SMS messages; instantiated without arguments for each batch the channel sends."""
+
+    @abstractmethod
+    def send_messages(self, messages: list[OutgoingMessage]) -> list[SendResult]:
+        """Send ``messages``; return one result per message, in the same order.
+
+        A message that could not be sent gets a failed result (temporary if a later try may
+        succeed); no exception escapes.
+        """
+
+
+class WritingBackend(BaseSMSBackend):
+    """Hands each message on under an id of its own. Subclasses implement ``write``; errors
+    become failed results."""
 
     def send_messages(self, messages: list[OutgoingMessage]) -> list[SendResult]:
         results = []
@@ -44,7 +57,7 @@ class BaseSMSBackend(ABC):
         return f"To: {message.address}\nId: {provider_id}\n\n{message.text}\n"
 
 
-class ConsoleBackend(BaseSMSBackend):
+class ConsoleBackend(WritingBackend):
     """Writes each message to standard output (``stream``)."""
 
     def __init__(self, stream=None):
@@ -57,7 +70,7 @@ class ConsoleBackend(BaseSMSBackend):
             self.stream.flush()
 
 
-class FileBackend(BaseSMSBackend):
+class FileBackend(WritingBackend):
     """Writes each message to a file of its own, ``<provider id>.txt``, in ``SMS_FILE_PATH``."""
 
     def __init__(self, file_path=None):
