@@ -22,7 +22,7 @@ $(PY):
 
 # Installs again only when pyproject.toml changed since the last install.
 $(VENV)/.installed: pyproject.toml | $(PY)
-	$(PY) -m pip install --quiet -e ".[test]"
+	$(PY) -m pip install --quiet -e ".[test,workers]"
 	touch $@
 
 $(VENV)/.installed-ci: pyproject.toml $(VENV)/.installed

@@ -91,7 +91,9 @@ MEDIA_ROOT = SITE_DIR / "media"
 # Large page forms in Wagtail's editor go past Django's default of 1,000 fields.
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 
-EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+# Every email the site sends, one .eml file each, in example_site/sent_emails/.
+EMAIL_BACKEND = "example_site.home.mail.EmlFolderBackend"
+EMAIL_FILE_PATH = SITE_DIR / "sent_emails"
 DEFAULT_FROM_EMAIL = "Example Company <hello@example.com>"
 
 # Background work runs inline; a real site points this at a worker backend.

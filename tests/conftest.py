@@ -1,4 +1,5 @@
 import os
+from importlib.util import find_spec
 
 import pytest
 from django.core.cache import cache
@@ -20,17 +21,21 @@ SIGNAL_NAMES = (
 
 
 def pytest_runtest_setup(item):
-    """Tests marked ``postgres`` need PostgreSQL: skipped elsewhere, an error on CI."""
-    if item.get_closest_marker("postgres") is None:
-        return
-    from django.db import connection
+    """Tests marked ``postgres`` need PostgreSQL, tests marked ``workers`` the database
+    worker: skipped elsewhere, an error on CI."""
+    if item.get_closest_marker("postgres") is not None:
+        from django.db import connection
 
-    if connection.vendor == "postgresql":
-        return
-    reason = (
-        f"needs PostgreSQL (DATABASE_URL=postgres://...), not {connection.vendor}: "
-        "SQLite cannot run concurrent writers on its in-memory test database"
-    )
+        if connection.vendor != "postgresql":
+            _missing(
+                f"needs PostgreSQL (DATABASE_URL=postgres://...), not {connection.vendor}: "
+                "SQLite cannot run concurrent writers on its in-memory test database"
+            )
+    if item.get_closest_marker("workers") is not None and not find_spec("django_tasks_db"):
+        _missing("needs django-tasks-db's worker (pip install -e '.[workers]')")
+
+
+def _missing(reason: str):
     if os.environ.get("CI") == "true":
         pytest.fail(f"{reason}; CI runs these tests, so this is an error there.")
     pytest.skip(reason)

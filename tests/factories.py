@@ -244,6 +244,7 @@ class MessageFactory(DjangoModelFactory):
         """Published unless ``publish=False``."""
         if create and extracted is not False:
             message.save_revision().publish()
+            message.refresh_from_db()
 
 
 class CampaignFactory(DjangoModelFactory):

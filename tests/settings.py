@@ -1,6 +1,7 @@
 """Settings for the test suite. DATABASE_URL picks the database; SQLite by default."""
 
 import os
+from importlib.util import find_spec
 
 import dj_database_url
 
@@ -82,6 +83,11 @@ TASKS = {
         "ENQUEUE_ON_COMMIT": False,
     }
 }
+
+# Database workers (the "workers" extra; not installable beside Wagtail 7.0's django-tasks),
+# which tests/messaging/test_workers.py starts.
+if find_spec("django_tasks_db"):
+    INSTALLED_APPS.append("django_tasks_db")
 
 # The tests answer any host (ALLOWED_HOSTS above) and build emailed links on the request's,
 # which W001 warns a live site about; tests/app/test_conf_and_checks.py tests the check itself.

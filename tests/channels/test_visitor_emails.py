@@ -15,7 +15,13 @@ from tests.link_fixtures import (
 from tests.visitor_helpers import SUBMIT_URL, VisitorForm, confirmation_path, form_page
 from wagtail_preferences import services, tasks
 from wagtail_preferences.identity import tokens
-from wagtail_preferences.models import Contact, ContactStatus, FormSubmission
+from wagtail_preferences.models import (
+    Contact,
+    ContactStatus,
+    FormSubmission,
+    Suppression,
+    SuppressionReason,
+)
 from wagtail_preferences.visitors import emails
 
 pytestmark = pytest.mark.django_db
@@ -456,3 +462,33 @@ class TestOverriding:
         assert message["Subject"] == "Your wagtail-preferences tests link"
         text, _ = parts(message)
         assert "Here is the link you asked for." in text
+
+
+class TestBlockedAddresses:
+    """The app's own emails are transactional: sent whatever the marketing choices, but
+    never to a blocked address."""
+
+    def test_a_suppressed_address_is_sent_nothing(self, mailoutbox):
+        ann = ContactFactory(email="ann@example.com", confirmed=True)
+        Suppression.objects.create(
+            channel="email", address="ann@example.com", reason=SuppressionReason.COMPLAINT
+        )
+
+        emails.send_manage_link(ann, "https://x.example")
+
+        assert mailoutbox == []
+
+    def test_an_address_of_a_blocked_contact_is_sent_nothing(self, mailoutbox):
+        ann = ContactFactory(email="ann@example.com", confirmed=True)
+        ContactFactory(email="bob@example.com", blocked=True)
+
+        emails.send_email_change(ann, "bob@example.com", "https://x.example")
+
+        assert mailoutbox == []
+
+    def test_an_unsubscribed_contact_still_gets_its_transactional_emails(self, mailoutbox):
+        ann = ContactFactory(email="ann@example.com", unsubscribed=True)
+
+        emails.send_manage_link(ann, "https://x.example")
+
+        assert [m.to for m in mailoutbox] == [["ann@example.com"]]

@@ -22,7 +22,7 @@ from functools import lru_cache
 from django.conf import settings
 from django.core.mail.utils import DNS_NAME
 from django.db import transaction
-from django.db.models import F, Min, Q
+from django.db.models import F, Min, OuterRef, Q, Subquery
 from django.utils import timezone
 from wagtail.models import Revision
 
@@ -62,11 +62,16 @@ def message_id_of(delivery_id: int) -> str:
 
 @dataclass(frozen=True)
 class Claimed:
-    """Deliveries leased to one sender (``token``), checked again and holding their slots."""
+    """Deliveries leased to one sender (``token``), checked again and holding their slots.
+
+    ``leased`` counts every delivery the claim took, including those the check skipped or
+    deferred: none means nothing was due.
+    """
 
     token: str
     campaign: Campaign
     deliveries: list[Delivery]
+    leased: int = 0
 
 
 def claim(campaign: Campaign, *, size: int | None = None, now=None) -> Claimed:
@@ -104,7 +109,7 @@ def claim(campaign: Campaign, *, size: int | None = None, now=None) -> Claimed:
         .select_related("contact")
         .order_by("pk")
     )
-    return Claimed(token, campaign, deliveries)
+    return Claimed(token, campaign, deliveries, len(ids))
 
 
 def _check_again(campaign: Campaign, token: str, now) -> None:
@@ -218,11 +223,20 @@ def send(claimed: Claimed, now=None) -> None:
                 pk__in=[d.pk for d in chunk],
                 claimed_by=claimed.token,
                 status=DeliveryStatus.CLAIMED,
-            ).update(status=DeliveryStatus.SENDING)
+            ).update(status=DeliveryStatus.SENDING, **_address_of(channel))
             if not handed:
                 continue  # the lease ran out and the sweeper took the chunk back
             results = channel.send_batch(outgoing)
             _record(chunk, results, now)
+
+
+def _address_of(channel) -> dict:
+    """The address column set from the contact's row as the chunk is handed over, so that
+    a delivery whose result is never recorded still says where it went."""
+    if not channel.address_field:
+        return {}
+    address = Contact.objects.filter(pk=OuterRef("contact_id")).values(channel.address_field)
+    return {"address": Subquery(address[:1])}
 
 
 def _record(chunk, results, now=None) -> None:
@@ -290,7 +304,7 @@ def run(campaign_id: int, budget: datetime.timedelta = TASK_BUDGET) -> Progress:
     campaign = Campaign.objects.select_related("message_revision").get(pk=campaign_id)
     while campaign.status == CampaignStatus.SENDING:
         claimed = claim(campaign)
-        if not claimed.deliveries:
+        if not claimed.leased:
             break
         send(claimed)
         if time.monotonic() > deadline:

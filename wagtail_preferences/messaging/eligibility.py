@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from ..audience import compiler
 from ..channels.registry import get_channel
-from ..models import ContactStatus, SegmentOptOut, SkipReason, WhenHeld
+from ..models import Contact, ContactStatus, SegmentOptOut, SkipReason, Suppression, WhenHeld
 
 #: Reasons that make a message wait, when the campaign says so, rather than skip.
 HELD = (SkipReason.PAUSED, SkipReason.FREQUENCY_CAP)
@@ -132,3 +132,16 @@ def eligible(channel: str, sending: Sending, at: datetime.datetime | None = None
     for _reason, q in channel_rules(channel, sending, at):
         condition &= ~q
     return condition
+
+
+def blocked(channel: str, address: str) -> bool:
+    """Whether nothing, not even a transactional message, may go to ``address`` on
+    ``channel``: it is suppressed, or its contact is blocked."""
+    backend = get_channel(channel)
+    if Suppression.objects.filter(channel=channel, address=address).exists():
+        return True
+    if not backend.address_field:
+        return False
+    return Contact.objects.filter(
+        status=ContactStatus.BLOCKED, **{backend.address_field: address}
+    ).exists()

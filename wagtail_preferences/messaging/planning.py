@@ -220,7 +220,7 @@ def plan(campaign: Campaign, message: Message, at: datetime.datetime | None = No
 def begin(campaign: Campaign) -> int:
     """Start sending ``campaign``: fix the message's live version and plan the deliveries,
     in one transaction. Returns the number of deliveries planned."""
-    message = campaign.message
+    message = Message.objects.select_related("live_revision").get(pk=campaign.message_id)
     revision = message.live_revision
     if not message.live or revision is None:
         raise InvalidChange(

@@ -7,6 +7,8 @@ asked for the email (such as ``https://www.example.com``), since a background wo
 request of its own.
 """
 
+import logging
+
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -18,8 +20,11 @@ from ..conf import get_setting
 from ..exceptions import SendFailed
 from ..identity import tokens
 from ..identity.tokens import UnsubscribeScope
+from ..messaging import eligibility
 from ..models import Contact, FormSubmission
 from ..services import choices_summary
+
+logger = logging.getLogger(__name__)
 
 
 def base_url_of(request) -> str:
@@ -106,8 +111,12 @@ def build(
 
 def send(name: str, contact: Contact, base_url: str, context: dict, *, to=None) -> None:
     """Send the email ``name`` (see ``build``) through the email channel; raises
-    ``SendFailed`` if it was not sent."""
-    [result] = EmailChannel().send_batch([build(name, contact, base_url, context, to=to)])
+    ``SendFailed`` if it was not sent. Nothing is sent to a blocked address."""
+    message = build(name, contact, base_url, context, to=to)
+    if eligibility.blocked(EmailChannel.key, message.address):
+        logger.info("Not sending the %r email: the address is blocked.", name)
+        return
+    [result] = EmailChannel().send_batch([message])
     if not result.is_sent:
         raise SendFailed(result)
 

@@ -19,7 +19,7 @@ from .pages import publish
 SECTION_TYPES = {"dynamic", "variants"}
 
 
-def _condition(*preferences, rule="any") -> dict:
+def condition(*preferences, rule="any") -> dict:
     return {
         "rule": rule,
         "preferences": [str(p.pk) for p in preferences],
@@ -28,7 +28,7 @@ def _condition(*preferences, rule="any") -> dict:
     }
 
 
-def _section(heading: str, *paragraphs: str) -> list[dict]:
+def section(heading: str, *paragraphs: str) -> list[dict]:
     return [
         {"type": "heading", "value": heading},
         *({"type": "paragraph", "value": paragraph} for paragraph in paragraphs),
@@ -64,14 +64,14 @@ def sections(preferences, signup_page, events_page) -> list[dict]:
         {
             "type": "dynamic",
             "value": {
-                "condition": _condition(preferences["Products"]),
-                "content": _section(
+                "condition": condition(preferences["Products"]),
+                "content": section(
                     "For our product fans",
                     "<p>Thank you for following our products. Version 5 is out: a new "
                     "<b>shared inbox</b>, faster search and a dark mode you asked for. Your "
                     "account team can switch it on for you today.</p>",
                 ),
-                "fallback": _section(
+                "fallback": section(
                     "Be the first to hear about new products",
                     f"<p>Launches, new features and tips, a few times a year. Tick "
                     f"<i>Products</i> on our {signup} page.</p>",
@@ -81,8 +81,8 @@ def sections(preferences, signup_page, events_page) -> list[dict]:
         {
             "type": "dynamic",
             "value": {
-                "condition": _condition(preferences["Newsletter"]),
-                "content": _section(
+                "condition": condition(preferences["Newsletter"]),
+                "content": section(
                     "Thanks for reading our newsletter",
                     "<p>The next issue is on its way: three customer stories and the best of "
                     "the blog, in five minutes of reading.</p>",
@@ -90,7 +90,7 @@ def sections(preferences, signup_page, events_page) -> list[dict]:
                 # Everyone else gets a one-box sign-up form; a subscriber it recognises sees
                 # it with their address, and adds the newsletter to what they receive.
                 "fallback": [
-                    *_section("Get our newsletter"),
+                    *section("Get our newsletter"),
                     {"type": "preference_form", "value": newsletter_form(preferences)},
                 ],
             },
@@ -100,23 +100,23 @@ def sections(preferences, signup_page, events_page) -> list[dict]:
             "value": {
                 "variants": [
                     {
-                        "condition": _condition(preferences["Events"]),
-                        "content": _section(
+                        "condition": condition(preferences["Events"]),
+                        "content": section(
                             "See you at our customer day",
                             "<p>You are on the list: the invitation to this year's customer "
                             "day comes soon, with the programme and a seat kept for you.</p>",
                         ),
                     },
                     {
-                        "condition": _condition(preferences["Trainings"]),
-                        "content": _section(
+                        "condition": condition(preferences["Trainings"]),
+                        "content": section(
                             "New workshops this season",
                             "<p>Hands-on workshops for teams, online and in Brussels. "
                             f"Book a seat on {events}.</p>",
                         ),
                     },
                 ],
-                "default": _section(
+                "default": section(
                     "Learn with us",
                     f"<p>Free webinars every month, workshops and a yearly customer day: see "
                     f"{events}.</p>",

@@ -17,6 +17,7 @@ from wagtail_preferences.identity.resolvers import recognising_link
 from wagtail_preferences.models import ConsentEvent, Contact, ContactStatus
 
 from ...demo.audience import HISTORY_DAYS, Story, ensure_categories, ensure_preferences, tell
+from ...demo.messages import ensure_draft_campaign, ensure_messages, ensure_sent_campaign
 from ...demo.pages import ensure_pages, ensure_signup_forms
 from ...demo.people import make_people
 from ...demo.personalised import demo_visitors, ensure_dynamic_sections
@@ -59,6 +60,10 @@ class Command(BaseCommand):
             ensure_dynamic_sections(home, preferences, admin)
             stats = self.ensure_contacts(contacts, seed, admin, preferences, categories)
             segments = ensure_segments(preferences, categories, admin)
+            newsletter, personalised = ensure_messages(preferences, categories, admin, url)
+            ensure_draft_campaign(personalised, preferences, segments, admin)
+        # Sent once the contacts are committed, as a campaign is sent from the admin.
+        sent = ensure_sent_campaign(newsletter, preferences, admin)
 
         pages = home.get_children().count()
         self.stdout.write(f"Pages: {home.title!r} and {pages} pages below it.")
@@ -75,6 +80,12 @@ class Command(BaseCommand):
         )
         for key, count in sorted(stats.items()):
             self.stdout.write(f"  {key}: {count}")
+        self.stdout.write(
+            f"Messages: {newsletter.name!r}, {personalised.name!r} (with sections by "
+            f"preference). Campaign {sent.name!r} sent: "
+            f"{sent.deliveries.filter(status='sent').count()} emails, one .eml file each, in "
+            f"{settings.EMAIL_FILE_PATH}."
+        )
         self.stdout.write("")
         self.stdout.write(
             self.style.SUCCESS(
