@@ -1,0 +1,5 @@
+"""TEMP stand-in: no rate limit."""
+
+
+def wait_for_slots(channel, count):
+    return 0.0
