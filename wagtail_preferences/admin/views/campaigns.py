@@ -14,6 +14,7 @@ from wagtail.admin.panels import FieldPanel, MultiFieldPanel, ObjectList
 from wagtail.admin.ui.tables import Column, TitleColumn
 from wagtail.admin.views import generic
 from wagtail.admin.viewsets.model import ModelViewSet
+from wagtail.admin.widgets.button import Button
 
 from ...channels.registry import get_channel
 from ...clock import local_time
@@ -138,6 +139,13 @@ class CampaignCreateView(generic.CreateView):
 class CampaignEditView(WhileEditable, generic.EditView):
     def get_success_url(self):
         return url("review", self.object.pk)
+
+    @cached_property
+    def header_more_buttons(self):
+        review = Button(
+            _("Review and send"), url=url("review", self.object.pk), icon_name="mail", priority=5
+        )
+        return [review, *super().header_more_buttons]
 
 
 class CampaignDeleteView(WhileEditable, generic.DeleteView):
