@@ -48,7 +48,7 @@ def page_of(campaign: Campaign) -> str:
     return url("review" if campaign.is_editable else "progress", campaign.pk)
 
 
-class StatusTagColumn(Column):
+class CampaignStatusColumn(Column):
     cell_template_name = "wagtail_preferences/admin/campaigns/status_cell.html"
 
     class Media:
@@ -442,7 +442,7 @@ class CampaignViewSet(OffersViewPermission, ModelViewSet):
     list_display = [
         TitleColumn("name", label=_("Name"), get_url=page_of, sort_key="name"),
         Column("message", label=_("Message")),
-        StatusTagColumn("status", label=_("Status"), accessor="get_status_display"),
+        CampaignStatusColumn("status", label=_("Status"), accessor="get_status_display"),
         DeliveryCountColumn("sent", label=_("Sent"), statuses=[DeliveryStatus.SENT]),
         DeliveryCountColumn("to_do", label=_("To send"), statuses=reports.TO_DO),
         DeliveryCountColumn("skipped", label=_("Not sent"), statuses=[DeliveryStatus.SKIPPED]),
