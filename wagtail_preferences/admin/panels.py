@@ -1,9 +1,11 @@
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import Panel
 
+from ..channels.registry import channel_choices
 from ..conf import get_setting
-from ..models import ConsentEvent, SegmentInclusion, SegmentMember
-from .permissions import can_view_consent_log
+from ..models import ConsentEvent, Delivery, SegmentInclusion, SegmentMember
+from .permissions import can_see_campaigns, can_view_consent_log
 
 
 class ConsentHistoryPanel(Panel):
@@ -27,6 +29,34 @@ class ConsentHistoryPanel(Panel):
                 )
             context["events"] = events[:limit]
             context["more"] = len(events) > limit and can_view_consent_log(self.request.user)
+            return context
+
+
+class DeliveryHistoryPanel(Panel):
+    """The messages sent (or not) to the contact, newest first: one query. Read-only."""
+
+    def __init__(self, heading="", **kwargs):
+        super().__init__(heading=heading or _("Messages"), **kwargs)
+
+    class BoundPanel(Panel.BoundPanel):
+        template_name = "wagtail_preferences/admin/panels/delivery_history.html"
+
+        def get_context_data(self, parent_context=None):
+            context = super().get_context_data(parent_context)
+            deliveries = []
+            if self.instance.pk:
+                deliveries = list(
+                    Delivery.objects.filter(contact=self.instance)
+                    .select_related("campaign__message")
+                    .order_by(Coalesce("sent_at", "created_at").desc(), "-pk")[
+                        : get_setting("HISTORY_PANEL_LIMIT")
+                    ]
+                )
+            labels = dict(channel_choices())
+            for delivery in deliveries:
+                delivery.channel_label = labels.get(delivery.channel, delivery.channel)
+            context["deliveries"] = deliveries
+            context["campaign_links"] = can_see_campaigns(self.request.user)
             return context
 
 

@@ -7,7 +7,7 @@ models' own (``Contact``: ``export``, ``import``).
 """
 
 from ..compat import permission_policy_for
-from ..models import ConsentEvent, Contact, Segment
+from ..models import Campaign, ConsentEvent, Contact, Segment
 
 #: Any of these on contacts opens the Preference center; on another model, shows all its
 #: objects in choosers.
@@ -46,3 +46,16 @@ def can_edit_segments(user) -> bool:
 def can_see_all_of(user, model) -> bool:
     """Whether ``user`` may see every ``model`` object in choosers, internal ones too."""
     return permission_policy_for(model).user_has_any_permission(user, ANY_ACTION)
+
+
+def campaign_policy():
+    return permission_policy_for(Campaign)
+
+
+def can_see_campaigns(user) -> bool:
+    return campaign_policy().user_has_any_permission(user, (*ANY_ACTION, "send"))
+
+
+def can_send_campaigns(user) -> bool:
+    """Send, schedule, pause, resume and cancel campaigns (``send_campaign``)."""
+    return campaign_policy().user_has_permission(user, "send")

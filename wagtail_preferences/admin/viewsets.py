@@ -1,6 +1,7 @@
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.viewsets.base import ViewSetGroup
 
+from .views.campaigns import CampaignViewSet
 from .views.consent_log import ConsentEventViewSet
 from .views.contacts import ContactViewSet
 from .views.exports import ContactExportViewSet
@@ -23,6 +24,7 @@ class PreferenceCenterGroup(ViewSetGroup):
         PreferenceViewSet,
         CategoryViewSet,
         SegmentViewSet,
+        CampaignViewSet,
         FormSubmissionViewSet,
         ImportViewSet,
         ContactExportViewSet,

@@ -14,7 +14,7 @@ from ...services import Origin
 from ..filters import ContactFilterSet
 from ..forms import ContactForm
 from ..paginators import CappedCountPaginator
-from ..panels import ConsentHistoryPanel, SegmentMembershipPanel
+from ..panels import ConsentHistoryPanel, DeliveryHistoryPanel, SegmentMembershipPanel
 from .columns import InspectInWordsMixin, LocalTimeColumn
 from .exports import ContactExportView, ExportsContacts
 from .mixins import OffersViewPermission, WithoutGenericExport
@@ -142,7 +142,10 @@ class ContactViewSet(OffersViewPermission, ModelViewSet):
                 ],
                 heading=_("Segments"),
             ),
-            ObjectList([ConsentHistoryPanel()], heading=_("History")),
+            ObjectList(
+                [ConsentHistoryPanel(), DeliveryHistoryPanel(heading=_("Messages sent"))],
+                heading=_("History"),
+            ),
         ],
         base_form_class=ContactForm,
     )

@@ -14,10 +14,10 @@ from ...transfers.imports.files import release_file
 from ...transfers.imports.report import error_report_lines
 from ...transfers.imports.runner import ImportRunner
 from ...transfers.spreadsheets import open_table
+from ..progress import Progress
 
 #: Errors printed after the summary; ``--errors FILE`` writes them all.
 ERRORS_SHOWN = 10
-BAR_WIDTH = 30
 
 
 class Command(BaseCommand):
@@ -212,37 +212,3 @@ def _command_line_user() -> str:
     except (KeyError, OSError):  # no name for the process's user
         user = ""
     return f"the command line (user {user})" if user else "the command line"
-
-
-class Progress:
-    """A bar on one line of ``out``, redrawn after each batch: ``progress(done, total)``.
-
-    ``passes`` names the passes over the file, as a new pass starts again from zero.
-    """
-
-    def __init__(self, out, *, shown: bool, passes: list[str]):
-        self.out, self.shown, self.passes = out, shown, passes
-        self.current, self.done, self.drawn = 0, 0, False
-
-    def __call__(self, done: int, total: int | None) -> None:
-        if not self.shown:
-            return
-        if done <= self.done:  # each batch reads rows: a new pass has begun
-            self.out.write("")
-            self.current = min(self.current + 1, len(self.passes) - 1)
-        self.done = done
-        label = self.passes[self.current]
-        if total:
-            share = min(done / total, 1)
-            filled = round(share * BAR_WIDTH)
-            bar = "#" * filled + "-" * (BAR_WIDTH - filled)
-            text = f"{label} [{bar}] {share:4.0%} {done:,}/{total:,} rows"
-        else:
-            text = f"{label} {done:,} rows"
-        self.out.write(f"\r{text}", ending="")
-        self.out.flush()
-        self.drawn = True
-
-    def end(self) -> None:
-        if self.drawn:
-            self.out.write("")
