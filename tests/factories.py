@@ -26,6 +26,7 @@ from wagtail_preferences.models import (
     ContactStatus,
     FrequencyPeriod,
     MatchRule,
+    Message,
     Preference,
     Segment,
 )
@@ -217,3 +218,26 @@ class SegmentFactory(DjangoModelFactory):
     def preferences_on_join(segment, create, extracted, **kwargs):
         if create and extracted:
             segment.preferences_on_join.set(extracted)
+
+
+class MessageFactory(DjangoModelFactory):
+    """A live message with a heading, a paragraph and a button; no SMS text, no category.
+
+    ``body`` takes the StreamField's raw form: ``[{"type": "heading", "value": "Hi"}]``.
+    """
+
+    class Meta:
+        model = Message
+
+    name = factory.Sequence(lambda n: f"Message {n}")
+    subject = "Hello {{ first_name }}"
+    preheader = "News from the bakery"
+    body = factory.LazyFunction(
+        lambda: [
+            {"type": "heading", "value": "Fresh bread"},
+            {"type": "paragraph", "value": '<p>Read <a href="/news/">our news</a>.</p>'},
+            {"type": "button", "value": {"text": "Order now", "url": "https://example.com/o"}},
+        ]
+    )
+    sms_text = ""
+    live = True
