@@ -7,7 +7,7 @@ models' own (``Contact``: ``export``, ``import``).
 """
 
 from ..compat import permission_policy_for
-from ..models import ConsentEvent, Contact, Segment
+from ..models import ConsentEvent, Contact, Message, Segment
 
 #: Any of these on contacts opens the Preference center; on another model, shows all its
 #: objects in choosers.
@@ -46,3 +46,8 @@ def can_edit_segments(user) -> bool:
 def can_see_all_of(user, model) -> bool:
     """Whether ``user`` may see every ``model`` object in choosers, internal ones too."""
     return permission_policy_for(model).user_has_any_permission(user, ANY_ACTION)
+
+
+def can_edit_messages(user) -> bool:
+    """Whether ``user`` may change messages: preview them as a contact and send tests."""
+    return permission_policy_for(Message).user_has_permission(user, "change")

@@ -6,6 +6,7 @@ from .views.contacts import ContactViewSet
 from .views.exports import ContactExportViewSet
 from .views.imports import ImportViewSet
 from .views.interests import CategoryViewSet, PreferenceViewSet
+from .views.messages import MessageViewSet
 from .views.overview import OverviewViewSet
 from .views.segments import SegmentViewSet
 from .views.submissions import FormSubmissionViewSet
@@ -23,6 +24,7 @@ class PreferenceCenterGroup(ViewSetGroup):
         PreferenceViewSet,
         CategoryViewSet,
         SegmentViewSet,
+        MessageViewSet,
         FormSubmissionViewSet,
         ImportViewSet,
         ContactExportViewSet,
