@@ -93,7 +93,7 @@ class PreviewAsView(WagtailAdminTemplateMixin, TemplateView):
     def get_breadcrumbs_items(self):
         return [
             *self.breadcrumbs_items,
-            {"url": reverse("preference_center_messages:index"), "label": _("Messages")},
+            {"url": reverse("preference_center_messages:list"), "label": _("Messages")},
             {"url": _url("edit", self.message), "label": str(self.message)},
             {"url": "", "label": self.page_title},
         ]
