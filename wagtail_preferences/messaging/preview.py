@@ -46,17 +46,19 @@ def preview_response(
     text (``"text"``) or the SMS (``"sms"``), as a page of its own."""
     if mode_name == SMS:
         if not message.sms_text.strip():
-            return _page("wagtail_preferences/messages/preview_sms.html", {"message": message})
+            return _page(
+                "wagtail_preferences/admin/messages/preview_sms.html", {"message": message}
+            )
         sms = MessageRenderer(message).render_one(SMS, contact, address=contact.phone or "-")
         text = sms.text
         length, segments, encoding = sms_segments(text)
         return _page(
-            "wagtail_preferences/messages/preview_sms.html",
+            "wagtail_preferences/admin/messages/preview_sms.html",
             {"text": text, "length": length, "segments": segments, "encoding": encoding},
         )
     email = preview_email(message, contact, profile)
     if mode_name == TEXT:
-        return _page("wagtail_preferences/messages/preview_text.html", {"email": email})
+        return _page("wagtail_preferences/admin/messages/preview_text.html", {"email": email})
     return HttpResponse(email.html)
 
 

@@ -6,7 +6,7 @@ per renderer (MJML is the costly part), with unguessable placeholders where each
 own parts go: their merge tags and their manage and unsubscribe links. Filling those in is a
 string replacement per recipient.
 
-Editors may type these merge tags in the subject, preheader, text, buttons and SMS text
+Editors may type these merge tags in the subject, preheader, text, button labels and SMS text
 (spaces inside the braces are optional): ``{{ first_name }}``, ``{{ last_name }}``,
 ``{{ email }}``, ``{{ manage_url }}``, ``{{ unsubscribe_url }}``.
 """
