@@ -8,6 +8,7 @@ import mjml
 import pytest
 from django.core import mail
 from django.test import Client
+from django.urls import resolve
 from wagtail.images.models import Image
 from wagtail.images.tests.utils import get_test_image_file
 
@@ -16,6 +17,7 @@ from tests.factories import CategoryFactory, ContactFactory, MessageFactory
 from tests.visitors.unsubscribe_helpers import one_click
 from wagtail_preferences.audience.profiles import Profile, profiles_of
 from wagtail_preferences.channels.email import EmailChannel
+from wagtail_preferences.identity import tokens
 from wagtail_preferences.messaging.rendering import MessageRenderer, Recipient, site_base_url
 from wagtail_preferences.models import CategoryChoice, ContactStatus
 
@@ -341,10 +343,6 @@ class TestManageLink:
         message = MessageFactory(manage_sections=["categories"])
 
         html = self.manage_page(message, contact)
-
-        from django.urls import resolve
-
-        from wagtail_preferences.identity import tokens
 
         action = re.search(r'<form class="wp-form wp-manage"[^>]* action="([^"]+)"', html)[1]
         token = resolve(action).kwargs["token"]
