@@ -224,20 +224,26 @@ class SegmentFactory(DjangoModelFactory):
 
 
 class MessageFactory(DjangoModelFactory):
-    """A published message with a heading and a paragraph; ``sms_text=`` adds an SMS."""
+    """A published message with a heading, a paragraph and a button; no SMS text, no category.
+
+    ``body`` takes the StreamField's raw form: ``[{"type": "heading", "value": "Hi"}]``.
+    """
 
     class Meta:
         model = Message
         skip_postgeneration_save = True
 
     name = factory.Sequence(lambda n: f"Message {n}")
-    subject = "News from the bakery"
+    subject = "Hello {{ first_name }}"
+    preheader = "News from the bakery"
     body = factory.LazyFunction(
         lambda: [
-            {"type": "heading", "value": "Hello {{ first_name }}"},
-            {"type": "paragraph", "value": "<p>Fresh bread every morning.</p>"},
+            {"type": "heading", "value": "Fresh bread"},
+            {"type": "paragraph", "value": '<p>Read <a href="/news/">our news</a>.</p>'},
+            {"type": "button", "value": {"text": "Order now", "url": "https://example.com/o"}},
         ]
     )
+    sms_text = ""
 
     @factory.post_generation
     def publish(message, create, extracted, **kwargs):

@@ -8,7 +8,7 @@ from wagtail.snippets.models import get_snippet_models
 from wagtail.snippets.views.snippets import SnippetViewSet, get_snippet_models_for_index_view
 
 from tests.factories import CategoryFactory, PreferenceFactory, SegmentFactory, UserFactory
-from wagtail_preferences.models import Category, ContactExport, Preference, Segment
+from wagtail_preferences.models import Category, ContactExport, Message, Preference, Segment
 
 pytestmark = pytest.mark.django_db
 
@@ -40,7 +40,7 @@ class TestSnippetsMenu:
     def test_only_the_apps_own_viewsets_are_kept_out(self):
         """A site's own snippets get Wagtail's viewset, which the "Snippets" menu lists."""
         assert get_snippet_models_for_index_view() == []
-        assert set(get_snippet_models()) == {Preference, Category, Segment}
+        assert set(get_snippet_models()) == {Preference, Category, Segment, Message}
         assert SnippetViewSet(model=ContactExport).get_menu_item_is_registered() is False
 
     def test_the_apps_snippet_pages_have_no_snippets_breadcrumb(self, admin_client):

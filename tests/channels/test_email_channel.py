@@ -1,6 +1,7 @@
 """The email channel keeps the channel contract through Django's email backends."""
 
 import smtplib
+from dataclasses import replace
 from types import SimpleNamespace
 
 import pytest
@@ -55,6 +56,23 @@ class TestWithLocmemBackend(EmailContract):
         settings.WAGTAIL_PREFERENCES = {"FROM_EMAIL": "News <news@example.com>"}
         channel.send_batch([self.message("ann@example.com")])
         assert mail.outbox[0].from_email == "News <news@example.com>"
+
+    def test_the_messages_own_sender_and_reply_to_win(self, channel, settings):
+        settings.WAGTAIL_PREFERENCES = {"FROM_EMAIL": "News <news@example.com>"}
+        message = replace(
+            self.message("ann@example.com"),
+            sender="Bakery <bakery@example.com>",
+            reply_to="shop@example.com",
+        )
+        channel.send_batch([message])
+        [sent] = mail.outbox
+        assert sent.from_email == "Bakery <bakery@example.com>"
+        assert sent.reply_to == ["shop@example.com"]
+        assert sent.message()["Reply-To"] == "shop@example.com"
+
+    def test_without_a_reply_to_there_is_none(self, channel):
+        channel.send_batch([self.message("ann@example.com")])
+        assert mail.outbox[0].reply_to == []
 
 
 class AnymailLikeBackend(LocmemBackend):

@@ -74,7 +74,7 @@ def test_the_message_sent_is_the_version_live_when_sending_started(campaign, hol
 
     dispatch.run(campaign.pk)
 
-    assert {m.subject for m in mail.outbox} == {"News from the bakery"}
+    assert {m.subject for m in mail.outbox} == {"Hello " + c.first_name for c in holders}
 
 
 def test_an_unsubscribe_in_the_middle_stops_that_contact(campaign, holders):

@@ -7,12 +7,14 @@ from wagtail.admin.widgets import AdminDateInput
 from .. import services
 from ..channels.form_field import ChannelSettingsField, ChannelSettingsWidget
 from ..channels.registry import get_channels
+from ..conf import MANAGE_PAGE_PARTS
 from ..json_depth import MAX_DEPTH, BoundedJSONDecoder
 from ..models import (
     Category,
     CategoryChoice,
     Contact,
     Preference,
+    PreferencePageSettings,
     Segment,
     SegmentInclusion,
     SegmentOptOut,
@@ -161,3 +163,23 @@ class ContactForm(WagtailAdminModelForm):
         services.apply_choices(contact, self.choices, origin)
         self.instance = contact
         return contact
+
+
+def manage_part_choices() -> list[tuple[str, str]]:
+    """The parts of the manage page, named as in the site's preference page settings."""
+    return [
+        (part, PreferencePageSettings._meta.get_field(f"show_{part}").verbose_name)
+        for part in MANAGE_PAGE_PARTS
+    ]
+
+
+class MessageForm(WagtailAdminModelForm):
+    """A message's form: the manage page's parts as checkboxes, stored as a list."""
+
+    manage_sections = forms.MultipleChoiceField(
+        choices=manage_part_choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label=_("The “Manage your preferences” link shows"),
+        help_text=_("None ticked: what the site's preference page settings show."),
+    )

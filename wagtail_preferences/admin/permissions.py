@@ -7,7 +7,7 @@ models' own (``Contact``: ``export``, ``import``).
 """
 
 from ..compat import permission_policy_for
-from ..models import Campaign, ConsentEvent, Contact, Segment
+from ..models import Campaign, ConsentEvent, Contact, Message, Segment
 
 #: Any of these on contacts opens the Preference center; on another model, shows all its
 #: objects in choosers.
@@ -59,3 +59,8 @@ def can_see_campaigns(user) -> bool:
 def can_send_campaigns(user) -> bool:
     """Send, schedule, pause, resume and cancel campaigns (``send_campaign``)."""
     return campaign_policy().user_has_permission(user, "send")
+
+
+def can_edit_messages(user) -> bool:
+    """Whether ``user`` may change messages: preview them as a contact and send tests."""
+    return permission_policy_for(Message).user_has_permission(user, "change")

@@ -7,6 +7,7 @@ from .views.contacts import ContactViewSet
 from .views.exports import ContactExportViewSet
 from .views.imports import ImportViewSet
 from .views.interests import CategoryViewSet, PreferenceViewSet
+from .views.messages import MessageViewSet
 from .views.overview import OverviewViewSet
 from .views.segments import SegmentViewSet
 from .views.submissions import FormSubmissionViewSet
@@ -24,6 +25,7 @@ class PreferenceCenterGroup(ViewSetGroup):
         PreferenceViewSet,
         CategoryViewSet,
         SegmentViewSet,
+        MessageViewSet,
         CampaignViewSet,
         FormSubmissionViewSet,
         ImportViewSet,

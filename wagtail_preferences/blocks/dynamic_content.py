@@ -159,12 +159,16 @@ class DynamicContentBlock(blocks.StructBlock):
             "be empty) to everyone else, including visitors the site does not recognise."
         )
 
+    def chosen_for(self, value, profile):
+        """(part, block, value) that a contact with ``profile`` sees; ``part`` is
+        ``"content"`` or ``"fallback"``. Emails decide from a profile, pages from a request."""
+        matched = self.child_blocks["condition"].condition(value["condition"]).matches(profile)
+        part = "content" if matched else "fallback"
+        return part, self.child_blocks[part], value[part]
+
     def shown(self, value, context=None) -> str:
         """Which part the visitor in ``context`` sees: ``"content"`` or ``"fallback"``."""
-        matched = (
-            self.child_blocks["condition"].condition(value["condition"]).matches(_profile(context))
-        )
-        return "content" if matched else "fallback"
+        return self.chosen_for(value, _profile(context))[0]
 
     def render(self, value, context=None):
         if getattr(self.meta, "template", None):
@@ -215,18 +219,22 @@ class FirstMatchBlock(blocks.StructBlock):
             "everyone else, including visitors the site does not recognise, sees the default."
         )
 
-    def chosen(self, value, context=None):
-        """(block, value) of the part the visitor in ``context`` sees; the default if none."""
+    def chosen_for(self, value, profile):
+        """(index, block, value) of the variant a contact with ``profile`` sees; the
+        index is None for the default."""
         variants = list(value["variants"])
         condition_block = self.child_blocks["variants"].child_block.child_blocks["condition"]
         index = first_match(
-            [condition_block.condition(variant["condition"]) for variant in variants],
-            _profile(context),
+            [condition_block.condition(variant["condition"]) for variant in variants], profile
         )
         if index is None:
-            return self.child_blocks["default"], value["default"]
+            return None, self.child_blocks["default"], value["default"]
         content_block = self.child_blocks["variants"].child_block.child_blocks["content"]
-        return content_block, variants[index]["content"]
+        return index, content_block, variants[index]["content"]
+
+    def chosen(self, value, context=None):
+        """(block, value) of the part the visitor in ``context`` sees; the default if none."""
+        return self.chosen_for(value, _profile(context))[1:]
 
     def render(self, value, context=None):
         if getattr(self.meta, "template", None):

@@ -23,7 +23,9 @@ class OutgoingMessage:
 
     ``contact_id`` is the recipient contact's id (``None`` for an address that is not, or not
     yet, a contact's). ``message_id`` identifies the message for the caller (a delivery's id);
-    ``metadata`` is passed on to providers that keep it (anymail's ``metadata``).
+    ``metadata`` is passed on to providers that keep it (anymail's ``metadata``). ``sender``
+    and ``reply_to`` are addresses (``"Name <address>"`` allowed); a blank sender is the
+    channel's own.
     """
 
     contact_id: int | None
@@ -34,6 +36,8 @@ class OutgoingMessage:
     headers: dict[str, str] = field(default_factory=dict)
     message_id: str = ""
     metadata: dict[str, str] = field(default_factory=dict)
+    sender: str = ""
+    reply_to: str = ""
 
 
 class SendStatus(enum.StrEnum):

@@ -62,8 +62,9 @@ class EmailChannel(Channel):
         email = EmailMultiAlternatives(
             subject=message.subject,
             body=message.text,
-            from_email=from_email(),
+            from_email=message.sender or from_email(),
             to=[message.address],
+            reply_to=[message.reply_to] if message.reply_to else None,
             headers=dict(message.headers),
             connection=connection,
         )

@@ -98,10 +98,15 @@ def _contact(payload: list, load=_by_pk) -> Contact:
     return contact
 
 
-def contact_token(contact: Contact, purpose: str = "manage") -> str:
+def contact_token(contact: Contact, purpose: str = "manage", *, message_id: int | None = None):
     """A token that identifies ``contact``: for a manage link, a link in an email (``link``)
-    or the identity cookie (``cookie``)."""
-    return _dumps(purpose, [contact.pk, fingerprint(contact)])
+    or the identity cookie (``cookie``).
+
+    A manage link from a message carries the message's id (``message_id``), so that the page
+    shows the parts that message chose.
+    """
+    extra = [] if message_id is None else [message_id]
+    return _dumps(purpose, [contact.pk, fingerprint(contact), *extra])
 
 
 def contact_from_token(token: str, purpose: str = "manage", *, load=_by_pk) -> Contact:
@@ -110,6 +115,16 @@ def contact_from_token(token: str, purpose: str = "manage", *, load=_by_pk) -> C
     ``load`` reads a contact by id (None if there is none).
     """
     return _contact(_loads(purpose, token), load)
+
+
+def manage_link_from_token(token: str) -> tuple[Contact, int | None]:
+    """The contact of a manage link, and the id of the message it came from (or None)."""
+    payload = _loads("manage", token)
+    contact = _contact(payload)
+    message_id = payload[2] if len(payload) > 2 else None
+    if message_id is not None and (isinstance(message_id, bool) or not isinstance(message_id, int)):
+        raise InvalidLink()
+    return contact, message_id
 
 
 @dataclass(frozen=True)

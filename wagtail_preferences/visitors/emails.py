@@ -1,4 +1,5 @@
-"""The emails the app sends, and the List-Unsubscribe headers for any email a site sends.
+"""The emails the app sends, and the List-Unsubscribe headers for any email a site sends
+(``unsubscribe_headers`` and the link builders live in ``messaging.links``).
 
 Every email is rendered from overridable templates (``wagtail_preferences/emails/<name>``:
 ``_subject.txt``, ``.txt`` and ``.html``) and sent through the email channel, which uses
@@ -9,7 +10,6 @@ request of its own.
 
 import logging
 
-from django.conf import settings
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -21,6 +21,7 @@ from ..exceptions import SendFailed
 from ..identity import tokens
 from ..identity.tokens import UnsubscribeScope
 from ..messaging import eligibility
+from ..messaging.links import manage_url, site_name, unsubscribe_headers, unsubscribe_url
 from ..models import Contact, FormSubmission
 from ..services import choices_summary
 
@@ -32,34 +33,9 @@ def base_url_of(request) -> str:
     return get_setting("BASE_URL") or f"{request.scheme}://{request.get_host()}"
 
 
-def manage_url(contact: Contact, base_url: str) -> str:
-    token = tokens.contact_token(contact)
-    return base_url + reverse("wagtail_preferences:manage", args=[token])
-
-
-def unsubscribe_url(contact: Contact, base_url: str, scope: UnsubscribeScope | None = None):
-    token = tokens.unsubscribe_token(contact, scope)
-    return base_url + reverse("wagtail_preferences:unsubscribe", args=[token])
-
-
 def confirmation_url(submission: FormSubmission, base_url: str) -> str:
     token = tokens.confirmation_token(submission)
     return base_url + reverse("wagtail_preferences:confirm", args=[token])
-
-
-def unsubscribe_headers(
-    contact: Contact, base_url: str, scope: UnsubscribeScope | None = None
-) -> dict[str, str]:
-    """The ``List-Unsubscribe`` and ``List-Unsubscribe-Post`` headers (RFC 2369, RFC 8058).
-
-    Mail programs show an "Unsubscribe" button for them and POST
-    ``List-Unsubscribe=One-Click`` to the link, which unsubscribes at once. ``scope`` limits
-    the link to one category or preference (``UnsubscribeScope.of(category)``).
-    """
-    return {
-        "List-Unsubscribe": f"<{unsubscribe_url(contact, base_url, scope)}>",
-        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-    }
 
 
 def add_unsubscribe_headers(
@@ -68,13 +44,6 @@ def add_unsubscribe_headers(
     """Add the one-click unsubscribe headers to ``message`` (a Django ``EmailMessage``)."""
     message.extra_headers.update(unsubscribe_headers(contact, base_url, scope))
     return message
-
-
-def site_name() -> str:
-    from wagtail.models import Site
-
-    site = Site.objects.filter(is_default_site=True).only("site_name").first()
-    return (site and site.site_name) or getattr(settings, "WAGTAIL_SITE_NAME", "")
 
 
 def link_life(setting: str) -> dict:

@@ -6,7 +6,7 @@ from django.shortcuts import redirect
 from ... import services, tasks
 from ...exceptions import InvalidLink, LinkExpired, RateLimited
 from ...identity import resolvers, tokens
-from ...models import ChangePath, ContactStatus, PreferencePageSettings
+from ...models import ChangePath, ContactStatus, Message, PreferencePageSettings
 from .. import ratelimit
 from ..emails import base_url_of
 from ..forms import LinkRequestForm
@@ -18,6 +18,7 @@ REFERENCE = "manage-preferences page"
 
 
 def manage(request, token=None):
+    message_id = None
     if token is None:
         contact = resolvers.current_contact(request)
         if contact is None:
@@ -26,7 +27,7 @@ def manage(request, token=None):
             )
     else:
         try:
-            contact = tokens.contact_from_token(token)
+            contact, message_id = tokens.manage_link_from_token(token)
         except LinkExpired:
             return visitor_page(
                 request, "link_expired.html", {"link_form": LinkRequestForm()}, status=410
@@ -37,26 +38,39 @@ def manage(request, token=None):
         return _resubscribe(request, contact)
     form = ManagePreferencesForm(
         contact,
-        PreferencePageSettings.for_request(request).shows(),
+        shown_sections(request, message_id),
         data=request.POST if request.method == "POST" else None,
     )
     if form.is_bound and form.is_valid():
         return _save(request, contact, form)
-    response = manage_page(request, contact, form, status=400 if form.is_bound else 200)
+    response = manage_page(
+        request, contact, form, status=400 if form.is_bound else 200, message_id=message_id
+    )
     if token is not None:
         resolvers.remember(request, response, contact)
     return response
 
 
-def manage_page(request, contact, form, *, status=200, unsubscribe=None):
-    """The manage page for ``contact``; ``unsubscribe`` puts an unsubscribe box on top."""
+def shown_sections(request, message_id: int | None) -> dict[str, bool]:
+    """The parts of the manage page to show: the site's choice, or that of the message whose
+    link was followed."""
+    site_shows = PreferencePageSettings.for_request(request).shows()
+    message = Message.objects.filter(pk=message_id).first() if message_id else None
+    return message.shown_sections(site_shows) if message else site_shows
+
+
+def manage_page(request, contact, form, *, status=200, unsubscribe=None, message_id=None):
+    """The manage page for ``contact``; ``unsubscribe`` puts an unsubscribe box on top.
+
+    The form posts back with the link's message, so that it saves the parts it showed.
+    """
     return visitor_page(
         request,
         "manage.html",
         {
             "contact": contact,
             "form": form,
-            "manage_token": tokens.contact_token(contact),
+            "manage_token": tokens.contact_token(contact, message_id=message_id),
             "unsubscribe_token": tokens.unsubscribe_token(contact),
             "unsubscribed": contact.status == ContactStatus.UNSUBSCRIBED,
             "saved": request.GET.get("saved") == "1",

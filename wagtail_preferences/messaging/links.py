@@ -1,0 +1,63 @@
+"""The links every email carries: manage preferences, unsubscribe, and the headers that
+let mail programs unsubscribe in one click.
+
+Links are absolute, built on a base URL (such as ``https://www.example.com``): a worker
+sending in the background has no request to take the host from.
+"""
+
+from urllib.parse import quote
+
+from django.conf import settings
+from django.urls import reverse
+
+from ..conf import get_setting
+from ..identity import tokens
+from ..identity.tokens import UnsubscribeScope
+from ..models import Contact
+
+
+def site_base_url() -> str:
+    """``BASE_URL``, else the root URL of the default Wagtail site (no trailing slash)."""
+    from wagtail.models import Site
+
+    site = Site.objects.filter(is_default_site=True).first()
+    return get_setting("BASE_URL") or (site.root_url.rstrip("/") if site else "")
+
+
+def site_name() -> str:
+    from wagtail.models import Site
+
+    site = Site.objects.filter(is_default_site=True).only("site_name").first()
+    return (site and site.site_name) or getattr(settings, "WAGTAIL_SITE_NAME", "")
+
+
+def manage_url(contact: Contact, base_url: str, *, message_id: int | None = None) -> str:
+    """The contact's manage page; from a message's link, it shows what that message chose."""
+    token = tokens.contact_token(contact, message_id=message_id)
+    return base_url + reverse("wagtail_preferences:manage", args=[token])
+
+
+def unsubscribe_url(contact: Contact, base_url: str, scope: UnsubscribeScope | None = None):
+    token = tokens.unsubscribe_token(contact, scope)
+    return base_url + reverse("wagtail_preferences:unsubscribe", args=[token])
+
+
+def unsubscribe_headers(
+    contact: Contact, base_url: str, scope: UnsubscribeScope | None = None
+) -> dict[str, str]:
+    """The ``List-Unsubscribe`` and ``List-Unsubscribe-Post`` headers (RFC 2369, RFC 8058).
+
+    Mail programs show an "Unsubscribe" button for them and POST
+    ``List-Unsubscribe=One-Click`` to the link, which unsubscribes at once. ``scope`` limits
+    the link to one category or preference (``UnsubscribeScope.of(category)``). With
+    ``UNSUBSCRIBE_MAILTO`` set, a ``mailto:`` link with the same token follows the HTTPS one.
+    """
+    links = [f"<{unsubscribe_url(contact, base_url, scope)}>"]
+    mailto = get_setting("UNSUBSCRIBE_MAILTO")
+    if mailto:
+        token = quote(tokens.unsubscribe_token(contact, scope), safe="")
+        links.append(f"<mailto:{mailto}?subject=unsubscribe%20{token}>")
+    return {
+        "List-Unsubscribe": ", ".join(links),
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }

@@ -1,0 +1,267 @@
+"""Messages rendered for their recipients: email (MJML to HTML, and plain text) and SMS.
+
+A body's dynamic sections are decided from each recipient's ``Profile`` by the same
+conditions as on pages. The decisions make the variant's key; each variant is rendered once
+per renderer (MJML is the costly part), with unguessable placeholders where each recipient's
+own parts go: their merge tags and their manage and unsubscribe links. Filling those in is a
+string replacement per recipient.
+
+Editors may type these merge tags in the subject, preheader, text, button labels and SMS text
+(spaces inside the braces are optional): ``{{ first_name }}``, ``{{ last_name }}``,
+``{{ email }}``, ``{{ manage_url }}``, ``{{ unsubscribe_url }}``.
+"""
+
+import html
+import re
+import secrets
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import mjml
+from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
+from wagtail.images.models import SourceImageIOError
+from wagtail.templatetags.wagtailcore_tags import richtext
+
+from ..audience.profiles import Profile
+from ..channels.base import OutgoingMessage
+from ..channels.registry import get_channel
+from ..identity.tokens import UnsubscribeScope
+from ..models import Contact, Message
+from .links import manage_url, site_base_url, site_name, unsubscribe_headers, unsubscribe_url
+from .plain_text import html_to_text
+
+MERGE_TAGS = ("first_name", "last_name", "email", "manage_url", "unsubscribe_url")
+MERGE_TAG = re.compile(r"\{\{\s*(" + "|".join(MERGE_TAGS) + r")\s*\}\}")
+TEMPLATES = "wagtail_preferences/messages/mjml/"
+#: The image rendition emails show; wide enough for screens of twice the 600px layout.
+IMAGE_RENDITION = "width-1200"
+#: The widest an image is shown, in CSS pixels: the 600px layout less its padding.
+IMAGE_MAX_WIDTH = 550
+RELATIVE_LINK = re.compile(r'(\s(?:href|src)=")(/(?!/)[^"]*)"')
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Whom one rendered message is for.
+
+    ``message_id`` is the RFC 5322 ``Message-ID`` (``"<...@host>"``), fixed before the first
+    attempt so that a retry sends the same one; empty: the channel makes one.
+    """
+
+    delivery_id: int | None  # None for previews and tests
+    contact: Contact
+    address: str
+    message_id: str = ""
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One variant of an email, rendered, with placeholders for each recipient's parts."""
+
+    html: str
+    text: str
+
+
+class Placeholders:
+    """A placeholder per merge tag, unguessable, so that no content can imitate one."""
+
+    def __init__(self):
+        key = secrets.token_hex(8)
+        self.by_tag = {tag: f"wp{key}{tag}" for tag in MERGE_TAGS}
+        self._placeholder = re.compile("|".join(self.by_tag.values()))
+        self._tag_of = {placeholder: tag for tag, placeholder in self.by_tag.items()}
+
+    def mark(self, text: str) -> str:
+        """``text`` with its merge tags replaced by placeholders."""
+        return MERGE_TAG.sub(lambda match: self.by_tag[match[1]], text)
+
+    def fill(self, text: str, values: dict[str, str], *, escape: bool = False) -> str:
+        """``text`` with each placeholder replaced by its value, HTML-escaped if ``escape``."""
+        quote = html.escape if escape else str
+        return self._placeholder.sub(lambda match: quote(values[self._tag_of[match[0]]]), text)
+
+
+def fill_merge_tags(text: str, values: dict[str, str]) -> str:
+    """``text`` with its merge tags replaced by ``values``, as they are."""
+    return MERGE_TAG.sub(lambda match: values[match[1]], text)
+
+
+def chosen_leaves(stream_value, profile: Profile | None, key: list) -> Iterator[tuple[str, object]]:
+    """(block name, value) of the blocks a contact with ``profile`` sees, in order.
+
+    Blocks shown by a condition (those with ``chosen_for``: dynamic content, first matching
+    variant) add what they chose to ``key``.
+    """
+    for child in stream_value:
+        chosen_for = getattr(child.block, "chosen_for", None)
+        if chosen_for is None:
+            yield child.block_type, child.value
+            continue
+        choice, _block, content = chosen_for(child.value, profile)
+        key.append(choice)
+        yield from chosen_leaves(content, profile, key)
+
+
+class MessageRenderer:
+    """Renders one message (one revision of it) for many recipients.
+
+    Links are absolute, built on ``base_url`` (default: ``site_base_url()``).
+    """
+
+    def __init__(self, message: Message, *, base_url: str | None = None):
+        self.message = message
+        self.base_url = site_base_url() if base_url is None else base_url.rstrip("/")
+        self.placeholders = Placeholders()
+        self.scope = UnsubscribeScope.of(message.category)
+        self.site_name = site_name()
+        self._variants: dict[tuple, Variant] = {}
+
+    def render(
+        self, channel_key: str, recipients: list[Recipient], profiles: dict[int, Profile]
+    ) -> list[OutgoingMessage]:
+        """The message for each recipient on the channel ``channel_key`` (``"email"`` or
+        ``"sms"``), in order. ``profiles`` holds the recipients' profiles by contact id; a
+        recipient without one sees every dynamic section's fallback."""
+        if channel_key == "email":
+            return [self._email(r, profiles.get(r.contact.pk)) for r in recipients]
+        if channel_key == "sms":
+            return [self._sms(recipient) for recipient in recipients]
+        raise ValueError(f"Messages cannot be rendered for the channel {channel_key!r}.")
+
+    def render_one(
+        self, channel_key: str, contact: Contact, profile: Profile | None = None, *, address=None
+    ) -> OutgoingMessage:
+        """The message for ``contact``, to ``address`` or their address on the channel."""
+        address = address or get_channel(channel_key).address_for(contact)
+        [message] = self.render(
+            channel_key, [Recipient(None, contact, address)], {contact.pk: profile}
+        )
+        return message
+
+    def values_for(self, contact: Contact) -> dict[str, str]:
+        """What each merge tag stands for in ``contact``'s message."""
+        return {
+            "first_name": contact.first_name,
+            "last_name": contact.last_name,
+            "email": contact.email,
+            "manage_url": manage_url(contact, self.base_url, message_id=self.message.pk),
+            "unsubscribe_url": unsubscribe_url(contact, self.base_url, self.scope),
+        }
+
+    def variant_for(self, profile: Profile | None) -> Variant:
+        """The email variant a contact with ``profile`` receives, rendered once per key."""
+        key: list = []
+        leaves = list(chosen_leaves(self.message.body, profile, key))
+        variant = self._variants.get(tuple(key))
+        if variant is None:
+            variant = self._variants[tuple(key)] = Variant(
+                html=self._html(leaves), text=self._text(leaves)
+            )
+        return variant
+
+    def _email(self, recipient: Recipient, profile: Profile | None) -> OutgoingMessage:
+        variant = self.variant_for(profile)
+        values = self.values_for(recipient.contact)
+        headers = {}
+        if not self.message.transactional:
+            headers.update(unsubscribe_headers(recipient.contact, self.base_url, self.scope))
+        if recipient.message_id:
+            headers["Message-ID"] = recipient.message_id
+        return self._outgoing(
+            recipient,
+            subject=fill_merge_tags(self.message.subject, values),
+            text=self.placeholders.fill(variant.text, values),
+            html=self.placeholders.fill(variant.html, values, escape=True),
+            headers=headers,
+        )
+
+    def _sms(self, recipient: Recipient) -> OutgoingMessage:
+        if not self.message.sms_text.strip():
+            raise ValueError(f"The message {self.message} has no SMS text.")
+        values = self.values_for(recipient.contact)
+        link = _("Manage or stop: %(url)s") % {"url": values["manage_url"]}
+        text = f"{fill_merge_tags(self.message.sms_text.strip(), values)}\n{link}"
+        return self._outgoing(recipient, text=text)
+
+    def _outgoing(self, recipient: Recipient, **parts) -> OutgoingMessage:
+        delivery_id = recipient.delivery_id
+        return OutgoingMessage(
+            contact_id=recipient.contact.pk,
+            address=recipient.address,
+            message_id="" if delivery_id is None else str(delivery_id),
+            metadata={} if delivery_id is None else {"delivery_id": str(delivery_id)},
+            sender=self.message.from_email,
+            reply_to=self.message.reply_to,
+            **parts,
+        )
+
+    def _html(self, leaves) -> str:
+        links = self.placeholders.by_tag
+        source = render_to_string(
+            TEMPLATES + "layout.mjml",
+            {
+                "subject": self.message.subject,
+                "preheader": self.message.preheader,
+                "sections": [html for name, value in leaves if (html := self._mjml(name, value))],
+                "manage_url": links["manage_url"],
+                "unsubscribe_url": "" if self.message.transactional else links["unsubscribe_url"],
+                "site_name": self.site_name,
+            },
+        )
+        rendered = mjml.mjml2html(self.placeholders.mark(source))
+        return RELATIVE_LINK.sub(lambda m: f'{m[1]}{self.base_url}{m[2]}"', rendered)
+
+    def _mjml(self, name: str, value) -> str:
+        context = {"value": value}
+        if name == "image":
+            image = _image(value)
+            if image is None:
+                return ""
+            context.update(image)
+        return render_to_string(f"{TEMPLATES}{name}.mjml", context)
+
+    def _text(self, leaves) -> str:
+        parts = [text for name, value in leaves if (text := TEXT_OF[name](value, self._absolute))]
+        links = self.placeholders.by_tag
+        footer = [f"{_('Manage your preferences')}: {links['manage_url']}"]
+        if not self.message.transactional:
+            footer.append(f"{_('Unsubscribe')}: {links['unsubscribe_url']}")
+        if self.site_name:
+            footer.append(self.site_name)
+        body = "\n\n".join([*parts, "-- \n" + "\n".join(footer)])
+        return self.placeholders.mark(body) + "\n"
+
+    def _absolute(self, url: str) -> str:
+        return self.base_url + url if url.startswith("/") and not url.startswith("//") else url
+
+
+def _image(value) -> dict | None:
+    """What an image block's template shows; None if its image was deleted or is missing."""
+    image = value["image"]
+    if image is None:
+        return None
+    try:
+        rendition = image.get_rendition(IMAGE_RENDITION)
+    except SourceImageIOError:
+        return None
+    return {
+        "src": rendition.url,
+        "alt": value["alt"] or image.title,
+        "width": min(rendition.width, IMAGE_MAX_WIDTH),
+    }
+
+
+def _image_text(value, absolute) -> str:
+    image = value["image"]
+    return (value["alt"] or image.title) if image is not None else ""
+
+
+#: The plain text of each leaf block, given a function that makes a link absolute.
+TEXT_OF: dict[str, Callable] = {
+    "heading": lambda value, absolute: str(value),
+    "paragraph": lambda value, absolute: html_to_text(str(richtext(value)), absolute),
+    "image": _image_text,
+    "button": lambda value, absolute: f"{value['text']}: {absolute(value['url'])}",
+    "divider": lambda value, absolute: "-" * 20,
+}
