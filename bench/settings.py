@@ -6,7 +6,6 @@ by git). The figures in ``bench/README.md`` were measured on PostgreSQL.
 
 import datetime
 import os
-from importlib.util import find_spec
 
 import dj_database_url
 
@@ -23,10 +22,6 @@ DATABASES = {
 DEBUG = False
 # Files the benchmarks store (import runs' uploads) stay next to their results.
 MEDIA_ROOT = os.path.join(RESULTS_DIR, "media")
-
-# The worker backend that bench/visitor_timing.py measures too (django-tasks-db, "bench" extra).
-if find_spec("django_tasks_db"):
-    INSTALLED_APPS = [*INSTALLED_APPS, "django_tasks_db"]  # noqa: F405
 
 # Import runs read the files the benchmark writes where it writes them, and keep them for the
 # next step (the re-import) and the next run.
