@@ -193,12 +193,12 @@ def peak_mb(pid: int) -> float:
 
 
 def run_send(n_contacts: int, naive_sample: int, workers: int) -> list:
-    from django.conf import settings
+    from django.test.utils import override_settings
 
     from tests.channels.smtp_server import free_port
     from wagtail_preferences.messaging import planning
     from wagtail_preferences.messaging.tasks import send_campaign
-    from wagtail_preferences.models import Campaign, CampaignStatus, Delivery, DeliveryStatus
+    from wagtail_preferences.models import Delivery, DeliveryStatus
 
     results = []
     message = published_message("Bench dynamic", body=_body())
@@ -234,15 +234,23 @@ def run_send(n_contacts: int, naive_sample: int, workers: int) -> list:
         )
         for _ in range(workers)
     ]
+    workers_backend = override_settings(
+        TASKS={"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    )
+    workers_backend.enable()
     try:
-        settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
         planned, plan_seconds = timed(lambda: planning.begin(campaign))
         queued = Delivery.objects.filter(campaign=campaign, status=DeliveryStatus.QUEUED).count()
         report(results, "plan", plan_seconds, planned)
         started = time.perf_counter()
         for _ in range(workers):
             send_campaign.enqueue(campaign.pk)
-        while Campaign.objects.get(pk=campaign.pk).status != CampaignStatus.FINISHED:
+        # Done when nothing is due any more (deliveries held by a pause wait for its end).
+        due = Delivery.objects.filter(
+            campaign=campaign,
+            status__in=[DeliveryStatus.QUEUED, DeliveryStatus.CLAIMED, DeliveryStatus.SENDING],
+        )
+        while due.exists():
             time.sleep(0.2)
         seconds = time.perf_counter() - started
         sent = Delivery.objects.filter(campaign=campaign, status=DeliveryStatus.SENT).count()
@@ -252,6 +260,7 @@ def run_send(n_contacts: int, naive_sample: int, workers: int) -> list:
             report(results, f"  worker {n + 1} peak memory", peak_mb(proc.pid), unit="MB")
         assert sent == queued, f"{queued - sent} queued deliveries were not sent"
     finally:
+        workers_backend.disable()
         for proc in procs:
             proc.send_signal(signal.SIGKILL)
             proc.wait()

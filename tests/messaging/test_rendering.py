@@ -157,6 +157,13 @@ class TestEmail:
         assert '<link rel="stylesheet"' not in outgoing.html
         assert "fonts.googleapis" not in outgoing.html
 
+    def test_no_html_line_is_too_long_for_smtp_so_the_html_goes_unencoded(self):
+        outgoing = render_email(MessageFactory(), ContactFactory())
+
+        assert max(len(line) for line in outgoing.html.splitlines()) < 998
+        email = EmailChannel().email_of(outgoing).message().as_bytes()
+        assert b"quoted-printable" not in email and b"base64" not in email
+
     def test_the_footer_links_to_manage_and_unsubscribe(self, promotions):
         message = MessageFactory(category=promotions)
         contact = ContactFactory()

@@ -276,3 +276,35 @@ def analyze_on_commit(model, changed: int) -> None:
             cursor.execute(f"ANALYZE {table}")
 
     transaction.on_commit(analyze, using=connection.alias)
+
+
+def update_rows(model, fields: list[str], rows: list[tuple]) -> None:
+    """Set ``fields`` (attribute names) of many ``model`` rows, each to values of its own.
+
+    ``rows`` hold the values in the order of ``fields``, then the primary key. One statement,
+    sent once per row in one batch (``executemany``): no query is compiled per row, as
+    ``bulk_update``'s ``CASE`` expressions are.
+    """
+    if not rows:
+        return
+    connection = connections[router.db_for_write(model)]
+    qn = connection.ops.quote_name
+    columns = [model._meta.get_field(name) for name in fields]
+    assignments = ", ".join(f"{qn(field.column)} = %s" for field in columns)
+    # Only names from the model go into the text; every value is a parameter.
+    sql = (
+        f"UPDATE {qn(model._meta.db_table)} SET {assignments} "  # noqa: S608
+        f"WHERE {qn(model._meta.pk.column)} = %s"
+    )
+    prepared = [
+        [
+            *(
+                field.get_db_prep_save(value, connection)
+                for field, value in zip(columns, row[:-1], strict=True)
+            ),
+            row[-1],
+        ]
+        for row in rows
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, prepared)

@@ -31,7 +31,7 @@ from ..audience.profiles import profiles_of
 from ..channels.base import SendStatus
 from ..channels.registry import get_channel
 from ..conf import get_setting
-from ..db.batches import batched
+from ..db.batches import batched, update_rows
 from ..db.send_rate import wait_for_slots
 from ..models import (
     Campaign,
@@ -239,40 +239,48 @@ def _address_of(channel) -> dict:
     return {"address": Subquery(address[:1])}
 
 
+#: What recording a result writes, in ``_record``'s order.
+RECORDED = (
+    "status",
+    "reason",
+    "not_before",
+    "lease_until",
+    "claimed_by",
+    "message_id",
+    "provider_id",
+    "error",
+    "sent_at",
+)
+
+
 def _record(chunk, results, now=None) -> None:
     now = now or timezone.now()
     max_attempts = get_setting("SEND_MAX_ATTEMPTS")
+    rows = []
     for delivery, result in zip(chunk, results, strict=True):
-        delivery.lease_until = None
-        delivery.error = result.error
-        delivery.provider_id = result.provider_id
-        if result.status == SendStatus.SENT:
-            delivery.status = DeliveryStatus.SENT
-            continue
-        delivery.sent_at = None
-        if result.status == SendStatus.TEMPORARY_FAILURE and delivery.attempts < max_attempts:
-            delay = get_setting("SEND_RETRY_DELAY") * 2 ** (delivery.attempts - 1)
-            delivery.status = DeliveryStatus.DEFERRED
-            delivery.reason = SkipReason.RETRY
-            delivery.not_before = now + delay
-            delivery.claimed_by = ""
-        else:
-            delivery.status = DeliveryStatus.FAILED
-    Delivery.objects.bulk_update(
-        chunk,
-        [
-            "status",
-            "reason",
-            "not_before",
-            "lease_until",
-            "claimed_by",
-            "address",
-            "message_id",
-            "provider_id",
-            "error",
-            "sent_at",
-        ],
-    )
+        status, reason, not_before, claimed_by = DeliveryStatus.SENT, "", None, delivery.claimed_by
+        sent_at = delivery.sent_at
+        if result.status != SendStatus.SENT:
+            sent_at = None  # the frequency slot is free again
+            status = DeliveryStatus.FAILED
+            if result.status == SendStatus.TEMPORARY_FAILURE and delivery.attempts < max_attempts:
+                status, reason, claimed_by = DeliveryStatus.DEFERRED, SkipReason.RETRY, ""
+                not_before = now + get_setting("SEND_RETRY_DELAY") * 2 ** (delivery.attempts - 1)
+        rows.append(
+            (
+                status,
+                reason,
+                not_before,
+                None,
+                claimed_by,
+                delivery.message_id,
+                result.provider_id,
+                result.error,
+                sent_at,
+                delivery.pk,
+            )
+        )
+    update_rows(Delivery, list(RECORDED), rows)
 
 
 def sweep(now=None) -> tuple[int, int]:

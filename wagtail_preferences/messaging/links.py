@@ -5,6 +5,7 @@ Links are absolute, built on a base URL (such as ``https://www.example.com``): a
 sending in the background has no request to take the host from.
 """
 
+from collections.abc import Callable
 from urllib.parse import quote
 
 from django.conf import settings
@@ -31,6 +32,14 @@ def site_name() -> str:
     return (site and site.site_name) or getattr(settings, "WAGTAIL_SITE_NAME", "")
 
 
+def link_maker(name: str, base_url: str) -> Callable[[str], str]:
+    """A function from a token to the absolute URL of the view ``name`` for it: the URL is
+    reversed once, for senders that make links for thousands of recipients."""
+    marker = "wp-token-marker"
+    prefix, suffix = (base_url + reverse(name, args=[marker])).split(marker)
+    return lambda token: prefix + token + suffix
+
+
 def manage_url(contact: Contact, base_url: str, *, message_id: int | None = None) -> str:
     """The contact's manage page; from a message's link, it shows what that message chose."""
     token = tokens.contact_token(contact, message_id=message_id)
@@ -52,11 +61,18 @@ def unsubscribe_headers(
     the link to one category or preference (``UnsubscribeScope.of(category)``). With
     ``UNSUBSCRIBE_MAILTO`` set, a ``mailto:`` link with the same token follows the HTTPS one.
     """
-    links = [f"<{unsubscribe_url(contact, base_url, scope)}>"]
+    token = tokens.unsubscribe_token(contact, scope)
+    url = base_url + reverse("wagtail_preferences:unsubscribe", args=[token])
+    return list_unsubscribe(url, token)
+
+
+def list_unsubscribe(url: str, token: str) -> dict[str, str]:
+    """The headers of ``unsubscribe_headers`` for the unsubscribe link ``url`` and its
+    ``token``."""
+    links = [f"<{url}>"]
     mailto = get_setting("UNSUBSCRIBE_MAILTO")
     if mailto:
-        token = quote(tokens.unsubscribe_token(contact, scope), safe="")
-        links.append(f"<mailto:{mailto}?subject=unsubscribe%20{token}>")
+        links.append(f"<mailto:{mailto}?subject=unsubscribe%20{quote(token, safe='')}>")
     return {
         "List-Unsubscribe": ", ".join(links),
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",

@@ -26,9 +26,10 @@ from wagtail.templatetags.wagtailcore_tags import richtext
 from ..audience.profiles import Profile
 from ..channels.base import OutgoingMessage
 from ..channels.registry import get_channel
+from ..identity import tokens
 from ..identity.tokens import UnsubscribeScope
 from ..models import Contact, Message
-from .links import manage_url, site_base_url, site_name, unsubscribe_headers, unsubscribe_url
+from .links import link_maker, list_unsubscribe, site_base_url, site_name
 from .plain_text import html_to_text
 
 MERGE_TAGS = ("first_name", "last_name", "email", "manage_url", "unsubscribe_url")
@@ -38,6 +39,13 @@ TEMPLATES = "wagtail_preferences/messages/mjml/"
 IMAGE_RENDITION = "width-1200"
 #: The widest an image is shown, in CSS pixels: the 600px layout less its padding.
 IMAGE_MAX_WIDTH = 550
+# Where a line may break without changing what shows: before a block-level or table tag or
+# a comment. MJML writes a body on one line; lines under SMTP's 998 characters let the HTML
+# go as it is, rather than quoted-printable (larger, and slower to make).
+BETWEEN_BLOCKS = re.compile(
+    r"><(?=/?(?:table|tbody|tr|td|div|p|h[1-6]|ul|ol|li|center|head|body|meta|title|style)"
+    r"[\s>/]|!--)"
+)
 RELATIVE_LINK = re.compile(r'(\s(?:href|src)=")(/(?!/)[^"]*)"')
 
 
@@ -116,6 +124,8 @@ class MessageRenderer:
         self.scope = UnsubscribeScope.of(message.category)
         self.site_name = site_name()
         self._variants: dict[tuple, Variant] = {}
+        self._manage_link = link_maker("wagtail_preferences:manage", self.base_url)
+        self._unsubscribe_link = link_maker("wagtail_preferences:unsubscribe", self.base_url)
 
     def render(
         self, channel_key: str, recipients: list[Recipient], profiles: dict[int, Profile]
@@ -141,13 +151,19 @@ class MessageRenderer:
 
     def values_for(self, contact: Contact) -> dict[str, str]:
         """What each merge tag stands for in ``contact``'s message."""
-        return {
+        return self._values_and_unsubscribe_token(contact)[0]
+
+    def _values_and_unsubscribe_token(self, contact: Contact) -> tuple[dict[str, str], str]:
+        manage_token = tokens.contact_token(contact, message_id=self.message.pk)
+        unsubscribe_token = tokens.unsubscribe_token(contact, self.scope)
+        values = {
             "first_name": contact.first_name,
             "last_name": contact.last_name,
             "email": contact.email,
-            "manage_url": manage_url(contact, self.base_url, message_id=self.message.pk),
-            "unsubscribe_url": unsubscribe_url(contact, self.base_url, self.scope),
+            "manage_url": self._manage_link(manage_token),
+            "unsubscribe_url": self._unsubscribe_link(unsubscribe_token),
         }
+        return values, unsubscribe_token
 
     def variant_for(self, profile: Profile | None) -> Variant:
         """The email variant a contact with ``profile`` receives, rendered once per key."""
@@ -162,10 +178,10 @@ class MessageRenderer:
 
     def _email(self, recipient: Recipient, profile: Profile | None) -> OutgoingMessage:
         variant = self.variant_for(profile)
-        values = self.values_for(recipient.contact)
+        values, unsubscribe_token = self._values_and_unsubscribe_token(recipient.contact)
         headers = {}
         if not self.message.transactional:
-            headers.update(unsubscribe_headers(recipient.contact, self.base_url, self.scope))
+            headers.update(list_unsubscribe(values["unsubscribe_url"], unsubscribe_token))
         if recipient.message_id:
             headers["Message-ID"] = recipient.message_id
         return self._outgoing(
@@ -210,7 +226,8 @@ class MessageRenderer:
             },
         )
         rendered = mjml.mjml2html(self.placeholders.mark(source))
-        return RELATIVE_LINK.sub(lambda m: f'{m[1]}{self.base_url}{m[2]}"', rendered)
+        rendered = RELATIVE_LINK.sub(lambda m: f'{m[1]}{self.base_url}{m[2]}"', rendered)
+        return BETWEEN_BLOCKS.sub(">\n<", rendered)
 
     def _mjml(self, name: str, value) -> str:
         context = {"value": value}
