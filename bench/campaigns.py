@@ -184,6 +184,13 @@ print(Count.received, flush=True)
 """
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of process ``pid`` so far."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def peak_mb(pid: int) -> float:
     with open(f"/proc/{pid}/status") as status:
         for line in status:
@@ -258,6 +265,8 @@ def run_send(n_contacts: int, naive_sample: int, workers: int) -> list:
         report(results, "  rate", sent / seconds, sent, TARGETS["rate"], unit="msg/s")
         for n, proc in enumerate(procs):
             report(results, f"  worker {n + 1} peak memory", peak_mb(proc.pid), unit="MB")
+            report(results, f"  worker {n + 1} CPU time", cpu_seconds(proc.pid))
+        report(results, "  SMTP server CPU time", cpu_seconds(sink.pid))
         assert sent == queued, f"{queued - sent} queued deliveries were not sent"
     finally:
         workers_backend.disable()
