@@ -114,4 +114,6 @@ WAGTAIL_PREFERENCES = {
     ],
     "CONTACTS_PER_PAGE": 50,
     "HISTORY_PANEL_LIMIT": 50,
+    # Where links in emails point: campaigns are sent in the background, without a request.
+    "BASE_URL": WAGTAILADMIN_BASE_URL.rstrip("/"),
 }
