@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ..conf import get_setting
 from .base import Channel, OutgoingMessage, SendResult
+from .mime import BulkEmail
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +60,7 @@ class EmailChannel(Channel):
     def email_of(self, message: OutgoingMessage, connection=None) -> EmailMultiAlternatives:
         """The Django email for ``message``, with its Message-ID set before sending, so
         the id is known whatever the backend."""
-        email = EmailMultiAlternatives(
+        email = BulkEmail(
             subject=message.subject,
             body=message.text,
             from_email=message.sender or from_email(),
