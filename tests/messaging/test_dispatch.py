@@ -1,6 +1,7 @@
 """Sending: claim, check again, send, record; retries, the sweeper, pauses and caps."""
 
 import datetime
+from contextlib import contextmanager
 
 import pytest
 import time_machine
@@ -119,10 +120,11 @@ class TestFailures:
     def failing(self, monkeypatch):
         results = []
 
-        def send_batch(self, messages):
-            return [results.pop(0) for _message in messages]
+        @contextmanager
+        def session(self):
+            yield lambda messages: [results.pop(0) for _message in messages]
 
-        monkeypatch.setattr(EmailChannel, "send_batch", send_batch)
+        monkeypatch.setattr(EmailChannel, "session", session)
         return results
 
     def test_a_temporary_failure_is_retried_later_with_backoff(

@@ -6,6 +6,7 @@ message id (``message.anymail_status.message_id``) becomes the result's provider
 
 import logging
 import smtplib
+from contextlib import contextmanager
 from email.utils import make_msgid
 
 from django.conf import settings
@@ -40,6 +41,13 @@ def failure_of(error: Exception) -> SendResult:
     if isinstance(error, smtplib.SMTPServerDisconnected | ConnectionError | TimeoutError):
         return SendResult.temporary_failure(str(error))
     return SendResult.permanent_failure(f"{type(error).__name__}: {error}")
+
+
+def _close(connection) -> None:
+    try:
+        connection.close()
+    except Exception:  # the messages are sent: closing must not lose their results
+        logger.warning("Could not close the email connection.", exc_info=True)
 
 
 def provider_id_of(email: EmailMultiAlternatives) -> str:
@@ -77,20 +85,37 @@ class EmailChannel(Channel):
         return email
 
     def send_batch(self, messages: list[OutgoingMessage]) -> list[SendResult]:
-        if not messages:
-            return []
-        connection = get_connection(fail_silently=False)
+        with self.session() as send:
+            return send(messages)
+
+    @contextmanager
+    def session(self):
+        """One connection for the batches, opened when first needed and again after a
+        batch with a failure (which may have left it unusable)."""
+        connection = None
+
+        def send(messages: list[OutgoingMessage]) -> list[SendResult]:
+            nonlocal connection
+            if not messages:
+                return []
+            if connection is None:
+                connection = get_connection(fail_silently=False)
+                try:
+                    connection.open()
+                except Exception as error:
+                    connection = None
+                    return [failure_of(error)] * len(messages)
+            results = [self._send(message, connection) for message in messages]
+            if not all(result.is_sent for result in results):
+                _close(connection)
+                connection = None
+            return results
+
         try:
-            connection.open()
-        except Exception as error:
-            return [failure_of(error)] * len(messages)
-        try:
-            return [self._send(message, connection) for message in messages]
+            yield send
         finally:
-            try:
-                connection.close()
-            except Exception:  # the messages are sent: closing must not lose their results
-                logger.warning("Could not close the email connection.", exc_info=True)
+            if connection is not None:
+                _close(connection)
 
     def _send(self, message: OutgoingMessage, connection) -> SendResult:
         try:

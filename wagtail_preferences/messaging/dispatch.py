@@ -229,22 +229,22 @@ def send(claimed: Claimed, now=None) -> None:
         by_channel[delivery.channel].append(delivery)
     for channel_key, deliveries in by_channel.items():
         channel = get_channel(channel_key)
-        for chunk in batched(deliveries, get_setting("SEND_CHUNK_SIZE")):
-            for delivery in chunk:
-                delivery.address = channel.address_for(delivery.contact)
-                delivery.message_id = message_id_of(delivery.pk)
-            recipients = [Recipient(d.pk, d.contact, d.address, d.message_id) for d in chunk]
-            outgoing = renderer.render(channel_key, recipients, profiles)
-            wait_for_slots(channel_key, len(chunk))
-            handed = Delivery.objects.filter(
-                pk__in=[d.pk for d in chunk],
-                claimed_by=claimed.token,
-                status=DeliveryStatus.CLAIMED,
-            ).update(status=DeliveryStatus.SENDING, **_address_of(channel))
-            if not handed:
-                continue  # the lease ran out and the sweeper took the chunk back
-            results = channel.send_batch(outgoing)
-            _record(chunk, results, now)
+        with channel.session() as send_batch:
+            for chunk in batched(deliveries, get_setting("SEND_CHUNK_SIZE")):
+                for delivery in chunk:
+                    delivery.address = channel.address_for(delivery.contact)
+                    delivery.message_id = message_id_of(delivery.pk)
+                recipients = [Recipient(d.pk, d.contact, d.address, d.message_id) for d in chunk]
+                outgoing = renderer.render(channel_key, recipients, profiles)
+                wait_for_slots(channel_key, len(chunk))
+                handed = Delivery.objects.filter(
+                    pk__in=[d.pk for d in chunk],
+                    claimed_by=claimed.token,
+                    status=DeliveryStatus.CLAIMED,
+                ).update(status=DeliveryStatus.SENDING, **_address_of(channel))
+                if not handed:
+                    continue  # the lease ran out and the sweeper took the chunk back
+                _record(chunk, send_batch(outgoing), now)
 
 
 def _address_of(channel) -> dict:
