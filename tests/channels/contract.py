@@ -105,6 +105,17 @@ class ChannelContract:
         assert results[1].error and not results[1].provider_id
         assert sent_addresses() == [first, last]
 
+    def test_a_session_sends_batch_after_batch_even_after_a_failure(
+        self, channel, sent_addresses, failing_address, addresses
+    ):
+        first, second, third = addresses(3)
+        with channel.session() as send_batch:
+            results = send_batch([self.message(first)])
+            results += send_batch([self.message(failing_address, number=2)])
+            results += send_batch([self.message(second), self.message(third)])
+        assert [result.is_sent for result in results] == [True, False, True, True]
+        assert sent_addresses() == [first, second, third]
+
     def test_a_batch_of_failures_raises_nothing(self, channel, sent_addresses, failing_address):
         results = channel.send_batch([self.message(failing_address)] * 2)
         assert [result.status for result in results] == [self.failure_status] * 2

@@ -147,3 +147,21 @@ class TestWithSMTPServer(EmailContract):
 )
 def test_errors_are_classified(error, status):
     assert failure_of(error).status == status
+
+
+def test_a_session_keeps_one_connection_for_its_batches(monkeypatch):
+    opened = []
+    real = LocmemBackend.open
+
+    def open_(self):
+        opened.append(self)
+        return real(self)
+
+    monkeypatch.setattr(LocmemBackend, "open", open_)
+    channel = EmailChannel()
+    with channel.session() as send_batch:
+        for number in range(3):
+            send_batch([TestWithLocmemBackend.message(f"ann{number}@example.com")])
+
+    assert len(opened) == 1
+    assert len(mail.outbox) == 3

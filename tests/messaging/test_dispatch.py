@@ -1,10 +1,13 @@
 """Sending: claim, check again, send, record; retries, the sweeper, pauses and caps."""
 
 import datetime
+from contextlib import contextmanager
 
 import pytest
 import time_machine
 from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from tests.factories import (
@@ -117,10 +120,11 @@ class TestFailures:
     def failing(self, monkeypatch):
         results = []
 
-        def send_batch(self, messages):
-            return [results.pop(0) for _message in messages]
+        @contextmanager
+        def session(self):
+            yield lambda messages: [results.pop(0) for _message in messages]
 
-        monkeypatch.setattr(EmailChannel, "send_batch", send_batch)
+        monkeypatch.setattr(EmailChannel, "session", session)
         return results
 
     def test_a_temporary_failure_is_retried_later_with_backoff(
@@ -284,3 +288,46 @@ class TestHeld:
             DeliveryStatus.SKIPPED,
             SkipReason.PAUSED,
         )
+
+
+class TestClaim:
+    def test_each_claimed_delivery_is_written_once(self, campaign, holders):
+        begin(campaign)
+
+        with CaptureQueriesContext(connection) as queries:
+            claimed = dispatch.claim(campaign)
+
+        updates = [q["sql"] for q in queries if q["sql"].startswith("UPDATE")]
+        assert len(updates) == 1
+        assert len(claimed.deliveries) == claimed.leased == 3
+        for delivery in claimed.deliveries:
+            assert delivery.status == DeliveryStatus.CLAIMED
+            assert delivery.sent_at is not None and delivery.attempts == 1
+
+    def test_a_skipped_recipient_is_not_claimed(self, campaign, holders):
+        begin(campaign)
+        leaver = holders[0]
+        leaver.status = ContactStatus.UNSUBSCRIBED
+        leaver.save()
+
+        claimed = dispatch.claim(campaign)
+
+        assert leaver.pk not in {d.contact_id for d in claimed.deliveries}
+        assert claimed.leased == 3
+        skipped = Delivery.objects.get(campaign=campaign, contact=leaver)
+        assert (skipped.status, skipped.claimed_by, skipped.attempts) == (
+            DeliveryStatus.SKIPPED,
+            "",
+            0,
+        )
+
+    def test_the_delivery_claimed_does_not_count_against_its_own_cap(self, campaign, products):
+        contact = ContactFactory(confirmed=True, preferences=[products])
+        ContactChannelFactory(
+            contact=contact, frequency_count=1, frequency_period=FrequencyPeriod.DAY
+        )
+        begin(campaign)
+
+        claimed = dispatch.claim(campaign)
+
+        assert [d.contact_id for d in claimed.deliveries] == [contact.pk]

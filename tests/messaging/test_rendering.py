@@ -18,7 +18,13 @@ from tests.visitors.unsubscribe_helpers import one_click
 from wagtail_preferences.audience.profiles import Profile, profiles_of
 from wagtail_preferences.channels.email import EmailChannel
 from wagtail_preferences.identity import tokens
-from wagtail_preferences.messaging.rendering import MessageRenderer, Recipient, site_base_url
+from wagtail_preferences.messaging.rendering import (
+    HTML_LINE_LENGTH,
+    MessageRenderer,
+    Recipient,
+    broken_between_blocks,
+    site_base_url,
+)
 from wagtail_preferences.models import CategoryChoice, ContactStatus
 
 pytestmark = pytest.mark.django_db
@@ -362,3 +368,14 @@ def test_profiles_of_a_contact_decide_variants_like_pages(products):
     profile = Profile(preferences={products.pk: products.slug})
 
     assert "MATCHED" in render_email(message, ContactFactory(), profile).text
+
+
+def test_html_lines_are_broken_between_blocks_only_where_they_grow_long():
+    html = "<div>" + "<p>word</p>" * 200 + "</div>\n<style>a{}</style>"
+
+    broken = broken_between_blocks(html)
+
+    assert broken.replace("\n", "") == html.replace("\n", "")
+    lines = broken.splitlines()
+    assert all(len(line) <= HTML_LINE_LENGTH for line in lines)
+    assert len(lines) == 6

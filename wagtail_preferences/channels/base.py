@@ -8,6 +8,8 @@ decide who is sent to; a channel only says whether a contact can be reached at a
 
 import enum
 from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from django.db.models import Q
@@ -125,6 +127,12 @@ class Channel(ABC):
         """
         error = f"The {self.key!r} channel has no sending backend."
         return [SendResult.permanent_failure(error) for _message in messages]
+
+    @contextmanager
+    def session(self) -> Iterator[Callable[[list[OutgoingMessage]], list[SendResult]]]:
+        """Around the batches of one sender: yields the function that sends a batch (as
+        ``send_batch``). A channel may keep a connection open from one batch to the next."""
+        yield self.send_batch
 
     def __str__(self) -> str:
         return str(self.label)

@@ -6,6 +6,7 @@ message id (``message.anymail_status.message_id``) becomes the result's provider
 
 import logging
 import smtplib
+from contextlib import contextmanager
 from email.utils import make_msgid
 
 from django.conf import settings
@@ -15,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ..conf import get_setting
 from .base import Channel, OutgoingMessage, SendResult
+from .mime import BulkEmail
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +43,13 @@ def failure_of(error: Exception) -> SendResult:
     return SendResult.permanent_failure(f"{type(error).__name__}: {error}")
 
 
+def _close(connection) -> None:
+    try:
+        connection.close()
+    except Exception:  # the messages are sent: closing must not lose their results
+        logger.warning("Could not close the email connection.", exc_info=True)
+
+
 def provider_id_of(email: EmailMultiAlternatives) -> str:
     status = getattr(email, "anymail_status", None)
     if status is not None and status.message_id:
@@ -59,7 +68,7 @@ class EmailChannel(Channel):
     def email_of(self, message: OutgoingMessage, connection=None) -> EmailMultiAlternatives:
         """The Django email for ``message``, with its Message-ID set before sending, so
         the id is known whatever the backend."""
-        email = EmailMultiAlternatives(
+        email = BulkEmail(
             subject=message.subject,
             body=message.text,
             from_email=message.sender or from_email(),
@@ -76,20 +85,37 @@ class EmailChannel(Channel):
         return email
 
     def send_batch(self, messages: list[OutgoingMessage]) -> list[SendResult]:
-        if not messages:
-            return []
-        connection = get_connection(fail_silently=False)
+        with self.session() as send:
+            return send(messages)
+
+    @contextmanager
+    def session(self):
+        """One connection for the batches, opened when first needed and again after a
+        batch with a failure (which may have left it unusable)."""
+        connection = None
+
+        def send(messages: list[OutgoingMessage]) -> list[SendResult]:
+            nonlocal connection
+            if not messages:
+                return []
+            if connection is None:
+                connection = get_connection(fail_silently=False)
+                try:
+                    connection.open()
+                except Exception as error:
+                    connection = None
+                    return [failure_of(error)] * len(messages)
+            results = [self._send(message, connection) for message in messages]
+            if not all(result.is_sent for result in results):
+                _close(connection)
+                connection = None
+            return results
+
         try:
-            connection.open()
-        except Exception as error:
-            return [failure_of(error)] * len(messages)
-        try:
-            return [self._send(message, connection) for message in messages]
+            yield send
         finally:
-            try:
-                connection.close()
-            except Exception:  # the messages are sent: closing must not lose their results
-                logger.warning("Could not close the email connection.", exc_info=True)
+            if connection is not None:
+                _close(connection)
 
     def _send(self, message: OutgoingMessage, connection) -> SendResult:
         try:

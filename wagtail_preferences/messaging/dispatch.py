@@ -31,7 +31,7 @@ from ..audience.profiles import profiles_of
 from ..channels.base import SendStatus
 from ..channels.registry import get_channel
 from ..conf import get_setting
-from ..db.batches import batched, update_rows
+from ..db.batches import any_of, batched, update_rows
 from ..db.send_rate import wait_for_slots
 from ..models import (
     Campaign,
@@ -78,9 +78,10 @@ def claim(campaign: Campaign, *, size: int | None = None, now=None) -> Claimed:
     """Lease up to ``size`` due deliveries of ``campaign`` to a new sender.
 
     On PostgreSQL, concurrent senders skip each other's rows (``FOR UPDATE SKIP LOCKED``);
-    on SQLite, whose writers take turns, the conditional ``UPDATE`` makes a row one
-    sender's. Each recipient is checked again by the eligibility policy; those who may not
-    receive it now are skipped or deferred, the others take their frequency slot.
+    on SQLite, whose writers take turns, the ``UPDATE``s change only rows still due, so a
+    row is one sender's. Each recipient is checked again by the eligibility policy before
+    any row changes; those who may not receive it now are skipped or deferred, the others
+    are claimed with their frequency slot in one ``UPDATE``.
     """
     size = size or get_setting("SEND_BATCH_SIZE")
     now = now or timezone.now()
@@ -91,67 +92,83 @@ def claim(campaign: Campaign, *, size: int | None = None, now=None) -> Claimed:
             .filter(Q(not_before__isnull=True) | Q(not_before__lte=now))
             .order_by("pk")
         )
-        ids = list(due.select_for_update(skip_locked=True).values_list("pk", flat=True)[:size])
-        if ids:
-            Delivery.objects.filter(pk__in=ids, status__in=PENDING).update(
-                status=DeliveryStatus.CLAIMED,
-                claimed_by=token,
-                lease_until=now + get_setting("SEND_LEASE"),
-                reason="",
-            )
-            _check_again(campaign, token, now)
-            # The slots are taken (and seen by other senders) when this transaction commits.
-            Delivery.objects.filter(claimed_by=token, status=DeliveryStatus.CLAIMED).update(
-                sent_at=now, attempts=F("attempts") + 1
-            )
+        rows = list(
+            due.select_for_update(skip_locked=True).values_list("pk", "channel", "contact_id")[
+                :size
+            ]
+        )
+        eligible = _check_again(campaign, rows, now)
+        # The slots are taken (and seen by other senders) when this transaction commits.
+        Delivery.objects.filter(pk__in=any_of(Delivery, "id", eligible), status__in=PENDING).update(
+            status=DeliveryStatus.CLAIMED,
+            claimed_by=token,
+            lease_until=now + get_setting("SEND_LEASE"),
+            reason="",
+            sent_at=now,
+            attempts=F("attempts") + 1,
+        )
     deliveries = list(
         Delivery.objects.filter(claimed_by=token, status=DeliveryStatus.CLAIMED)
         .select_related("contact")
         .order_by("pk")
     )
-    return Claimed(token, campaign, deliveries, len(ids))
+    return Claimed(token, campaign, deliveries, len(rows))
 
 
-def _check_again(campaign: Campaign, token: str, now) -> None:
+def _check_again(campaign: Campaign, rows: list[tuple], now) -> list[int]:
+    """Skip or defer the deliveries ``rows`` (pk, channel, contact id) whose recipients may
+    not receive the message now; the ids of the others."""
+    if not rows:
+        return []
     sending = planning.sending_of(campaign, _message_of(campaign))
-    claimed = Delivery.objects.filter(claimed_by=token, status=DeliveryStatus.CLAIMED)
-    by_channel = defaultdict(list)
-    for channel, contact_id in claimed.values_list("channel", "contact_id"):
-        by_channel[channel].append(contact_id)
-    for channel, contact_ids in by_channel.items():
+    by_channel = defaultdict(dict)
+    for pk, channel, contact_id in rows:
+        by_channel[channel][contact_id] = pk
+    eligible = []
+    for channel, delivery_of in by_channel.items():
         # The channel was chosen when planning; only that one channel is checked now.
         on_channel = Sending(**{**sending.__dict__, "channels": (channel,)})
-        # Two senders claiming for the same capped contact take turns here, so the second
-        # counts the slot the first took.
-        list(
-            ContactChannel.objects.select_for_update()
-            .filter(contact_id__in=contact_ids, channel=channel, frequency_count__isnull=False)
-            .order_by("pk")
-            .values_list("pk", flat=True)
-        )
-        reasons = (
-            Contact.objects.filter(pk__in=contact_ids)
-            .annotate(wp_reason=eligibility.reason_of(channel, on_channel, now))
-            .exclude(wp_reason="")
-            .values_list("pk", "wp_reason")
-        )
-        held = defaultdict(list)
-        skipped = defaultdict(list)
-        for contact_id, reason in reasons:
-            (held if reason in HELD and on_channel.holds(reason) else skipped)[reason].append(
-                contact_id
-            )
-        rows = claimed.filter(channel=channel)
+        held, skipped = _reasons(channel, on_channel, list(delivery_of), now)
+        pending = Delivery.objects.filter(status__in=PENDING)
         released = {"claimed_by": "", "lease_until": None}
         for reason, ids in skipped.items():
-            rows.filter(contact_id__in=ids).update(
+            pending.filter(pk__in=[delivery_of[i] for i in ids]).update(
                 status=DeliveryStatus.SKIPPED, reason=reason, **released
             )
         for reason, ids in held.items():
             for not_before, waiting in _next_chances(channel, reason, ids, now).items():
-                rows.filter(contact_id__in=waiting).update(
+                pending.filter(pk__in=[delivery_of[i] for i in waiting]).update(
                     status=DeliveryStatus.DEFERRED, reason=reason, not_before=not_before, **released
                 )
+        kept = set(delivery_of).difference(*held.values(), *skipped.values())
+        eligible.extend(delivery_of[contact_id] for contact_id in kept)
+    return eligible
+
+
+def _reasons(channel: str, on_channel: Sending, contact_ids: list[int], now) -> tuple:
+    """The contacts who may not receive the message on ``channel`` now, by reason: those
+    held (deferred) and those skipped."""
+    # Two senders claiming for the same capped contact take turns here, so the second
+    # counts the slot the first took.
+    list(
+        ContactChannel.objects.select_for_update()
+        .filter(contact_id__in=contact_ids, channel=channel, frequency_count__isnull=False)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    reasons = (
+        Contact.objects.filter(pk__in=contact_ids)
+        .annotate(wp_reason=eligibility.reason_of(channel, on_channel, now))
+        .exclude(wp_reason="")
+        .values_list("pk", "wp_reason")
+    )
+    held = defaultdict(list)
+    skipped = defaultdict(list)
+    for contact_id, reason in reasons:
+        (held if reason in HELD and on_channel.holds(reason) else skipped)[reason].append(
+            contact_id
+        )
+    return held, skipped
 
 
 def _next_chances(channel: str, reason: str, contact_ids, now) -> dict:
@@ -212,22 +229,22 @@ def send(claimed: Claimed, now=None) -> None:
         by_channel[delivery.channel].append(delivery)
     for channel_key, deliveries in by_channel.items():
         channel = get_channel(channel_key)
-        for chunk in batched(deliveries, get_setting("SEND_CHUNK_SIZE")):
-            for delivery in chunk:
-                delivery.address = channel.address_for(delivery.contact)
-                delivery.message_id = message_id_of(delivery.pk)
-            recipients = [Recipient(d.pk, d.contact, d.address, d.message_id) for d in chunk]
-            outgoing = renderer.render(channel_key, recipients, profiles)
-            wait_for_slots(channel_key, len(chunk))
-            handed = Delivery.objects.filter(
-                pk__in=[d.pk for d in chunk],
-                claimed_by=claimed.token,
-                status=DeliveryStatus.CLAIMED,
-            ).update(status=DeliveryStatus.SENDING, **_address_of(channel))
-            if not handed:
-                continue  # the lease ran out and the sweeper took the chunk back
-            results = channel.send_batch(outgoing)
-            _record(chunk, results, now)
+        with channel.session() as send_batch:
+            for chunk in batched(deliveries, get_setting("SEND_CHUNK_SIZE")):
+                for delivery in chunk:
+                    delivery.address = channel.address_for(delivery.contact)
+                    delivery.message_id = message_id_of(delivery.pk)
+                recipients = [Recipient(d.pk, d.contact, d.address, d.message_id) for d in chunk]
+                outgoing = renderer.render(channel_key, recipients, profiles)
+                wait_for_slots(channel_key, len(chunk))
+                handed = Delivery.objects.filter(
+                    pk__in=[d.pk for d in chunk],
+                    claimed_by=claimed.token,
+                    status=DeliveryStatus.CLAIMED,
+                ).update(status=DeliveryStatus.SENDING, **_address_of(channel))
+                if not handed:
+                    continue  # the lease ran out and the sweeper took the chunk back
+                _record(chunk, send_batch(outgoing), now)
 
 
 def _address_of(channel) -> dict:

@@ -43,9 +43,12 @@ IMAGE_MAX_WIDTH = 550
 # a comment. MJML writes a body on one line; lines under SMTP's 998 characters let the HTML
 # go as it is, rather than quoted-printable (larger, and slower to make).
 BETWEEN_BLOCKS = re.compile(
-    r"><(?=/?(?:table|tbody|tr|td|div|p|h[1-6]|ul|ol|li|center|head|body|meta|title|style)"
-    r"[\s>/]|!--)"
+    r"(?<=>)(?=<(?:/?(?:table|tbody|tr|td|div|p|h[1-6]|ul|ol|li|center|head|body|meta|title"
+    r"|style)[\s>/]|!--))"
 )
+#: How long a line of HTML grows before it is broken between blocks: few lines are cheaper
+#: to send and to receive, and the room left under 998 takes each recipient's links and name.
+HTML_LINE_LENGTH = 500
 RELATIVE_LINK = re.compile(r'(\s(?:href|src)=")(/(?!/)[^"]*)"')
 
 
@@ -109,6 +112,20 @@ def chosen_leaves(stream_value, profile: Profile | None, key: list) -> Iterator[
         choice, _block, content = chosen_for(child.value, profile)
         key.append(choice)
         yield from chosen_leaves(content, profile, key)
+
+
+def broken_between_blocks(html: str) -> str:
+    """``html`` with a line break between two blocks wherever a line would otherwise grow
+    past ``HTML_LINE_LENGTH``."""
+    parts, length = [], 0
+    for piece in BETWEEN_BLOCKS.split(html):
+        head, newline, _rest = piece.partition("\n")
+        if parts and length + len(head) > HTML_LINE_LENGTH:
+            parts.append("\n")
+            length = 0
+        parts.append(piece)
+        length = len(piece) - piece.rfind("\n") - 1 if newline else length + len(piece)
+    return "".join(parts)
 
 
 class MessageRenderer:
@@ -227,7 +244,7 @@ class MessageRenderer:
         )
         rendered = mjml.mjml2html(self.placeholders.mark(source))
         rendered = RELATIVE_LINK.sub(lambda m: f'{m[1]}{self.base_url}{m[2]}"', rendered)
-        return BETWEEN_BLOCKS.sub(">\n<", rendered)
+        return broken_between_blocks(rendered)
 
     def _mjml(self, name: str, value) -> str:
         context = {"value": value}
