@@ -136,6 +136,16 @@ class TestForm:
         assert list(campaign.preferences.all()) == [products]
         assert campaign.created_by == superuser
 
+    def test_a_blank_slug_is_made_from_the_name_and_kept_unique(self, admin_client, products):
+        CampaignFactory(name="Autumn news", slug="autumn-news", preferences=[products])
+        data = form_data(MessageFactory(), slug="", preferences=[products.pk])
+
+        admin_client.post(reverse(f"{CAMPAIGNS}:add"), data)
+        admin_client.post(reverse(f"{CAMPAIGNS}:add"), data)
+
+        slugs = Campaign.objects.filter(name="Autumn news").values_list("slug", flat=True)
+        assert sorted(slugs) == ["autumn-news", "autumn-news-2", "autumn-news-3"]
+
     def test_needs_an_audience(self, admin_client, products):
         response = admin_client.post(reverse(f"{CAMPAIGNS}:add"), form_data(MessageFactory()))
         assert response.status_code == 200
@@ -343,7 +353,7 @@ class TestProgress:
     def test_counts_the_rate_over_the_last_minute(self, admin_client, sending):
         DeliveryFactory(campaign=sending, sent_at=timezone.now())
         data = admin_client.get(campaign_url("progress_data", sending)).json()
-        assert (data["sent_last_minute"], data["per_second"]) == (1, 0.0)
+        assert (data["sent_last_minute"], data["per_second"]) == (1, 0.02)
 
     def test_page_lists_unknown_deliveries_and_loads_its_script(self, admin_client, sending):
         content = admin_client.get(campaign_url("progress", sending)).content.decode()

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.text import slugify
 from django.utils.translation import gettext as _gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -52,7 +53,11 @@ class Campaign(models.Model):
 
     name = models.CharField(_("name"), max_length=200)
     slug = models.SlugField(
-        _("slug"), max_length=100, unique=True, help_text=_("Names the campaign in commands.")
+        _("slug"),
+        max_length=100,
+        unique=True,
+        blank=True,
+        help_text=_("Names the campaign in commands. Left blank, it is made from the name."),
     )
     message = models.ForeignKey(
         "Message", verbose_name=_("message"), on_delete=models.PROTECT, related_name="campaigns"
@@ -148,6 +153,29 @@ class Campaign(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs):
+        if not self.slug:
+            self.slug = self._free_slug()
+        super().save(*args, **kwargs)
+
+    def clean(self):
+        super().clean()
+        if not self.slug:
+            self.slug = self._free_slug()
+
+    def _free_slug(self) -> str:
+        """A slug made from the name, numbered when campaigns of the same name took it."""
+        base = slugify(self.name)[:90] or "campaign"
+        taken = set(
+            Campaign.objects.filter(slug__startswith=base)
+            .exclude(pk=self.pk)
+            .values_list("slug", flat=True)
+        )
+        slug, number = base, 2
+        while slug in taken:
+            slug, number = f"{base}-{number}", number + 1
+        return slug
 
     @property
     def is_editable(self) -> bool:

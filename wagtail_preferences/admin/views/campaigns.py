@@ -380,7 +380,7 @@ def progress_data(campaign: Campaign, counts: reports.DeliveryCounts) -> dict:
         "waiting": {reason: counts.waiting[reason] for reason in SkipReason.values},
         "total": counts.total,
         "sent_last_minute": counts.sent_last_minute,
-        "per_second": round(counts.per_second, 1),
+        "per_second": round(counts.per_second, 1 if counts.per_second >= 1 else 2),
         "started_at": local_time(campaign.started_at),
         "finished_at": local_time(campaign.finished_at),
     }
@@ -390,7 +390,7 @@ class CampaignProgressView(CampaignPage, TemplateView):
     template_name = "wagtail_preferences/admin/campaigns/progress.html"
 
     def get_page_title(self):
-        return _("Sending “%(name)s”") % {"name": self.campaign.name}
+        return _("Progress of “%(name)s”") % {"name": self.campaign.name}
 
     def get_context_data(self, **kwargs):
         campaign = self.campaign
