@@ -6,6 +6,7 @@ campaign to a contact who signed up through the form the tutorial puts on the ho
 """
 
 import os
+import re
 import subprocess
 import sys
 
@@ -125,8 +126,8 @@ def test_a_new_project_follows_the_tutorial_to_a_sent_campaign(project):
 
     sent = manage(project, "preferences_campaign", "send", "first-news")
     assert "Subject: Hello Lena" in sent
-    assert "List-Unsubscribe-Post: List-Unsubscribe=One-Click" in sent
-    assert "http://127.0.0.1:8000/preferences/unsubscribe/" in sent
+    assert re.search(r"List-Unsubscribe:\s+<http://127\.0\.0\.1:8000/preferences/unsub", sent)
+    assert "List-Unsubscribe-Post" not in sent  # one-click needs the live site's https address
     assert "Fresh bread every morning." in sent
 
     assert "Sent" in manage(project, "preferences_campaign", "status", "first-news")

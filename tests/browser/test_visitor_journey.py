@@ -8,6 +8,7 @@ manage-preferences page and unsubscribes. After each step the test reads the dat
 import datetime
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
 from tests.browser.waiting import eventually
@@ -40,7 +41,16 @@ def tick(page, group, *names):
     """Tick ``names`` in the block's checkbox group ``group`` (a child block's name)."""
     boxes = page.locator(f'[data-contentpath="{group}"]')
     for name in names:
-        boxes.get_by_label(name, exact=True).check()
+        box = boxes.get_by_label(name, exact=True)
+        # On a loaded machine the new block's widgets are sometimes set up again just as the
+        # first click lands, which leaves the box as it was: click once more then.
+        for attempt in range(3):
+            try:
+                box.check()
+                break
+            except PlaywrightError:
+                if attempt == 2:
+                    raise
 
 
 def publish_form_page(page, wagtail_site, screenshot) -> FormPage:

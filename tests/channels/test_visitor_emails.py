@@ -335,6 +335,12 @@ class TestTasks:
 
 
 class TestUnsubscribeHeaders:
+    def test_a_plain_http_link_is_no_one_click_unsubscribe(self):
+        headers = emails.unsubscribe_headers(ContactFactory(), "http://localhost:8000")
+
+        assert set(headers) == {"List-Unsubscribe"}
+        assert headers["List-Unsubscribe"].startswith("<http://localhost:8000/preferences/")
+
     def test_unsubscribe_headers_for_everything(self):
         contact = ContactFactory()
 

@@ -6,7 +6,6 @@ import re
 from unittest import mock
 from urllib.parse import urlsplit
 
-import django
 import mjml
 import pytest
 from django.core import mail
@@ -175,10 +174,7 @@ class TestEmail:
         )
         html = sent.get_body(preferencelist=("html",))
         assert html.get_content().splitlines() == outgoing.html.splitlines()
-        if django.VERSION < (6,):
-            # Django 6's email API quotes any line over 78 characters; 5.2's sends them as
-            # they are when none is over SMTP's limit.
-            assert html["Content-Transfer-Encoding"] in ("7bit", "8bit")
+        assert html["Content-Transfer-Encoding"] in ("7bit", "8bit")
 
     def test_the_footer_links_to_manage_and_unsubscribe(self, promotions):
         message = MessageFactory(category=promotions)

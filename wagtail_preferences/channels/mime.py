@@ -5,18 +5,26 @@ messages most of that time goes to Python's ``email`` package folding headers th
 folding and searching every message's text for its multipart boundary. The bytes are the
 same as Django's: short ASCII headers are written as they are (what folding would give), and
 the boundary, as random as the one the generator would pick, is chosen in advance and checked
-against the parts' text. Django 6 builds messages with the modern email API, whose policy
-writes them out differently; those are left as Django makes them.
+against the parts' text.
+
+Django 6 builds messages with the modern email API, whose policy folds header lines at 78
+characters: a header that cannot be folded there, such as a ``List-Unsubscribe`` link, is
+written as RFC 2047 encoded words, which mail programs do not read as a link. Those messages
+are built with lines up to RFC 5322's limit instead, as Django 5.2 writes them.
 """
 
+import email.policy
 import random
 import sys
 from email.policy import Compat32
 
+import django
 from django.core.mail import EmailMultiAlternatives
 
 #: Header lines up to this length are never folded (RFC 5322's recommended limit).
 MAX_LINE_LENGTH = 78
+#: No line of a message may be longer (RFC 5322, section 2.1.1).
+LINE_LENGTH_LIMIT = 998
 _BOUNDARY_DIGITS = len(repr(sys.maxsize - 1))
 
 
@@ -53,9 +61,10 @@ class BulkEmail(EmailMultiAlternatives):
     """An ``EmailMultiAlternatives`` whose ``message()`` is cheaper to write out."""
 
     def message(self, **kwargs):
+        if "policy" in kwargs or django.VERSION >= (6,):
+            policy = kwargs.pop("policy", email.policy.default)
+            return super().message(policy=policy.clone(max_line_length=LINE_LENGTH_LIMIT), **kwargs)
         message = super().message(**kwargs)
-        if type(message.policy) is not Compat32:
-            return message
         message.policy = POLICY
         if message.is_multipart():
             message.set_boundary(

@@ -56,8 +56,8 @@ def unsubscribe_headers(
 ) -> dict[str, str]:
     """The ``List-Unsubscribe`` and ``List-Unsubscribe-Post`` headers (RFC 2369, RFC 8058).
 
-    Mail programs show an "Unsubscribe" button for them and POST
-    ``List-Unsubscribe=One-Click`` to the link, which unsubscribes at once. ``scope`` limits
+    Mail programs show an "Unsubscribe" button for them and, when the link is HTTPS, POST
+    ``List-Unsubscribe=One-Click`` to it, which unsubscribes at once. ``scope`` limits
     the link to one category or preference (``UnsubscribeScope.of(category)``). With
     ``UNSUBSCRIBE_MAILTO`` set, a ``mailto:`` link with the same token follows the HTTPS one.
     """
@@ -73,7 +73,8 @@ def list_unsubscribe(url: str, token: str) -> dict[str, str]:
     mailto = get_setting("UNSUBSCRIBE_MAILTO")
     if mailto:
         links.append(f"<mailto:{mailto}?subject=unsubscribe%20{quote(token, safe='')}>")
-    return {
-        "List-Unsubscribe": ", ".join(links),
-        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-    }
+    headers = {"List-Unsubscribe": ", ".join(links)}
+    if url.startswith("https://"):
+        # RFC 8058 offers one-click unsubscribing for an HTTPS link only.
+        headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    return headers
