@@ -94,6 +94,11 @@ class TestEditing:
         assert admin_client.get(url("history", message.pk)).status_code == 200
         assert admin_client.get(url("revisions_compare", message.pk, "earliest", "latest"))
 
+    def test_the_sms_text_keeps_line_breaks_as_one_character(self, admin_client):
+        admin_client.post(url("add"), form_data(sms_text="Fresh bread\r\nat 8"))
+
+        assert Message.objects.get().sms_text == "Fresh bread\nat 8"
+
     def test_the_edit_form_has_tabs_the_sms_counter_and_preview_as(self, admin_client):
         message = MessageFactory()
 

@@ -25,6 +25,12 @@ class SMSTextarea(forms.Textarea):
             }
         )
 
+    def value_from_datadict(self, data, files, name):
+        # Browsers send each line break as CRLF: kept, it would cost one more character in
+        # every SMS than the counter showed.
+        value = super().value_from_datadict(data, files, name)
+        return value.replace("\r\n", "\n") if value else value
+
     @property
     def media(self):
         return forms.Media(js=[versioned_static("wagtail_preferences/js/sms-counter.js")])
