@@ -199,7 +199,7 @@ def peak_mb(pid: int) -> float:
     return 0.0
 
 
-def run_send(n_contacts: int, naive_sample: int, workers: int) -> list:
+def run_send(n_contacts: int, naive_sample: int, workers: int, connections: int) -> list:
     from django.test.utils import override_settings
 
     from tests.channels.smtp_server import free_port
@@ -222,6 +222,7 @@ def run_send(n_contacts: int, naive_sample: int, workers: int) -> list:
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "bench.worker_settings",
         "WP_BENCH_SMTP_PORT": str(port),
+        "WP_BENCH_SEND_CONNECTIONS": str(connections),
     }
     procs = [
         subprocess.Popen(
@@ -261,7 +262,12 @@ def run_send(n_contacts: int, naive_sample: int, workers: int) -> list:
             time.sleep(0.2)
         seconds = time.perf_counter() - started
         sent = Delivery.objects.filter(campaign=campaign, status=DeliveryStatus.SENT).count()
-        report(results, f"send end to end, {workers} workers", seconds, sent)
+        report(
+            results,
+            f"send end to end, {workers} workers x {connections} connections",
+            seconds,
+            sent,
+        )
         report(results, "  rate", sent / seconds, sent, TARGETS["rate"], unit="msg/s")
         for n, proc in enumerate(procs):
             report(results, f"  worker {n + 1} peak memory", peak_mb(proc.pid), unit="MB")
@@ -312,6 +318,9 @@ def main(argv=None) -> None:
     parser.add_argument("--contacts", type=int, default=1_000_000)
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"))
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--connections", type=int, default=2, help="SMTP connections per worker (threads)"
+    )
     parser.add_argument("--naive-sample", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--regenerate", action="store_true")
@@ -330,7 +339,7 @@ def main(argv=None) -> None:
         if args.part == "plan":
             results = run_plan(args.contacts)
         else:
-            results = run_send(args.contacts, args.naive_sample, args.workers)
+            results = run_send(args.contacts, args.naive_sample, args.workers, args.connections)
     finally:
         clear_bench_campaigns()
     about = machine()

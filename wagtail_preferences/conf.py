@@ -278,6 +278,8 @@ DEFAULTS: dict[str, Any] = {
     # each chunk's results are recorded before the next is handed over.
     "SEND_BATCH_SIZE": 500,
     "SEND_CHUNK_SIZE": 25,
+    # Connections (each in a thread) one send task hands its chunks over on at once.
+    "SEND_CONNECTIONS": 1,
     # Send tasks queued at once for a campaign: as many as the workers that may share it.
     "SEND_TASKS": 4,
     # How long a claimed batch is a sender's; after it, the sweeper takes it back.
@@ -344,6 +346,7 @@ VALIDATORS: dict[str, Callable[[Any], str | None]] = {
     "EXPORT_XLSX_MAX_ROWS": _positive_int,
     "SEND_BATCH_SIZE": _positive_int,
     "SEND_CHUNK_SIZE": _positive_int,
+    "SEND_CONNECTIONS": _positive_int,
     "SEND_TASKS": _positive_int,
     "SEND_LEASE": _duration,
     "SEND_MAX_ATTEMPTS": _positive_int,

@@ -5,6 +5,7 @@ from collections import Counter
 import pytest
 from django.core import mail
 
+from tests.channels.smtp_server import RefusingHandler, serve
 from tests.factories import CampaignFactory, ContactChannelFactory, ContactFactory
 from tests.threads import at_once
 from wagtail_preferences.messaging import dispatch, planning
@@ -29,6 +30,41 @@ def test_four_senders_share_a_campaign_and_send_each_recipient_one_message(produ
 
     assert Counter(m.to[0] for m in mail.outbox) == Counter(c.email for c in contacts)
     assert set(Delivery.objects.values_list("status", flat=True)) == {DeliveryStatus.SENT}
+
+
+class PeersHandler(RefusingHandler):
+    """Notes the client end (address, port) of the connection each message came on."""
+
+    def __init__(self):
+        super().__init__()
+        self.peers = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.peers.append(session.peer)
+        return await super().handle_DATA(server, session, envelope)
+
+
+def test_a_sender_with_three_connections_sends_each_recipient_one_message_over_several(
+    products, settings
+):
+    settings.WAGTAIL_PREFERENCES = {"SEND_CHUNK_SIZE": 2, "SEND_CONNECTIONS": 3}
+    handler = PeersHandler()
+    server = serve(settings, handler)
+    contacts = [ContactFactory(confirmed=True, preferences=[products]) for _ in range(CONTACTS)]
+    campaign = CampaignFactory(preferences=[products])
+    planning.begin(campaign)
+
+    try:
+        dispatch.run(campaign.pk)
+    finally:
+        server.stop()
+
+    received = Counter(m["To"] for m in handler.messages)
+    assert received == Counter(c.email for c in contacts)
+    assert len(set(handler.peers)) > 1
+    sent = Delivery.objects.filter(campaign=campaign)
+    assert {d.status for d in sent} == {DeliveryStatus.SENT}
+    assert {d.message_id for d in sent} == {m["Message-ID"] for m in handler.messages}
 
 
 def test_two_campaigns_sent_together_never_pass_a_cap_of_one_a_day(products, small_batches):

@@ -70,6 +70,17 @@ def test_starting_sends_each_recipient_one_email_and_finishes(
         assert delivery.sent_at is not None and delivery.attempts == 1
 
 
+def test_inside_a_transaction_every_chunk_goes_over_one_connection(campaign, holders, settings):
+    # Threads of their own could not see the claim, which is not committed.
+    settings.WAGTAIL_PREFERENCES = {"SEND_CHUNK_SIZE": 1, "SEND_CONNECTIONS": 3}
+    begin(campaign)
+
+    dispatch.run(campaign.pk)
+
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(c.email for c in holders)
+    assert {d.status for d in Delivery.objects.filter(campaign=campaign)} == {DeliveryStatus.SENT}
+
+
 def test_the_message_sent_is_the_version_live_when_sending_started(campaign, holders):
     begin(campaign)
     campaign.message.subject = "Changed after the start"

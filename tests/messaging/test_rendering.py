@@ -25,6 +25,7 @@ from wagtail_preferences.messaging.rendering import (
     MessageRenderer,
     Recipient,
     broken_between_blocks,
+    head_joined,
     site_base_url,
 )
 from wagtail_preferences.models import CategoryChoice, ContactStatus
@@ -385,3 +386,23 @@ def test_html_lines_are_broken_between_blocks_only_where_they_grow_long():
     lines = broken.splitlines()
     assert all(len(line) <= HTML_LINE_LENGTH for line in lines)
     assert len(lines) == 6
+
+
+def test_the_head_loses_its_line_breaks_and_the_body_keeps_them():
+    html = (
+        "<html><head>\n  <title>Hi  there</title>\n<style>\na { b: c; }\n</style>\n</head>"
+        "<body><p>one\ntwo</p>\n</body></html>"
+    )
+
+    assert head_joined(html) == (
+        "<html><head><title>Hi  there</title><style> a { b: c; } </style></head>"
+        "<body><p>one\ntwo</p>\n</body></html>"
+    )
+
+
+def test_an_email_head_takes_a_few_lines():
+    html = render_email(MessageFactory(), ContactFactory()).html
+
+    head = html.partition("</head>")[0]
+    assert "<style" in head and "<!--[if mso]>" in head
+    assert head.count("\n") <= 5

@@ -17,11 +17,12 @@ import secrets
 import time
 from collections import defaultdict
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
+from queue import Empty, SimpleQueue
 
 from django.conf import settings
 from django.core.mail.utils import DNS_NAME
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Min, OuterRef, Q, Subquery
 from django.utils import timezone
 from wagtail.models import Revision
@@ -46,6 +47,7 @@ from ..models import (
 from ..models.deliveries import PENDING
 from . import eligibility, planning
 from .eligibility import HELD, Sending
+from .parallel import in_parallel
 from .rendering import MessageRenderer, Recipient
 
 #: How long one send task works before it hands over to a successor.
@@ -221,7 +223,13 @@ def _message_of(campaign: Campaign):
 
 def send(claimed: Claimed, now=None) -> None:
     """Render and send the claimed deliveries, ``SEND_CHUNK_SIZE`` at a time, recording each
-    chunk's results before handing over the next."""
+    chunk's results before handing over the next.
+
+    The chunks go out over ``SEND_CONNECTIONS`` connections at once, each in a thread with
+    its own database connection, so that one connection's wait for the provider's replies
+    is another's turn to send. Inside a transaction (which other threads cannot see) they go
+    out over one.
+    """
     renderer = _renderer(claimed.campaign.message_revision_id)
     profiles = profiles_of([delivery.contact for delivery in claimed.deliveries])
     by_channel = defaultdict(list)
@@ -229,21 +237,33 @@ def send(claimed: Claimed, now=None) -> None:
         by_channel[delivery.channel].append(delivery)
     for channel_key, deliveries in by_channel.items():
         channel = get_channel(channel_key)
-        with channel.session() as send_batch:
-            for chunk in batched(deliveries, get_setting("SEND_CHUNK_SIZE")):
-                for delivery in chunk:
-                    delivery.address = channel.address_for(delivery.contact)
-                    delivery.message_id = message_id_of(delivery.pk)
-                recipients = [Recipient(d.pk, d.contact, d.address, d.message_id) for d in chunk]
-                outgoing = renderer.render(channel_key, recipients, profiles)
-                wait_for_slots(channel_key, len(chunk))
-                handed = Delivery.objects.filter(
-                    pk__in=[d.pk for d in chunk],
-                    claimed_by=claimed.token,
-                    status=DeliveryStatus.CLAIMED,
-                ).update(status=DeliveryStatus.SENDING, **_address_of(channel))
-                if not handed:
-                    continue  # the lease ran out and the sweeper took the chunk back
+        chunks = SimpleQueue()
+        for chunk in batched(deliveries, get_setting("SEND_CHUNK_SIZE")):
+            for delivery in chunk:
+                delivery.address = channel.address_for(delivery.contact)
+                delivery.message_id = message_id_of(delivery.pk)
+            recipients = [Recipient(d.pk, d.contact, d.address, d.message_id) for d in chunk]
+            chunks.put((chunk, renderer.render(channel_key, recipients, profiles)))
+        connections = 1 if connection.in_atomic_block else get_setting("SEND_CONNECTIONS")
+        in_parallel(partial(_hand_over, claimed, channel, chunks, now), connections)
+
+
+def _hand_over(claimed: Claimed, channel, chunks: SimpleQueue, now) -> None:
+    """Take rendered chunks from ``chunks`` until none is left, and send each over one
+    session of ``channel``."""
+    with channel.session() as send_batch:
+        while True:
+            try:
+                chunk, outgoing = chunks.get_nowait()
+            except Empty:
+                return
+            wait_for_slots(channel.key, len(chunk))
+            handed = Delivery.objects.filter(
+                pk__in=[d.pk for d in chunk],
+                claimed_by=claimed.token,
+                status=DeliveryStatus.CLAIMED,
+            ).update(status=DeliveryStatus.SENDING, **_address_of(channel))
+            if handed:  # none: the lease ran out and the sweeper took the chunk back
                 _record(chunk, send_batch(outgoing), now)
 
 

@@ -49,6 +49,10 @@ BETWEEN_BLOCKS = re.compile(
 #: How long a line of HTML grows before it is broken between blocks: few lines are cheaper
 #: to send and to receive, and the room left under 998 takes each recipient's links and name.
 HTML_LINE_LENGTH = 500
+# Line breaks in the head, with the spaces around them: whitespace there shows nowhere (the
+# title's runs of spaces show as one), and every line costs each party to the sending a little.
+BREAK_BETWEEN_TAGS = re.compile(r"(?<=>)\s*\n\s*(?=<)")
+LINE_BREAK = re.compile(r"\s*\n\s*")
 RELATIVE_LINK = re.compile(r'(\s(?:href|src)=")(/(?!/)[^"]*)"')
 
 
@@ -126,6 +130,15 @@ def broken_between_blocks(html: str) -> str:
         parts.append(piece)
         length = len(piece) - piece.rfind("\n") - 1 if newline else length + len(piece)
     return "".join(parts)
+
+
+def head_joined(html: str) -> str:
+    """``html`` with the line breaks of its ``<head>`` taken out: none between two tags, a
+    space elsewhere (in styles and the title)."""
+    head, end, rest = html.partition("</head>")
+    if not end:
+        return html
+    return LINE_BREAK.sub(" ", BREAK_BETWEEN_TAGS.sub("", head + end)) + rest
 
 
 class MessageRenderer:
@@ -244,7 +257,7 @@ class MessageRenderer:
         )
         rendered = mjml.mjml2html(self.placeholders.mark(source))
         rendered = RELATIVE_LINK.sub(lambda m: f'{m[1]}{self.base_url}{m[2]}"', rendered)
-        return broken_between_blocks(rendered)
+        return broken_between_blocks(head_joined(rendered))
 
     def _mjml(self, name: str, value) -> str:
         context = {"value": value}
