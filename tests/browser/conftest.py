@@ -117,12 +117,17 @@ def page(browser, live_server, wagtail_site):
 
 
 @pytest.fixture
-def admin_page(page, admin_user, live_server, client):
+def admin_page(page, admin_user, live_server, client, settings):
     """A page logged into the Wagtail admin as pytest-django's ``admin_user``, on the dashboard.
 
     The login happens through Django's test client and its session cookie, which is quicker
     than the login form; ``test_admin_login`` covers the form itself.
+
+    Wagtail's autosave is off: it races a driven browser (a Publish sent while an autosave
+    creates the object fails now and then), and an autosave still on its way when a test ends
+    writes into the database while it is being emptied. People are slower.
     """
+    settings.WAGTAIL_AUTOSAVE_INTERVAL = 0
     client.force_login(admin_user)
     page.context.add_cookies(
         [

@@ -121,9 +121,8 @@ def fill_paragraph(page, stream, text):
 
 
 def test_an_editor_builds_a_dynamic_block_and_previews_it_as_visitors(
-    admin_page, wagtail_site, screenshot, settings
+    admin_page, wagtail_site, screenshot
 ):
-    settings.WAGTAIL_AUTOSAVE_INTERVAL = 0
     page = admin_page
     products = PreferenceFactory(name="Products")
     PreferenceFactory(name="Events")

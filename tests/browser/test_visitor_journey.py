@@ -86,11 +86,8 @@ def publish_form_page(page, wagtail_site, screenshot) -> FormPage:
 
 
 def test_an_editor_publishes_a_form_and_a_visitor_subscribes_manages_and_leaves(
-    admin_page, new_context, wagtail_site, mailoutbox, screenshot, settings
+    admin_page, new_context, wagtail_site, mailoutbox, screenshot
 ):
-    # Wagtail's autosave (every 500 ms) races a driven browser: a Publish sent while an
-    # autosave creates the page fails with validation errors, now and then. People are slower.
-    settings.WAGTAIL_AUTOSAVE_INTERVAL = 0
     products = PreferenceFactory(name="Products", description="News about our products.")
     trainings = PreferenceFactory(name="Trainings", description="Courses and workshops.")
     promotions = CategoryFactory(name="Promotions", description="Offers and discounts.")
