@@ -61,7 +61,7 @@ class BulkEmail(EmailMultiAlternatives):
     """An ``EmailMultiAlternatives`` whose ``message()`` is cheaper to write out."""
 
     def message(self, **kwargs):
-        if "policy" in kwargs or django.VERSION >= (6,):
+        if django.VERSION >= (6,):
             policy = kwargs.pop("policy", email.policy.default)
             return super().message(policy=policy.clone(max_line_length=LINE_LENGTH_LIMIT), **kwargs)
         message = super().message(**kwargs)
