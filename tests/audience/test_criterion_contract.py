@@ -28,7 +28,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def other():
-    return ContactFactory(email="other@example.org", first_name="Bob", locale="en")
+    return ContactFactory(email="other@example.org", first_name="Bob", last_name="Lee", locale="en")
 
 
 class TestPreferencesAnyOf(CriterionContract):

@@ -7,6 +7,7 @@ from types import SimpleNamespace
 import pytest
 from django.core import mail
 from django.core.mail.backends.locmem import EmailBackend as LocmemBackend
+from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
 
 from tests.channels.contract import ChannelContract
 from tests.channels.smtp_server import RefusingHandler, serve
@@ -91,6 +92,14 @@ def test_the_provider_id_is_anymails_message_id(settings):
     assert mail.outbox[0].metadata == {"delivery": "1"}
 
 
+class SigningBackend(SMTPBackend):
+    """A site's own SMTP backend that changes each message as it sends it."""
+
+    def _send(self, email_message):
+        email_message.extra_headers["X-Signed"] = "yes"
+        return super()._send(email_message)
+
+
 class TestWithSMTPServer(EmailContract):
     @pytest.fixture
     def server(self, settings):
@@ -115,6 +124,25 @@ class TestWithSMTPServer(EmailContract):
         assert "451" in results[0].error
         assert results[1].is_sent
         assert sent_addresses() == ["ann@example.com"]
+
+    def test_the_message_received_is_the_one_rendered(self, channel, server, settings):
+        settings.DEFAULT_FROM_EMAIL = "Bäkery <site@example.com>"
+        message = replace(self.message("ann@example.com", number=7), reply_to="help@example.com")
+        channel.send_batch([message])
+        [envelope] = server.envelopes
+        assert (envelope.mail_from, envelope.rcpt_tos) == ("site@example.com", ["ann@example.com"])
+        [received] = server.messages
+        assert received["Subject"] == "Message 7"
+        assert received["From"] == "Bäkery <site@example.com>"
+        assert received["Reply-To"] == "help@example.com"
+        assert received["X-Number"] == "7"
+        assert received.get_body(("plain",)).get_content().rstrip() == "Text of message 7"
+        assert received.get_body(("html",)).get_content().rstrip() == "<p>HTML of message 7</p>"
+
+    def test_a_backend_of_the_sites_own_sends_its_own_way(self, channel, server, settings):
+        settings.EMAIL_BACKEND = f"{__name__}.SigningBackend"
+        channel.send_batch([self.message("ann@example.com")])
+        assert server.messages[0]["X-Signed"] == "yes"
 
     def test_the_provider_id_is_the_message_id_received(self, channel, server):
         [result] = channel.send_batch([self.message("ann@example.com")])

@@ -11,12 +11,13 @@ from email.utils import make_msgid
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
 from django.core.mail.utils import DNS_NAME
 from django.utils.translation import gettext_lazy as _
 
 from ..conf import get_setting
 from .base import Channel, OutgoingMessage, SendResult
-from .mime import BulkEmail
+from .mime import BulkEmail, smtp_message
 
 logger = logging.getLogger(__name__)
 
@@ -120,7 +121,15 @@ class EmailChannel(Channel):
     def _send(self, message: OutgoingMessage, connection) -> SendResult:
         try:
             email = self.email_of(message, connection)
-            email.send(fail_silently=False)
+            # Django's own SMTP backend (not a subclass, which may sign or change messages)
+            # is handed the bytes directly when they can be written without Python's
+            # ``email`` package.
+            written = smtp_message(email) if type(connection) is SMTPBackend else None
+            if written is None:
+                email.send(fail_silently=False)
+            else:
+                sender, recipient, data = written
+                connection.connection.sendmail(sender, [recipient], data)
         except Exception as error:
             return failure_of(error)
         return SendResult.sent(provider_id_of(email))
