@@ -292,6 +292,17 @@ DEFAULTS: dict[str, Any] = {
     "SEND_RATE_LIMITS": {},
     # An address that unsubscribes by email, in List-Unsubscribe beside the HTTPS link.
     "UNSUBSCRIBE_MAILTO": None,
+    # What the provider's bounces and complaints lead to: an address is blocked on its
+    # channel after HARD_BOUNCES hard bounces, or SOFT_BOUNCES soft bounces within
+    # SOFT_BOUNCE_WINDOW; after COMPLAINTS complaints the contact gets no more marketing.
+    "BOUNCE_RULES": {
+        "HARD_BOUNCES": 1,
+        "SOFT_BOUNCES": 3,
+        "SOFT_BOUNCE_WINDOW": timedelta(days=14),
+        "COMPLAINTS": 1,
+    },
+    # A new site's tracking settings (Settings → Preference pages): off, private by default.
+    "TRACKING": {"OPENS": False, "CLICKS": False},
 }
 
 VALIDATORS: dict[str, Callable[[Any], str | None]] = {
@@ -353,11 +364,20 @@ VALIDATORS: dict[str, Callable[[Any], str | None]] = {
     "SEND_RETRY_DELAY": _duration,
     "SEND_RATE_LIMITS": _rates_per_second,
     "UNSUBSCRIBE_MAILTO": _optional_email,
+    "BOUNCE_RULES": _keyed(
+        {
+            "HARD_BOUNCES": _positive_int,
+            "SOFT_BOUNCES": _positive_int,
+            "SOFT_BOUNCE_WINDOW": _duration,
+            "COMPLAINTS": _positive_int,
+        }
+    ),
+    "TRACKING": _keyed({"OPENS": _boolean, "CLICKS": _boolean}),
 }
 
 
 #: Dict settings whose keys a site may give in part; the others keep their defaults.
-KEYED = ("RATE_LIMITS", "MANAGE_PAGE", "SMS_TWILIO")
+KEYED = ("RATE_LIMITS", "MANAGE_PAGE", "SMS_TWILIO", "BOUNCE_RULES", "TRACKING")
 #: Keys of dict settings that hold secrets: an error message shows them masked.
 SECRETS = {"SMS_TWILIO": ("AUTH_TOKEN",)}
 

@@ -9,17 +9,19 @@ from .contacts import (
     FrequencyPeriod,
     normalise_email,
 )
-from .deliveries import Delivery, DeliveryStatus, SkipReason
+from .deliveries import Delivery, DeliveryOutcome, DeliveryStatus, SkipReason
 from .email_changes import EmailChange
 from .feedback import LeavingReason, UnsubscribeReason
 from .interests import Category, Preference
 from .messages import Message
 from .paths import ChangePath
+from .provider_events import Bounce, ProviderEvent, ProviderEventType
 from .ratelimits import RateLimitCounter
 from .segments import MatchRule, Segment, SegmentInclusion, SegmentMember, SegmentOptOut
 from .site_settings import PreferencePageSettings
 from .submissions import FormSubmission, SubmissionStatus
 from .suppressions import Suppression, SuppressionReason
+from .tracking import CampaignLink, Engagement, EngagementKind, EngagementSource
 from .transfers import (
     ContactExport,
     ExportPath,
@@ -31,6 +33,14 @@ from .transfers import (
 )
 
 __all__ = [
+    "ProviderEventType",
+    "ProviderEvent",
+    "EngagementSource",
+    "EngagementKind",
+    "Engagement",
+    "DeliveryOutcome",
+    "CampaignLink",
+    "Bounce",
     "Campaign",
     "CampaignStatus",
     "Category",

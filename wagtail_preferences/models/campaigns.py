@@ -122,6 +122,16 @@ class Campaign(models.Model):
         default=WhenHeld.WAIT,
     )
 
+    track_opens = models.BooleanField(
+        _("track opens"),
+        default=False,
+        help_text=_("Only where the site allows it, and never for contacts who refuse tracking."),
+    )
+    track_clicks = models.BooleanField(
+        _("track clicks"),
+        default=False,
+        help_text=_("Only where the site allows it, and never for contacts who refuse tracking."),
+    )
     status = models.CharField(
         _("status"),
         max_length=16,

@@ -55,6 +55,12 @@ class Contact(models.Model):
         related_name="preference_contact",
     )
     data = models.JSONField(_("custom data"), default=dict, blank=True)
+    refuses_tracking = models.BooleanField(
+        _("refuses tracking"),
+        default=False,
+        db_default=False,
+        help_text=_("No opens or clicks are recorded for this contact."),
+    )
     secret = models.CharField(max_length=64, default=new_secret, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)

@@ -45,6 +45,25 @@ class SkipReason(models.TextChoices):
     RETRY = "retry", _("Temporary failure, tried again later")
 
 
+class DeliveryOutcome(models.TextChoices):
+    """What the provider reported of a message it took; a later event replaces an earlier one
+    only when it tells more (``OUTCOME_RANK``), so events may arrive in any order."""
+
+    DELIVERED = "delivered", _("Delivered")
+    SOFT_BOUNCE = "soft_bounce", _("Soft bounce")
+    HARD_BOUNCE = "hard_bounce", _("Hard bounce")
+    COMPLAINED = "complained", _("Complained")
+
+
+OUTCOME_RANK = {
+    "": 0,
+    DeliveryOutcome.DELIVERED: 1,
+    DeliveryOutcome.SOFT_BOUNCE: 2,
+    DeliveryOutcome.HARD_BOUNCE: 3,
+    DeliveryOutcome.COMPLAINED: 4,
+}
+
+
 class Delivery(models.Model):
     """One message to one contact on one channel: the unit that is claimed, sent, retried,
     counted for frequency limits and reported."""
@@ -72,6 +91,21 @@ class Delivery(models.Model):
     provider_id = models.CharField(_("provider id"), max_length=255, blank=True)
     error = models.TextField(_("error"), blank=True)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    outcome = models.CharField(
+        _("outcome"),
+        max_length=16,
+        choices=DeliveryOutcome.choices,
+        blank=True,
+        default="",
+        db_default="",
+    )
+    outcome_at = models.DateTimeField(_("outcome reported"), null=True, blank=True)
+    unsubscribed_at = models.DateTimeField(
+        _("unsubscribed"),
+        null=True,
+        blank=True,
+        help_text=_("When the contact unsubscribed from this message's link or provider."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -13,4 +13,5 @@ class ChangePath(models.TextChoices):
     SELF_SERVICE = "self_service", _("Manage-preferences page")
     UNSUBSCRIBE = "unsubscribe", _("Unsubscribe link")
     API = "api", _("API")
+    PROVIDER = "provider", _("Email provider")
     SYSTEM = "system", _("System")

@@ -18,6 +18,11 @@ def ask_reason_default() -> bool:
     return get_setting("ASK_UNSUBSCRIBE_REASON")
 
 
+def tracking_default(kind: str) -> bool:
+    """A new site's setting: ``WAGTAIL_PREFERENCES["TRACKING"][kind]``."""
+    return get_setting("TRACKING")[kind]
+
+
 def _shows(part: str, label, help_text=""):
     return models.BooleanField(
         label, default=partial(manage_page_default, part), help_text=help_text
@@ -60,6 +65,22 @@ class PreferencePageSettings(BaseSiteSetting):
             "After unsubscribing, visitors may say why (optional). The overview counts the answers."
         ),
     )
+    track_opens = models.BooleanField(
+        _("allow open tracking"),
+        default=partial(tracking_default, "OPENS"),
+        help_text=_(
+            "Campaigns may record who opens their emails (a tiny image). Visitors may refuse "
+            "it on their manage page."
+        ),
+    )
+    track_clicks = models.BooleanField(
+        _("allow click tracking"),
+        default=partial(tracking_default, "CLICKS"),
+        help_text=_(
+            "Campaigns may record who clicks the links of their emails. Visitors may refuse "
+            "it on their manage page."
+        ),
+    )
 
     panels = [
         MultiFieldPanel(
@@ -76,6 +97,10 @@ class PreferencePageSettings(BaseSiteSetting):
         ),
         FieldPanel("show_on_unsubscribe"),
         FieldPanel("ask_unsubscribe_reason"),
+        MultiFieldPanel(
+            [FieldPanel("track_opens"), FieldPanel("track_clicks")],
+            heading=_("Tracking"),
+        ),
     ]
 
     class Meta:

@@ -1,0 +1,39 @@
+"""Whether opens and clicks of a message may be recorded: private by default.
+
+Tracking needs all of: the site allows it (Settings → Preference pages), the campaign switches
+it on, the message is not transactional, and the contact has not refused it. Where it is not
+allowed, nothing about the contact's opens or clicks is stored.
+"""
+
+from ..models import Campaign, Contact, EngagementKind, PreferencePageSettings
+
+
+def site_allows() -> frozenset[str]:
+    """The kinds of tracking the default site (the one campaign links point to) allows."""
+    from wagtail.models import Site
+
+    site = Site.objects.filter(is_default_site=True).first()
+    if site is None:
+        return frozenset()
+    settings = PreferencePageSettings.for_site(site)
+    return _kinds(settings.track_opens, settings.track_clicks)
+
+
+def campaign_tracks(campaign: Campaign, allowed: frozenset[str] | None = None) -> frozenset[str]:
+    """The kinds ``campaign`` tracks for contacts who do not refuse it."""
+    if campaign.message.transactional:
+        return frozenset()
+    allowed = site_allows() if allowed is None else allowed
+    return allowed & _kinds(campaign.track_opens, campaign.track_clicks)
+
+
+def tracks(campaign: Campaign, contact: Contact, kind: str) -> bool:
+    """Whether an open or a click (``kind``) of ``contact``'s copy of ``campaign`` may be
+    recorded."""
+    return not contact.refuses_tracking and kind in campaign_tracks(campaign)
+
+
+def _kinds(opens: bool, clicks: bool) -> frozenset[str]:
+    return frozenset(
+        kind for kind, on in ((EngagementKind.OPEN, opens), (EngagementKind.CLICK, clicks)) if on
+    )
