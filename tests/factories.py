@@ -286,3 +286,39 @@ class DeliveryFactory(DjangoModelFactory):
     channel = "email"
     status = DeliveryStatus.SENT
     sent_at = factory.LazyFunction(lambda: timezone.now() - datetime.timedelta(hours=1))
+
+
+class CampaignLinkFactory(DjangoModelFactory):
+    """A link of a campaign's message, numbered in turn."""
+
+    class Meta:
+        model = "wagtail_preferences.CampaignLink"
+
+    campaign = factory.SubFactory(CampaignFactory)
+    number = factory.Sequence(lambda n: n + 1)
+    url = factory.Sequence(lambda n: f"https://example.com/page-{n}/")
+
+
+class EngagementFactory(DjangoModelFactory):
+    """A person's open of a delivery, seen by the tracking pixel now.
+
+    ``click=True`` makes it a click of ``link`` (a new link of the delivery's campaign unless
+    given); ``machine=True`` one made by a proxy or a scanner.
+    """
+
+    class Meta:
+        model = "wagtail_preferences.Engagement"
+
+    class Params:
+        click = factory.Trait(
+            kind="click",
+            link=factory.SubFactory(
+                CampaignLinkFactory, campaign=factory.SelfAttribute("..campaign")
+            ),
+        )
+
+    delivery = factory.SubFactory(DeliveryFactory)
+    campaign = factory.SelfAttribute("delivery.campaign")
+    kind = "open"
+    machine = False
+    source = "tracking"

@@ -11,3 +11,19 @@ register = template.Library()
 def consent_summary(event) -> str:
     """A consent event as one readable sentence, e.g. "Opted out of category “Promotions”"."""
     return describe(event)
+
+
+@register.inclusion_tag("wagtail_preferences/admin/includes/line_chart.html")
+def line_chart(chart, chart_id: str, period_label: str = ""):
+    """``chart`` (an ``admin.charts.LineChart``) as an SVG drawing and a table; ``chart_id``
+    must be unique on the page."""
+    return {
+        "chart": chart,
+        "chart_id": chart_id,
+        "period_label": period_label,
+        "lines": chart.lines(),
+        "x_ticks": chart.x_ticks(),
+        "y_ticks": chart.y_ticks(),
+        "rows": chart.rows(),
+        "size": chart.size,
+    }

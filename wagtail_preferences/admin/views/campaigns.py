@@ -3,15 +3,14 @@ the message and why not, send or schedule it, and follow the sending."""
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseForbidden, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
-from django.urls import path, reverse
+from django.urls import path
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView, View
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel, ObjectList
-from wagtail.admin.ui.tables import Column, TitleColumn
+from wagtail.admin.ui.tables import ButtonsColumnMixin, Column, TitleColumn
 from wagtail.admin.views import generic
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.admin.widgets.button import Button
@@ -24,8 +23,9 @@ from ...messaging import campaigns, planning, reports
 from ...models import Campaign, CampaignStatus, DeliveryStatus, FrequencyPeriod, SkipReason
 from ..campaign_forms import CampaignForm, ScheduleForm
 from ..permissions import can_see_campaigns, can_send_campaigns
+from .campaign_pages import VIEWSET_NAME, CampaignPage, url
+from .campaign_reports import CampaignReportCSVView, CampaignReportView
 from .mixins import OffersViewPermission
-from .overview import AdminPage
 
 #: Unknown deliveries listed on the progress page.
 UNKNOWN_LISTED = 50
@@ -39,13 +39,20 @@ PROGRESS_ACTIONS = {
 }
 
 
-def url(name: str, *args) -> str:
-    return reverse(f"{CampaignViewSet.name}:{name}", args=args)
-
-
 def page_of(campaign: Campaign) -> str:
     """Where a campaign is looked at: its review while it may change, else its progress."""
     return url("review" if campaign.is_editable else "progress", campaign.pk)
+
+
+class CampaignTitleColumn(ButtonsColumnMixin, TitleColumn):
+    """The campaign's name, with the list's menu of what to do with it."""
+
+    def __init__(self, name, *, list_buttons, **kwargs):
+        super().__init__(name, **kwargs)
+        self.list_buttons = list_buttons
+
+    def get_buttons(self, instance, parent_context):
+        return self.list_buttons(instance)
 
 
 class CampaignStatusColumn(Column):
@@ -97,6 +104,18 @@ class CampaignIndexView(generic.IndexView):
             campaign.wp_counts = counts[campaign.pk]
         return context
 
+    @cached_property
+    def columns(self):
+        # An explicit title column goes without the list's menu: this one carries it.
+        name = CampaignTitleColumn(
+            "name",
+            label=_("Name"),
+            get_url=page_of,
+            sort_key="name",
+            list_buttons=self.get_list_buttons,
+        )
+        return [name, *super().columns[1:]]
+
     def get_edit_url(self, instance):
         return super().get_edit_url(instance) if instance.is_editable else None
 
@@ -105,8 +124,16 @@ class CampaignIndexView(generic.IndexView):
 
     def get_list_more_buttons(self, instance):
         label = _("Review and send") if instance.is_editable else _("Progress")
+        report = []
+        if instance.started_at:
+            report = [
+                listing_menu_item(
+                    _("Report"), url("report", instance.pk), icon="doc-full", priority=6
+                )
+            ]
         return [
             listing_menu_item(label, page_of(instance), icon="mail", priority=5),
+            *report,
             *super().get_list_more_buttons(instance),
         ]
 
@@ -150,33 +177,6 @@ class CampaignEditView(WhileEditable, generic.EditView):
 
 class CampaignDeleteView(WhileEditable, generic.DeleteView):
     pass
-
-
-class CampaignPage(AdminPage):
-    """A page about one campaign, for who may see campaigns."""
-
-    header_icon = "mail"
-
-    def dispatch(self, request, *args, **kwargs):
-        if not can_see_campaigns(request.user):
-            raise PermissionDenied
-        return super().dispatch(request, *args, **kwargs)
-
-    @cached_property
-    def campaign(self) -> Campaign:
-        return get_object_or_404(Campaign.objects.select_related("message"), pk=self.kwargs["pk"])
-
-    def get_breadcrumbs_items(self):
-        return [
-            *self.breadcrumbs_items,
-            {"url": url("index"), "label": _("Campaigns")},
-            {"url": "", "label": self.get_page_title()},
-        ]
-
-    def get_context_data(self, **kwargs):
-        return super().get_context_data(
-            campaign=self.campaign, can_send=can_send_campaigns(self.request.user), **kwargs
-        )
 
 
 def channel_label(key: str) -> str:
@@ -411,6 +411,7 @@ class CampaignProgressView(CampaignPage, TemplateView):
                 for action, statuses in PROGRESS_ACTIONS.items()
             ],
             status_url=url("progress_data", campaign.pk),
+            report_url=url("report", campaign.pk),
             **kwargs,
         )
 
@@ -427,7 +428,7 @@ class CampaignProgressDataView(View):
 
 class CampaignViewSet(OffersViewPermission, ModelViewSet):
     model = Campaign
-    name = "preference_center_campaigns"
+    name = VIEWSET_NAME
     url_prefix = "preference-center/campaigns"
     icon = "mail"
     menu_label = _("Campaigns")
@@ -496,6 +497,8 @@ class CampaignViewSet(OffersViewPermission, ModelViewSet):
             path(
                 "<int:pk>/progress.json", CampaignProgressDataView.as_view(), name="progress_data"
             ),
+            path("<int:pk>/report/", CampaignReportView.as_view(), name="report"),
+            path("<int:pk>/report.csv", CampaignReportCSVView.as_view(), name="report_csv"),
             *(
                 path(f"<int:pk>/{action}/", CampaignActionView.as_view(action=action), name=action)
                 for action in actions
