@@ -308,3 +308,24 @@ class TestOverview:
         assert "March news" in content
         assert "Last campaigns" in content and "Audience over time" in content
         assert content.count("<circle") == 12
+
+    def test_the_overview_query_count_does_not_grow(self, admin_client):
+        def count():
+            with CaptureQueriesContext(connection) as captured:
+                assert admin_client.get(reverse("preference_center:index")).status_code == 200
+            return len(captured)
+
+        build_campaign()
+        before = count()
+        for n in range(4):
+            campaign = CampaignFactory(started_at=STARTED - datetime.timedelta(days=n + 1))
+            DeliveryFactory.create_batch(3, campaign=campaign, outcome="delivered")
+        ContactFactory.create_batch(5)
+        assert count() == before
+
+    def test_no_campaigns_for_who_may_not_see_them(self, client):
+        build_campaign()
+        client.force_login(editor("view_contact"))
+        content = client.get(reverse("preference_center:index")).content.decode()
+        assert "Audience over time" in content
+        assert "Last campaigns" not in content and "March news" not in content

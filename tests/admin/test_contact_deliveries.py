@@ -1,4 +1,5 @@
-"""The contact's History tab lists the messages sent to the contact."""
+"""The contact's History tab lists the messages sent to the contact, what became of them,
+and the contact's opens and clicks."""
 
 import datetime
 
@@ -9,9 +10,15 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests.admin.admin_helpers import CONTACTS
-from tests.factories import CampaignFactory, ContactFactory, DeliveryFactory
+from tests.factories import (
+    CampaignFactory,
+    CampaignLinkFactory,
+    ContactFactory,
+    DeliveryFactory,
+    EngagementFactory,
+)
 from wagtail_preferences.admin.panels import DeliveryHistoryPanel
-from wagtail_preferences.models import Contact, DeliveryStatus, SkipReason
+from wagtail_preferences.models import Contact, DeliveryOutcome, DeliveryStatus, SkipReason
 
 pytestmark = pytest.mark.django_db
 
@@ -60,3 +67,43 @@ def test_a_new_contact_has_none(rf, superuser):
     request = rf.get("/")
     request.user = superuser
     assert panel_context(Contact(), request)["deliveries"] == []
+
+
+def test_each_message_shows_its_outcome_opens_and_clicks(admin_client, contact):
+    now = timezone.now()
+    opened = DeliveryFactory(
+        contact=contact,
+        campaign=CampaignFactory(name="Opened news"),
+        outcome=DeliveryOutcome.DELIVERED,
+        outcome_at=now,
+        unsubscribed_at=now,
+    )
+    EngagementFactory.create_batch(2, delivery=opened)
+    EngagementFactory(delivery=opened, machine=True)
+    link = CampaignLinkFactory(campaign=opened.campaign, url="https://example.com/shop/")
+    EngagementFactory.create_batch(2, delivery=opened, click=True, link=link)
+    EngagementFactory(delivery=opened, click=True, link=link, machine=True)
+    proxied = DeliveryFactory(contact=contact, outcome=DeliveryOutcome.HARD_BOUNCE)
+    EngagementFactory(delivery=proxied, machine=True)
+    DeliveryFactory(contact=contact)
+    content = admin_client.get(reverse(f"{CONTACTS}:edit", args=[contact.pk])).content.decode()
+    assert "Sent, delivered" in content
+    assert "Unsubscribed from this message" in content
+    assert "Opened 2 times" in content
+    assert "Clicked https://example.com/shop/ (2 times)" in content
+    assert "One click by a link scanner" in content
+    assert "Sent, hard bounce" in content
+    assert "Opened by a machine only" in content
+    assert "Not opened, or not tracked" in content
+
+
+def test_opens_and_clicks_take_one_more_query(rf, superuser, contact, django_assert_num_queries):
+    for _ in range(5):
+        delivery = DeliveryFactory(contact=contact)
+        EngagementFactory(delivery=delivery)
+        EngagementFactory(delivery=delivery, click=True)
+    request = rf.get("/")
+    request.user = superuser
+    with django_assert_num_queries(2):
+        context = panel_context(contact, request)
+    assert [len(d.engagement.clicked) for d in context["deliveries"]] == [1] * 5

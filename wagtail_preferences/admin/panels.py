@@ -4,6 +4,7 @@ from wagtail.admin.panels import Panel
 
 from ..channels.registry import channel_choices
 from ..conf import get_setting
+from ..messaging.campaign_reports import engagement_by_delivery
 from ..models import ConsentEvent, Delivery, SegmentInclusion, SegmentMember
 from .permissions import can_see_campaigns, can_view_consent_log
 
@@ -33,7 +34,8 @@ class ConsentHistoryPanel(Panel):
 
 
 class DeliveryHistoryPanel(Panel):
-    """The messages sent (or not) to the contact, newest first: one query. Read-only."""
+    """The messages sent (or not) to the contact, newest first, with what became of each
+    and the contact's opens and clicks: two queries. Read-only."""
 
     def __init__(self, heading="", **kwargs):
         super().__init__(heading=heading or _("Messages"), **kwargs)
@@ -53,8 +55,10 @@ class DeliveryHistoryPanel(Panel):
                     ]
                 )
             labels = dict(channel_choices())
+            engagements = engagement_by_delivery([delivery.pk for delivery in deliveries])
             for delivery in deliveries:
                 delivery.channel_label = labels.get(delivery.channel, delivery.channel)
+                delivery.engagement = engagements[delivery.pk]
             context["deliveries"] = deliveries
             context["campaign_links"] = can_see_campaigns(self.request.user)
             return context

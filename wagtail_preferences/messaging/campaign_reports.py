@@ -289,3 +289,39 @@ def last_campaigns(count: int = 5) -> list[Campaign]:
     for campaign in campaigns:
         campaign.summary = found[campaign.pk]
     return campaigns
+
+
+@dataclass
+class DeliveryEngagement:
+    """What one delivery's recipient did: opens by a person and by machines, and the links
+    a person clicked, each with its clicks."""
+
+    human_opens: int = 0
+    machine_opens: int = 0
+    machine_clicks: int = 0
+    clicked: dict[str, int] = field(default_factory=dict)
+
+
+def engagement_by_delivery(delivery_ids) -> dict[int, DeliveryEngagement]:
+    """The opens and clicks of each of several deliveries: one query, one row per delivery,
+    kind, machine or person, and link."""
+    found = {pk: DeliveryEngagement() for pk in delivery_ids}
+    rows = (
+        Engagement.objects.filter(delivery__in=delivery_ids)
+        .order_by()
+        .values_list("delivery", "kind", "machine", "link__url")
+        .annotate(n=Count("pk"))
+        .order_by("delivery", "link__url")
+    )
+    for delivery_id, kind, machine, link_url, n in rows:
+        engagement = found[delivery_id]
+        if kind == EngagementKind.OPEN:
+            if machine:
+                engagement.machine_opens += n
+            else:
+                engagement.human_opens += n
+        elif machine:
+            engagement.machine_clicks += n
+        elif link_url:
+            engagement.clicked[link_url] = engagement.clicked.get(link_url, 0) + n
+    return found

@@ -1,8 +1,9 @@
-"""Template filters of the preference center's admin pages."""
+"""Template tags and filters of the preference center's admin pages."""
 
 from django import template
 
 from ..admin.consent_text import describe
+from ..admin.views import campaign_reports
 
 register = template.Library()
 
@@ -27,3 +28,15 @@ def line_chart(chart, chart_id: str, period_label: str = ""):
         "rows": chart.rows(),
         "size": chart.size,
     }
+
+
+@register.filter
+def percent(rate) -> str:
+    """A rate (0.0042) as a percentage ("0.42 %"); a dash for none."""
+    return campaign_reports.percent(rate)
+
+
+@register.filter
+def rate_level(summary, rate_name: str) -> str:
+    """How a campaign summary's rate compares with its threshold: "ok", "warning", "over"."""
+    return summary.level(rate_name)
