@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 #: The drawing's own units; the SVG scales to the width of its box.
 WIDTH, HEIGHT = 720, 260
 #: Room for the axis labels: left, top, right, bottom.
-MARGIN = (48, 12, 12, 40)
+MARGIN = (48, 12, 40, 40)
 #: At most this many labels under the x axis; the others are left out.
 X_LABELS = 8
-#: Horizontal grid lines (and y labels) above zero.
-Y_TICKS = 4
+#: At most this many horizontal grid lines (and y labels) above zero.
+Y_TICKS = 5
 #: Series styles, one per series in turn: a colour and a dash pattern (so that the lines
 #: differ without colour too).
 STYLES = 4
@@ -46,15 +46,29 @@ class LineChart:
     series: list[Series] = field(default_factory=list)
 
     @property
-    def top(self) -> int:
-        """The y axis' highest value: a round number at or above the highest count."""
+    def step(self) -> int:
+        """The gap between two grid lines: a round number (1, 2, 2.5 or 5 times a power of
+        ten, a whole number) that needs at most ``Y_TICKS`` lines to pass the highest count."""
         highest = max((max(s.values, default=0) for s in self.series), default=0)
         if highest <= Y_TICKS:
-            return Y_TICKS
-        step = highest / Y_TICKS
-        magnitude = 10 ** math.floor(math.log10(step))
-        nice = next(n * magnitude for n in (1, 2, 2.5, 5, 10) if n * magnitude >= step)
-        return int(math.ceil(nice * Y_TICKS))
+            return 1
+        least = highest / Y_TICKS
+        magnitude = 10 ** math.floor(math.log10(least))
+        return next(
+            int(step)
+            for n in (1, 2, 2.5, 5, 10)
+            if (step := n * magnitude) >= least and step == int(step)
+        )
+
+    @property
+    def ticks(self) -> int:
+        highest = max((max(s.values, default=0) for s in self.series), default=0)
+        return max(1, math.ceil(highest / self.step))
+
+    @property
+    def top(self) -> int:
+        """The y axis' highest value, at or above the highest count."""
+        return self.step * self.ticks
 
     def _x(self, index: int) -> float:
         left, _, right, _ = MARGIN
@@ -87,10 +101,7 @@ class LineChart:
 
     def y_ticks(self) -> list[tuple[float, int]]:
         """(y, value) of each horizontal grid line, zero included."""
-        return [
-            (round(self._y(self.top * n / Y_TICKS), 1), self.top * n // Y_TICKS)
-            for n in range(Y_TICKS + 1)
-        ]
+        return [(round(self._y(self.step * n), 1), self.step * n) for n in range(self.ticks + 1)]
 
     def x_ticks(self) -> list[tuple[float, str]]:
         """(x, label) of the labels shown under the x axis: the first, the last, and evenly
