@@ -17,6 +17,7 @@ from wagtail_preferences.identity.resolvers import recognising_link
 from wagtail_preferences.models import ConsentEvent, Contact, ContactStatus
 
 from ...demo.audience import HISTORY_DAYS, Story, ensure_categories, ensure_preferences, tell
+from ...demo.feedback import ensure_demo_feedback
 from ...demo.messages import ensure_draft_campaign, ensure_messages, ensure_sent_campaign
 from ...demo.pages import ensure_pages, ensure_signup_forms
 from ...demo.people import make_people
@@ -64,6 +65,8 @@ class Command(BaseCommand):
             ensure_draft_campaign(personalised, preferences, segments, admin)
         # Sent once the contacts are committed, as a campaign is sent from the admin.
         sent = ensure_sent_campaign(newsletter, preferences, admin)
+        sent.refresh_from_db()
+        feedback = ensure_demo_feedback(sent, url, seed)
 
         pages = home.get_children().count()
         self.stdout.write(f"Pages: {home.title!r} and {pages} pages below it.")
@@ -86,6 +89,11 @@ class Command(BaseCommand):
             f"{sent.deliveries.filter(status='sent').count()} emails, one .eml file each, in "
             f"{settings.EMAIL_FILE_PATH}."
         )
+        if feedback:
+            self.stdout.write(
+                "  Made-up demo feedback for its report: the campaign moved back 30 hours, "
+                "outcomes (delivered, bounces, a complaint), opens and clicks."
+            )
         self.stdout.write("")
         self.stdout.write(
             self.style.SUCCESS(
