@@ -192,6 +192,15 @@ class TestTimeSeries:
     def test_none_before_sending(self):
         assert campaign_reports.time_series(CampaignFactory()) is None
 
+    def test_no_longer_than_the_daily_span(self, campaign):
+        later = STARTED + datetime.timedelta(days=400)
+        series = campaign_reports.time_series(campaign, now=later)
+        assert len(series.starts) == campaign_reports.DAILY_SPAN + 1
+
+    def test_a_start_a_little_ahead_of_the_clock(self, campaign):
+        series = campaign_reports.time_series(campaign, now=STARTED - datetime.timedelta(minutes=5))
+        assert (series.unit, series.values["bounces"]) == ("hour", [2])
+
     def test_the_chart_draws_a_point_per_period_and_series(self, campaign):
         series = campaign_reports.time_series(campaign, now=NOW)
         html = Template(
@@ -261,6 +270,11 @@ class TestPages:
         report = campaign_url("report", campaign)
         assert report in admin_client.get(campaign_url("progress", campaign)).content.decode()
         assert report in admin_client.get(reverse(f"{CAMPAIGNS}:index")).content.decode()
+
+    def test_the_report_of_a_draft_says_it_has_not_started(self, admin_client):
+        response = admin_client.get(campaign_url("report", CampaignFactory()))
+        assert response.status_code == 200
+        assert "Sending has not started yet." in response.content.decode()
 
     def test_a_draft_has_no_report_in_the_list(self, admin_client):
         draft = CampaignFactory()

@@ -170,7 +170,7 @@ def summaries(campaign_ids) -> dict[int, Summary]:
 
 def links(campaign: Campaign, limit: int = LINKS_LISTED) -> list[CampaignLink]:
     """The campaign's links, most clicked first, each with ``unique_clickers`` (deliveries
-    with a human click), ``clicks`` (human clicks) and ``machine_clicks``: one query."""
+    with a human click), ``human_clicks`` and ``machine_clicks``: one query."""
     human = Q(clicks__machine=False)
     return list(
         CampaignLink.objects.filter(campaign=campaign)
@@ -245,7 +245,7 @@ def time_series(campaign: Campaign, now: datetime.datetime | None = None) -> Tim
     now = now or timezone.now()
     start = campaign.started_at
     unit = "hour" if now - start < HOURLY_SPAN else "day"
-    end = min(now, start + datetime.timedelta(days=DAILY_SPAN))
+    end = max(start, min(now, start + datetime.timedelta(days=DAILY_SPAN)))
     series = TimeSeries(unit=unit, starts=list(_periods(start, end, unit)))
     first, index = series.starts[0], {period: i for i, period in enumerate(series.starts)}
     series.values = {name: [0] * len(series.starts) for name in SERIES}
