@@ -271,6 +271,18 @@ class TestPages:
         assert report in admin_client.get(campaign_url("progress", campaign)).content.decode()
         assert report in admin_client.get(reverse(f"{CAMPAIGNS}:index")).content.decode()
 
+    def test_the_report_says_what_is_not_reported(self, admin_client):
+        campaign = CampaignFactory(started_at=STARTED, track_clicks=True)
+        DeliveryFactory(campaign=campaign)
+        content = admin_client.get(campaign_url("report", campaign)).content.decode()
+        assert "No deliveries, bounces or complaints reported yet" in content
+        assert "Opens are not tracked for this campaign." in content
+
+    def test_a_tracked_campaign_with_reports_needs_no_notes(self, admin_client):
+        campaign = build_campaign(track_opens=True, track_clicks=True)
+        content = admin_client.get(campaign_url("report", campaign)).content.decode()
+        assert "reported yet" not in content and "not tracked" not in content
+
     def test_the_report_of_a_draft_says_it_has_not_started(self, admin_client):
         response = admin_client.get(campaign_url("report", CampaignFactory()))
         assert response.status_code == 200

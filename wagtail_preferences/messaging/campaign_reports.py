@@ -95,6 +95,11 @@ class Summary:
         return self.opened - self.human_opens
 
     @property
+    def has_provider_reports(self) -> bool:
+        """Whether the provider reported any delivery, bounce or complaint."""
+        return bool(self.delivered or self.bounces or self.complaints)
+
+    @property
     def delivered_rate(self):
         return _rate(self.delivered, self.sent)
 

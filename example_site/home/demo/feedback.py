@@ -43,6 +43,8 @@ def ensure_demo_feedback(campaign: Campaign, site_url: str, seed: int) -> bool:
     rng = random.Random(f"{seed}-feedback")
     started = campaign.started_at - SENT_AGO
     Campaign.objects.filter(pk=campaign.pk).update(
+        track_opens=True,
+        track_clicks=True,
         started_at=started,
         finished_at=campaign.finished_at and campaign.finished_at - SENT_AGO,
     )
