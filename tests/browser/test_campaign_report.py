@@ -26,7 +26,12 @@ def campaign():
     rng = random.Random(7)
     started = timezone.now() - datetime.timedelta(hours=30)
     campaign = CampaignFactory(
-        name="Spring news", slug="spring", status=CampaignStatus.FINISHED, started_at=started
+        name="Spring news",
+        slug="spring",
+        status=CampaignStatus.FINISHED,
+        started_at=started,
+        track_opens=True,
+        track_clicks=True,
     )
     links = [
         CampaignLinkFactory(campaign=campaign, url=url)

@@ -92,7 +92,7 @@ class Command(BaseCommand):
         if feedback:
             self.stdout.write(
                 "  Made-up demo feedback for its report: the campaign moved back 30 hours, "
-                "outcomes (delivered, bounces, a complaint), opens and clicks."
+                "outcomes (delivered, bounced, complained), opens and clicks."
             )
         self.stdout.write("")
         self.stdout.write(
