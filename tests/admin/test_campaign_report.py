@@ -153,6 +153,7 @@ class TestThresholds:
         assert rows["human_opens"] == "ok"
         content = response.content.decode()
         assert "Too many people marked this campaign as spam" in content
+        assert "From 0.30 %, Gmail and Yahoo refuse" in content
         assert "Too many addresses bounced" in content
         assert "help-critical" in content and "help-warning" in content
 
@@ -333,6 +334,7 @@ class TestOverview:
         content = response.content.decode()
         assert "March news" in content
         assert "Last campaigns" in content and "Audience over time" in content
+        assert "must stay under 0.30 % (best under 0.10 %)" in content
         assert content.count("<circle") == 12
 
     def test_the_overview_query_count_does_not_grow(self, admin_client):

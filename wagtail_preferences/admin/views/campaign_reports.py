@@ -34,7 +34,7 @@ ADVICE = {
     "complaint_rate": _(
         "Too many people marked this campaign as spam. Send only to people who asked for "
         "these messages, say who you are in the sender and the subject, and make "
-        "unsubscribing easy. Above 0.3%, Gmail and Yahoo refuse or junk your mail."
+        "unsubscribing easy. From %(limit)s, Gmail and Yahoo refuse or junk your mail."
     ),
     "bounce_rate": _(
         "Too many addresses bounced. The audience may hold old or mistyped addresses: check "
@@ -61,7 +61,6 @@ def figure_rows(summary: campaign_reports.Summary) -> list[dict]:
                 "rate": percent(rate) if rate_name else "",
                 "raw_rate": rate,
                 "level": summary.level(rate_name) if rate_name else "ok",
-                "threshold": threshold,
                 "warn": percent(threshold.warn) if threshold else "",
                 "limit": percent(threshold.limit) if threshold and threshold.limit else "",
             }
@@ -109,7 +108,11 @@ class CampaignReportView(CampaignPage, TemplateView):
         return super().get_context_data(
             summary=summary,
             figures=figures,
-            alerts=[(row, ADVICE[row["rate_name"]]) for row in figures if row["level"] != "ok"],
+            alerts=[
+                (row, ADVICE[row["rate_name"]] % {"limit": row["limit"]})
+                for row in figures
+                if row["level"] != "ok"
+            ],
             chart=chart_of(series, campaign) if series else None,
             period_label=_("Hour") if series and series.unit == "hour" else _("Day"),
             links=campaign_reports.links(campaign),

@@ -85,6 +85,7 @@ class OverviewView(PermissionCheckedMixin, AdminPage, TemplateView):
         context["growth_chart"] = growth_chart()
         if can_see_campaigns(self.request.user):
             context["last_campaigns"] = campaign_reports.last_campaigns(LAST_CAMPAIGNS)
+            context["complaint_threshold"] = campaign_reports.THRESHOLDS["complaint_rate"]
         context["recent_events"] = ConsentEvent.objects.select_related("contact")[
             : get_setting("OVERVIEW_RECENT_CHANGES")
         ]
