@@ -126,10 +126,20 @@ def bounced(event: ProviderEvent) -> None:
         if bounces.count() >= rules["HARD_BOUNCES"]:
             block(event, SuppressionReason.HARD_BOUNCE)
         return
-    at = event.occurred_at or event.received_at
-    window = bounces.filter(occurred_at__gt=at - rules["SOFT_BOUNCE_WINDOW"], occurred_at__lte=at)
-    if window.count() >= rules["SOFT_BOUNCES"]:
+    if reached(bounces, event.occurred_at or event.received_at, rules):
         block(event, SuppressionReason.SOFT_BOUNCES)
+
+
+def reached(soft_bounces, at: datetime.datetime, rules: dict) -> bool:
+    """Whether ``SOFT_BOUNCES`` of ``soft_bounces`` fall within one ``SOFT_BOUNCE_WINDOW``
+    that holds ``at``: counted by when they happened, so order of arrival does not matter."""
+    window, limit = rules["SOFT_BOUNCE_WINDOW"], rules["SOFT_BOUNCES"]
+    times = sorted(
+        soft_bounces.filter(occurred_at__gt=at - window, occurred_at__lt=at + window).values_list(
+            "occurred_at", flat=True
+        )
+    )
+    return any(times[i + limit - 1] - times[i] < window for i in range(len(times) - limit + 1))
 
 
 def complained(event: ProviderEvent) -> None:
@@ -143,7 +153,7 @@ def complained(event: ProviderEvent) -> None:
         return
     block(event, SuppressionReason.COMPLAINT)
     contact = contact_of(event)
-    if contact is not None and contact.status != ContactStatus.BLOCKED:
+    if contact is not None:
         services.set_status(contact, ContactStatus.BLOCKED, origin_of(event))
 
 
@@ -212,11 +222,18 @@ def provider_event_id(event: ProviderEvent) -> str:
 
 
 def contact_of(event: ProviderEvent) -> Contact | None:
+    """The event's contact, locked (``services.lock_contact``) and read afresh, so that two
+    processes applying events of one contact at once change it one after the other."""
     if event.delivery is not None:
-        return event.delivery.contact
-    if not event.recipient:
+        contact = event.delivery.contact
+    elif event.recipient:
+        contact = Contact.objects.filter(email__iexact=event.recipient).first()
+    else:
         return None
-    return Contact.objects.filter(email__iexact=event.recipient).first()
+    if contact is not None:
+        services.lock_contact(contact)
+        contact.refresh_from_db(fields=["status"])
+    return contact
 
 
 def _iso(value: datetime.datetime | None) -> str | None:
