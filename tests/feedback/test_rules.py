@@ -2,9 +2,11 @@
 and what the receiver does when something goes wrong."""
 
 import datetime
+import io
 import logging
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -236,3 +238,16 @@ def test_a_complaint_without_a_delivery_blocks_the_contact_by_address(webhook):
 
     contact.refresh_from_db()
     assert contact.status == ContactStatus.BLOCKED
+
+
+def test_the_command_applies_the_events_left_unprocessed(client, delivery, monkeypatch):
+    monkeypatch.setattr(events, "_enqueue", lambda pk: None)  # as if no task could be queued
+    payloads.event("postmark", "hard_bounce", delivery.address, delivery.pk).send(client)
+    out = io.StringIO()
+
+    call_command("preferences_provider_events", stdout=out)
+
+    assert out.getvalue().strip() == "Applied 1 provider events."
+    assert Suppression.objects.get().address == delivery.address
+    call_command("preferences_provider_events", stdout=out)
+    assert out.getvalue().splitlines()[-1] == "Applied 0 provider events."
