@@ -73,15 +73,34 @@ def test_an_import_row_leaves_a_blocked_address_blocked(blocked):
     blocked.refresh_from_db()
     assert blocked.status == ContactStatus.BLOCKED
     assert Suppression.objects.filter(address=blocked.email).exists()
+    run.refresh_from_db()
+    assert run.message.startswith("1 row is of a blocked address")
 
 
 def test_an_import_row_leaves_a_bounced_address_suppressed(webhook, holder):
     webhook(payloads.event("mailgun", "hard_bounce", holder.address, holder.pk))
-    run = make_run(csv_text("email,status", f"{holder.address},confirmed"))
+    run = make_run(
+        csv_text("email,status", f"{holder.address.upper()},confirmed", "bob@example.com,")
+    )
 
+    ImportRunner(run).check()
+    run.refresh_from_db()
+    assert "1 row is of a blocked address" in run.message
     ImportRunner(run).apply()
 
     assert Suppression.objects.filter(address=holder.address).exists()
+    run.refresh_from_db()
+    assert (run.new_rows, run.status) == (1, "done")
+    assert "1 row is of a blocked address" in run.message
+
+
+def test_an_import_of_addresses_nobody_blocked_says_nothing_of_blocks(products):
+    run = make_run(csv_text("email,status", "ann@example.com,confirmed"))
+
+    ImportRunner(run).apply()
+
+    run.refresh_from_db()
+    assert run.message == ""
 
 
 def test_a_form_submission_leaves_a_blocked_address_blocked(blocked, products):
