@@ -142,3 +142,15 @@ def test_an_editor_without_any_permission_cannot_see_the_list(client, blocks):
 def test_the_evidence_cannot_be_edited(admin_client, blocks):
     with pytest.raises(NoReverseMatch):
         reverse(f"{SUPPRESSIONS}:edit", args=[blocks[0].pk])
+
+
+def test_the_consent_log_says_an_address_was_blocked_and_unblocked(admin_client):
+    contact = ContactFactory(email="ann@example.com")
+    block = suppressions.block("email", contact.email, "hard_bounce", PROVIDER)
+    suppressions.lift(block, PROVIDER)
+
+    response = admin_client.get(reverse("preference_center_consent:index"))
+
+    page = response.content.decode()
+    assert "Email address blocked" in page
+    assert "Email address no longer blocked" in page
