@@ -117,3 +117,32 @@ def test_a_form_submission_leaves_a_blocked_address_blocked(blocked, products):
     blocked.refresh_from_db()
     assert blocked.status == ContactStatus.BLOCKED
     assert Suppression.objects.filter(address=blocked.email).exists()
+
+
+def test_a_bounce_that_comes_before_the_send_is_recorded_is_kept(
+    webhook, products, monkeypatch, django_capture_on_commit_callbacks
+):
+    """The provider reports the bounce while the sender still waits to record the message as
+    sent: recording it does not undo the bounce."""
+    from wagtail_preferences.channels.email import EmailChannel
+    from wagtail_preferences.models import DeliveryOutcome
+
+    contact = ContactFactory(confirmed=True, email="jane@example.com", preferences=[products])
+    campaign = CampaignFactory(preferences=[products])
+    send = EmailChannel._send
+
+    def send_then_bounce(channel, message, connection):
+        result = send(channel, message, connection)
+        delivery = Delivery.objects.get(campaign=campaign, contact=contact)
+        assert delivery.status == DeliveryStatus.SENDING
+        webhook(payloads.event("postmark", "hard_bounce", contact.email, delivery.pk))
+        return result
+
+    monkeypatch.setattr(EmailChannel, "_send", send_then_bounce)
+    with django_capture_on_commit_callbacks(execute=True):
+        campaigns.start(campaign)
+
+    delivery = Delivery.objects.get(campaign=campaign, contact=contact)
+    assert delivery.status == DeliveryStatus.SENT
+    assert delivery.outcome == DeliveryOutcome.HARD_BOUNCE
+    assert Suppression.objects.filter(address=contact.email).exists()
