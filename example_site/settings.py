@@ -95,6 +95,12 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 EMAIL_BACKEND = "example_site.home.mail.EmlFolderBackend"
 EMAIL_FILE_PATH = SITE_DIR / "sent_emails"
 DEFAULT_FROM_EMAIL = "Example Company <hello@example.com>"
+# Email providers report bounces and complaints to /anymail/<provider>/tracking/ with this
+# basic-auth secret (docs/provider-feedback.md); Mailgun signs its posts with its own key.
+ANYMAIL = {
+    "WEBHOOK_SECRET": os.environ.get("ANYMAIL_WEBHOOK_SECRET", "example:not-secret"),
+    "MAILGUN_WEBHOOK_SIGNING_KEY": os.environ.get("MAILGUN_WEBHOOK_SIGNING_KEY", ""),
+}
 
 # Background work runs inline; a real site points this at a worker backend.
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}

@@ -8,6 +8,8 @@ urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("preferences/", include("wagtail_preferences.urls")),
+    # Email providers report bounces, complaints and deliveries here (anymail webhooks).
+    path("anymail/", include("anymail.urls")),
 ]
 
 if settings.DEBUG:

@@ -92,3 +92,9 @@ if find_spec("django_tasks_db"):
 # The tests answer any host (ALLOWED_HOSTS above) and build emailed links on the request's,
 # which W001 warns a live site about; tests/app/test_conf_and_checks.py tests the check itself.
 SILENCED_SYSTEM_CHECKS = ["wagtail_preferences.W001"]
+
+# Email providers' webhooks (anymail): the basic-auth secret, and Mailgun's signing key.
+ANYMAIL = {
+    "WEBHOOK_SECRET": "webhook-user:webhook-password",
+    "MAILGUN_WEBHOOK_SIGNING_KEY": "mailgun-test-signing-key",
+}

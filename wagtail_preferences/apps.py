@@ -9,6 +9,7 @@ class WagtailPreferencesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
+        from anymail.signals import tracking
         from django.core import checks
         from django.core.signals import request_started, setting_changed
         from django.db.models.signals import post_delete, post_save, pre_delete
@@ -25,6 +26,7 @@ class WagtailPreferencesConfig(AppConfig):
             check_urls_included,
         )
         from .compat import register_permission_policies
+        from .feedback.events import receive as receive_provider_event
         from .models import Category, ImportRun, Preference, Segment
         from .models.storage import forget_import_storage
         from .services import segments as services_segments
@@ -59,4 +61,5 @@ class WagtailPreferencesConfig(AppConfig):
         services_segments.refresh_due.connect(
             enqueue_refresh, dispatch_uid="wagtail_preferences_refresh_due"
         )
+        tracking.connect(receive_provider_event, dispatch_uid="wagtail_preferences_feedback")
         register_permission_policies()

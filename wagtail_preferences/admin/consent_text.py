@@ -5,6 +5,7 @@ from django.utils.translation import gettext as _
 from ..channels.registry import get_channels
 from ..models.consent import ConsentSubject
 from ..models.contacts import Contact, ContactStatus, FrequencyPeriod
+from ..services.suppressions import BLOCKED
 
 
 def _status(value) -> str:
@@ -35,6 +36,10 @@ def _channel(event) -> str:
         if value:
             return _("%(channel)s enabled") % {"channel": name}
         return _("%(channel)s disabled (do not contact)") % {"channel": name}
+    if event.field == BLOCKED:
+        if value:
+            return _("%(channel)s address blocked") % {"channel": name}
+        return _("%(channel)s address no longer blocked") % {"channel": name}
     if event.field == "frequency":
         if not value:
             return _("%(channel)s frequency: no limit") % {"channel": name}

@@ -11,6 +11,7 @@ from .views.messages import MessageViewSet
 from .views.overview import OverviewViewSet
 from .views.segments import SegmentViewSet
 from .views.submissions import FormSubmissionViewSet
+from .views.suppressions import SuppressionViewSet
 
 
 class PreferenceCenterGroup(ViewSetGroup):
@@ -28,6 +29,7 @@ class PreferenceCenterGroup(ViewSetGroup):
         MessageViewSet,
         CampaignViewSet,
         FormSubmissionViewSet,
+        SuppressionViewSet,
         ImportViewSet,
         ContactExportViewSet,
         ConsentEventViewSet,

@@ -13,6 +13,7 @@ from itertools import islice
 from django.db import transaction
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from ... import services
 from ...conf import get_setting
@@ -29,6 +30,7 @@ from ...models import (
     ImportRun,
     Preference,
     SegmentInclusion,
+    Suppression,
 )
 from ..spreadsheets import XLSX_MAGIC, Table, open_table
 from .columns import mapping_problems
@@ -97,6 +99,9 @@ class ImportRunner:
         #: The names of the preferences the last pass created, or would create if checking.
         self.preferences_to_create: set[str] = set()
         self._applying, self._counts = False, Counts()
+        #: Rows of addresses that are blocked (the contact, or the address on the email
+        #: channel): they stay blocked, and the run's message says so.
+        self.kept_blocked = 0
 
     # Entry points -------------------------------------------------------------------------
 
@@ -173,6 +178,7 @@ class ImportRunner:
         self.preferences_to_create = set()
         self._applying = apply
         counts = self._counts = Counts()
+        self.kept_blocked = 0
         try:
             with self.run.open_file() as stored:
                 file = stored.file  # the file itself: FieldFile checks itself on every read
@@ -191,8 +197,24 @@ class ImportRunner:
         except InvalidFile as error:
             self.run.fail(f"{error}{self._imported_before()}")
             return False
-        self.run.progress(total_rows=counts.processed)
+        self.run.progress(total_rows=counts.processed, message=self._kept_blocked_note())
         return True
+
+    def _kept_blocked_note(self) -> str:
+        if not self.kept_blocked:
+            return ""
+        return (
+            ngettext(
+                "%(count)s row is of a blocked address (bounced, complained or blocked by an "
+                "editor): it stays blocked.",
+                "%(count)s rows are of blocked addresses (bounced, complained or blocked by an "
+                "editor): they stay blocked.",
+                self.kept_blocked,
+            )
+            % {"count": self.kept_blocked}
+            + " "
+            + _("Preference center → Suppressed addresses lists blocked addresses.")
+        )
 
     def _reader(self, table: Table) -> RowReader:
         if self.run.columns != table.header:
@@ -261,6 +283,7 @@ class ImportRunner:
 
     def _classify(self, reader: RowReader, rows: list[Row], counts: Counts, *, apply: bool):
         current = self._current(rows)
+        self.kept_blocked += self._blocked_rows(rows, current)
         new, changed = [], []
         for row in rows:
             outcome, changes = self._outcome(row, current.get(row.email))
@@ -273,6 +296,22 @@ class ImportRunner:
         if apply and (new or changed):
             with transaction.atomic():
                 self._apply(new, changed)
+
+    def _blocked_rows(self, rows: list[Row], current: dict) -> int:
+        """How many ``rows`` are of a blocked contact or a suppressed email address."""
+        suppressed = {
+            address
+            for emails in batched((row.email for row in rows), LOOKUP_SIZE)
+            for address in Suppression.objects.filter(
+                channel="email", address__in=any_of(Suppression, "address", emails)
+            ).values_list("address", flat=True)
+        }
+        return sum(
+            1
+            for row in rows
+            if row.email in suppressed
+            or (row.email in current and current[row.email].status == ContactStatus.BLOCKED)
+        )
 
     def _outcome(self, row: Row, stored: "Current | None") -> tuple[str, "Changes | None"]:
         mode = self.run.mode
