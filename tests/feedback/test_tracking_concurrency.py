@@ -1,11 +1,17 @@
-"""Senders rendering one campaign at once register each of its links once (PostgreSQL)."""
+"""On PostgreSQL, outside a test's transaction: senders rendering one campaign at once
+register each of its links once; a click is stored by the statement that skips the wait for
+the disk."""
 
 import pytest
+from django.db import connection
+from django.test import Client
 
 from tests.factories import CampaignFactory
 from tests.threads import at_once
 from wagtail_preferences.feedback.tracking import register_links
-from wagtail_preferences.models import CampaignLink
+from wagtail_preferences.models import CampaignLink, Engagement
+
+from .tracking_helpers import allow, click_path, sent_delivery
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -29,3 +35,15 @@ def test_four_senders_registering_at_once_agree_on_every_number():
     assert sorted(stored.values()) == list(range(1, len(URLS) + 1))
     for numbers in results:
         assert numbers == {url: stored[url] for url in numbers}
+
+
+def test_a_click_outside_a_transaction_is_stored_without_waiting_for_the_disk():
+    allow()
+    delivery = sent_delivery(url="https://shop.example/bread")
+    assert not connection.in_atomic_block
+
+    response = Client().get(click_path(delivery), HTTP_USER_AGENT="Mozilla/5.0 (X11) Firefox/140")
+
+    assert response["Location"] == "https://shop.example/bread"
+    click = Engagement.objects.get()
+    assert (click.delivery_id, click.link.number, click.machine) == (delivery.pk, 1, False)
