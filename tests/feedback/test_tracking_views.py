@@ -68,6 +68,14 @@ class TestClicks:
             assert "evil" not in response.content.decode()
             assert not Engagement.objects.exists()
 
+    def test_links_signed_with_a_retired_key_work_while_it_is_a_fallback(self, delivery, settings):
+        path = click_path(delivery)
+        settings.SECRET_KEY, old = "a-new-key-for-the-tests", settings.SECRET_KEY
+
+        assert visitor().get(path).status_code == 404
+        settings.SECRET_KEY_FALLBACKS = [old]
+        assert visitor().get(path)["Location"] == URL
+
     def test_a_link_number_of_another_campaign_gives_404(self, delivery):
         other = CampaignFactory()
         CampaignLink.objects.create(campaign=other, number=2, url="https://evil.example/")
