@@ -5,7 +5,7 @@ Include them once: ``path("preferences/", include("wagtail_preferences.urls"))``
 
 from django.urls import path
 
-from .visitors.views import confirm, email_change, links, manage, submit, unsubscribe
+from .visitors.views import confirm, email_change, links, manage, submit, tracking, unsubscribe
 
 app_name = "wagtail_preferences"
 
@@ -29,4 +29,6 @@ urlpatterns = [
     path("link/", links.request_link, name="request_link"),
     path("forget/", links.forget, name="forget"),
     path("forgotten/", links.forgotten, name="forgotten"),
+    path("t/c/<str:token>/<int:number>/", tracking.click, name="tracked_click"),
+    path("t/o/<str:token>.gif", tracking.open_pixel, name="tracked_open"),
 ]

@@ -5,8 +5,9 @@ from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.widgets import AdminDateTimeInput
 
 from ..channels.registry import channel_choices
+from ..feedback import policy
 from ..messaging import planning
-from ..models import Campaign, Preference, Segment
+from ..models import Campaign, EngagementKind, Preference, Segment
 from .forms import checkboxes
 
 
@@ -25,6 +26,27 @@ class CampaignForm(WagtailAdminModelForm):
     segments = checkboxes(Segment, _("Segments"), _("Members of any of these segments."))
     exclude_preferences = checkboxes(Preference, _("Except who holds"))
     exclude_segments = checkboxes(Segment, _("Except members of"))
+
+    #: The tracking fields, by the kind of tracking each switches on.
+    TRACKING_FIELDS = {EngagementKind.OPEN: "track_opens", EngagementKind.CLICK: "track_clicks"}
+    NOT_ALLOWED = {
+        EngagementKind.OPEN: _(
+            "This site does not allow open tracking, so this has no effect. Administrators "
+            "allow it in Settings → Preference pages."
+        ),
+        EngagementKind.CLICK: _(
+            "This site does not allow click tracking, so this has no effect. Administrators "
+            "allow it in Settings → Preference pages."
+        ),
+    }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        allowed = policy.site_allows()
+        for kind, name in self.TRACKING_FIELDS.items():
+            if name in self.fields and kind not in allowed:
+                self.fields[name].disabled = True
+                self.fields[name].help_text = self.NOT_ALLOWED[kind]
 
     def clean(self):
         cleaned = super().clean()

@@ -83,7 +83,17 @@ class ContactForm(WagtailAdminModelForm):
 
     class Meta:
         model = Contact
-        fields = ["email", "first_name", "last_name", "phone", "locale", "status", "user", "data"]
+        fields = [
+            "email",
+            "first_name",
+            "last_name",
+            "phone",
+            "locale",
+            "status",
+            "user",
+            "data",
+            "refuses_tracking",
+        ]
 
     def __init__(self, *args, origin: services.Origin | None = None, **kwargs):
         super().__init__(*args, **kwargs)

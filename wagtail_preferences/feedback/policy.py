@@ -6,6 +6,12 @@ allowed, nothing about the contact's opens or clicks is stored.
 """
 
 from ..models import Campaign, Contact, EngagementKind, PreferencePageSettings
+from ..models.site_settings import tracking_default
+
+#: The site setting's field for each kind of tracking.
+SITE_FIELDS = {EngagementKind.OPEN: "track_opens", EngagementKind.CLICK: "track_clicks"}
+#: The ``TRACKING`` setting's key for each kind: a site whose settings were never saved.
+SETTING_KEYS = {EngagementKind.OPEN: "OPENS", EngagementKind.CLICK: "CLICKS"}
 
 
 def site_allows() -> frozenset[str]:
@@ -17,6 +23,21 @@ def site_allows() -> frozenset[str]:
         return frozenset()
     settings = PreferencePageSettings.for_site(site)
     return _kinds(settings.track_opens, settings.track_clicks)
+
+
+def site_setting(kind: str):
+    """A query of whether the default site allows ``kind``: one row and column, or none when
+    the site's settings were never saved (``site_allows_stored`` reads the default then).
+
+    Annotated onto another query, it makes the check part of that query."""
+    return PreferencePageSettings.objects.filter(site__is_default_site=True).values(
+        SITE_FIELDS[kind]
+    )[:1]
+
+
+def site_allows_stored(kind: str, stored: bool | None) -> bool:
+    """Whether the site allows ``kind``, given what ``site_setting`` read."""
+    return tracking_default(SETTING_KEYS[kind]) if stored is None else stored
 
 
 def campaign_tracks(campaign: Campaign, allowed: frozenset[str] | None = None) -> frozenset[str]:
@@ -31,6 +52,11 @@ def tracks(campaign: Campaign, contact: Contact, kind: str) -> bool:
     """Whether an open or a click (``kind``) of ``contact``'s copy of ``campaign`` may be
     recorded."""
     return not contact.refuses_tracking and kind in campaign_tracks(campaign)
+
+
+def allows(*, site: bool, campaign: bool, transactional: bool, refuses: bool) -> bool:
+    """The rule of ``tracks``, on values already read (by the tracking views' one query)."""
+    return site and campaign and not transactional and not refuses
 
 
 def _kinds(opens: bool, clicks: bool) -> frozenset[str]:

@@ -9,14 +9,16 @@ A token dated in the future is refused: it was not issued by a server whose cloc
 Clocks of several servers may differ a little, so up to ``CLOCK_SKEW`` ahead is allowed.
 """
 
+import base64
 import hashlib
 import hmac
 import time
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.conf import settings
 from django.core import signing
-from django.utils.crypto import constant_time_compare
+from django.utils.crypto import constant_time_compare, salted_hmac
 
 from ..conf import get_setting
 from ..exceptions import InvalidLink, LinkExpired
@@ -148,18 +150,66 @@ class UnsubscribeScope:
         return cls(interest._meta.model_name, interest.pk)
 
 
-def unsubscribe_token(contact: Contact, scope: UnsubscribeScope | None = None) -> str:
+def unsubscribe_token(
+    contact: Contact, scope: UnsubscribeScope | None = None, *, delivery_id: int | None = None
+) -> str:
+    """A token for an unsubscribe link; from a campaign's email it also names the delivery
+    (``delivery_id``), so that the unsubscribe is recorded against that message."""
     scope = scope or UnsubscribeScope()
-    return _dumps("unsubscribe", [contact.pk, fingerprint(contact), scope.kind, scope.pk])
+    extra = [] if delivery_id is None else [delivery_id]
+    return _dumps("unsubscribe", [contact.pk, fingerprint(contact), scope.kind, scope.pk, *extra])
 
 
 def unsubscribe_from_token(token: str) -> tuple[Contact, UnsubscribeScope]:
+    return unsubscribe_link_from_token(token)[:2]
+
+
+def unsubscribe_link_from_token(token: str) -> tuple[Contact, UnsubscribeScope, int | None]:
+    """The contact and scope of an unsubscribe link, and the delivery it came in (or None:
+    links made before deliveries were named, and links from elsewhere)."""
     payload = _loads("unsubscribe", token)
     contact = _contact(payload)
+    delivery_id = payload[4] if len(payload) > 4 else None
+    if delivery_id is not None and (
+        isinstance(delivery_id, bool) or not isinstance(delivery_id, int)
+    ):
+        raise InvalidLink()
     try:
-        return contact, UnsubscribeScope(*payload[2:4])
+        return contact, UnsubscribeScope(*payload[2:4]), delivery_id
     except (TypeError, ValueError):
         raise InvalidLink() from None
+
+
+def delivery_token(delivery_id: int) -> str:
+    """A short token naming a delivery, for its tracked links and open pixel: the id and a
+    truncated HMAC of it keyed with ``SECRET_KEY``. Cheap to make and check (no database,
+    no timestamp); it names a message, not a person, and grants nothing but a redirect to a
+    link that message holds."""
+    return f"{delivery_id}-{_delivery_tag(delivery_id, settings.SECRET_KEY)}"
+
+
+def delivery_from_token(token: str) -> int:
+    """The delivery id a ``delivery_token`` names; ``InvalidLink`` if it is not authentic.
+
+    Tokens made with a key of ``SECRET_KEY_FALLBACKS`` are accepted too, so rotating the
+    key does not break the links of emails already sent.
+    """
+    pk, _dash, tag = token.partition("-")
+    if not pk.isdigit() or len(pk) > 18 or len(tag) != DELIVERY_TAG_LENGTH:
+        raise InvalidLink()
+    keys = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", ())]
+    if not any(constant_time_compare(tag, _delivery_tag(int(pk), key)) for key in keys):
+        raise InvalidLink()
+    return int(pk)
+
+
+#: Characters of a delivery token's HMAC (base64): 96 bits.
+DELIVERY_TAG_LENGTH = 16
+
+
+def _delivery_tag(delivery_id: int, key: str) -> str:
+    digest = salted_hmac(SALT + "delivery", str(delivery_id), secret=key, algorithm="sha256")
+    return base64.urlsafe_b64encode(digest.digest()).decode()[:DELIVERY_TAG_LENGTH]
 
 
 def confirmation_token(submission: FormSubmission) -> str:

@@ -34,6 +34,7 @@ from ..channels.registry import get_channel
 from ..conf import get_setting
 from ..db.batches import any_of, batched, update_rows
 from ..db.send_rate import wait_for_slots
+from ..feedback.policy import campaign_tracks
 from ..models import (
     Campaign,
     CampaignStatus,
@@ -48,7 +49,7 @@ from ..models.deliveries import PENDING
 from . import eligibility, planning
 from .eligibility import HELD, Sending
 from .parallel import in_parallel
-from .rendering import MessageRenderer, Recipient
+from .rendering import MessageRenderer, Recipient, Tracking
 
 #: How long one send task works before it hands over to a successor.
 TASK_BUDGET = datetime.timedelta(minutes=1)
@@ -232,6 +233,7 @@ def send(claimed: Claimed, now=None) -> None:
     """
     renderer = _renderer(claimed.campaign.message_revision_id)
     profiles = profiles_of([delivery.contact for delivery in claimed.deliveries])
+    tracking = Tracking(claimed.campaign.pk, campaign_tracks(claimed.campaign))
     by_channel = defaultdict(list)
     for delivery in claimed.deliveries:
         by_channel[delivery.channel].append(delivery)
@@ -243,7 +245,8 @@ def send(claimed: Claimed, now=None) -> None:
                 delivery.address = channel.address_for(delivery.contact)
                 delivery.message_id = message_id_of(delivery.pk)
             recipients = [Recipient(d.pk, d.contact, d.address, d.message_id) for d in chunk]
-            chunks.put((chunk, renderer.render(channel_key, recipients, profiles)))
+            outgoing = renderer.render(channel_key, recipients, profiles, tracking=tracking)
+            chunks.put((chunk, outgoing))
         connections = 1 if connection.in_atomic_block else get_setting("SEND_CONNECTIONS")
         in_parallel(partial(_hand_over, claimed, channel, chunks, now), connections)
 

@@ -6,6 +6,13 @@ per renderer (MJML is the costly part), with unguessable placeholders where each
 own parts go: their merge tags and their manage and unsubscribe links. Filling those in is a
 string replacement per recipient.
 
+A campaign that tracks clicks (``Tracking``) gets its variant's http(s) links, in the HTML
+and the plain text, rewritten to click links (``…/t/c/<token>/<number>/``): the number of the
+link among the campaign's ``CampaignLink``s, and a short signed token of the delivery, filled
+in per recipient like the other placeholders. One that tracks opens gets a 1×1 image
+(``…/t/o/<token>.gif``). The manage and unsubscribe links, links made of merge tags, and the
+messages of contacts who refuse tracking, of previews and of tests stay as they are.
+
 Editors may type these merge tags in the subject, preheader, text, button labels and SMS text
 (spaces inside the braces are optional): ``{{ first_name }}``, ``{{ last_name }}``,
 ``{{ email }}``, ``{{ manage_url }}``, ``{{ unsubscribe_url }}``.
@@ -19,6 +26,7 @@ from dataclasses import dataclass
 
 import mjml
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from wagtail.images.models import SourceImageIOError
 from wagtail.templatetags.wagtailcore_tags import richtext
@@ -26,14 +34,17 @@ from wagtail.templatetags.wagtailcore_tags import richtext
 from ..audience.profiles import Profile
 from ..channels.base import OutgoingMessage
 from ..channels.registry import get_channel
+from ..feedback.tracking import MAX_URL_LENGTH, register_links
 from ..identity import tokens
 from ..identity.tokens import UnsubscribeScope
-from ..models import Contact, Message
+from ..models import Contact, EngagementKind, Message
 from .links import link_maker, list_unsubscribe, site_base_url, site_name
 from .plain_text import html_to_text
 
 MERGE_TAGS = ("first_name", "last_name", "email", "manage_url", "unsubscribe_url")
 MERGE_TAG = re.compile(r"\{\{\s*(" + "|".join(MERGE_TAGS) + r")\s*\}\}")
+#: Per-recipient parts that are no merge tag: editors cannot type them.
+INTERNAL_TAGS = ("tracking_token",)
 TEMPLATES = "wagtail_preferences/messages/mjml/"
 #: The image rendition emails show; wide enough for screens of twice the 600px layout.
 IMAGE_RENDITION = "width-1200"
@@ -54,6 +65,9 @@ HTML_LINE_LENGTH = 500
 BREAK_BETWEEN_TAGS = re.compile(r"(?<=>)\s*\n\s*(?=<)")
 LINE_BREAK = re.compile(r"\s*\n\s*")
 RELATIVE_LINK = re.compile(r'(\s(?:href|src)=")(/(?!/)[^"]*)"')
+#: The links of an email's HTML that click tracking may rewrite: those of ``<a>`` tags.
+ANCHOR_LINK = re.compile(r'(<a\s[^>]*?\bhref=")(https?://[^"]+)"', re.IGNORECASE)
+TRACKABLE = re.compile(r"https?://", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -71,6 +85,16 @@ class Recipient:
 
 
 @dataclass(frozen=True)
+class Tracking:
+    """What a campaign's emails track: the kinds of ``feedback.policy.campaign_tracks``,
+    decided once per batch. Recipients who refuse tracking, and recipients without a
+    delivery, get emails without it."""
+
+    campaign_id: int
+    kinds: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
 class Variant:
     """One variant of an email, rendered, with placeholders for each recipient's parts."""
 
@@ -82,8 +106,8 @@ class Placeholders:
     """A placeholder per merge tag, unguessable, so that no content can imitate one."""
 
     def __init__(self):
-        key = secrets.token_hex(8)
-        self.by_tag = {tag: f"wp{key}{tag}" for tag in MERGE_TAGS}
+        self.prefix = f"wp{secrets.token_hex(8)}"
+        self.by_tag = {tag: f"{self.prefix}{tag}" for tag in (*MERGE_TAGS, *INTERNAL_TAGS)}
         self._placeholder = re.compile("|".join(self.by_tag.values()))
         self._tag_of = {placeholder: tag for tag, placeholder in self.by_tag.items()}
 
@@ -158,13 +182,19 @@ class MessageRenderer:
         self._unsubscribe_link = link_maker("wagtail_preferences:unsubscribe", self.base_url)
 
     def render(
-        self, channel_key: str, recipients: list[Recipient], profiles: dict[int, Profile]
+        self,
+        channel_key: str,
+        recipients: list[Recipient],
+        profiles: dict[int, Profile],
+        *,
+        tracking: Tracking | None = None,
     ) -> list[OutgoingMessage]:
         """The message for each recipient on the channel ``channel_key`` (``"email"`` or
         ``"sms"``), in order. ``profiles`` holds the recipients' profiles by contact id; a
-        recipient without one sees every dynamic section's fallback."""
+        recipient without one sees every dynamic section's fallback. Emails track what
+        ``tracking`` says, for the recipients who allow it."""
         if channel_key == "email":
-            return [self._email(r, profiles.get(r.contact.pk)) for r in recipients]
+            return [self._email(r, profiles.get(r.contact.pk), tracking) for r in recipients]
         if channel_key == "sms":
             return [self._sms(recipient) for recipient in recipients]
         raise ValueError(f"Messages cannot be rendered for the channel {channel_key!r}.")
@@ -183,10 +213,14 @@ class MessageRenderer:
         """What each merge tag stands for in ``contact``'s message."""
         return self._values_and_unsubscribe_token(contact)[0]
 
-    def _values_and_unsubscribe_token(self, contact: Contact) -> tuple[dict[str, str], str]:
+    def _values_and_unsubscribe_token(
+        self, contact: Contact, delivery_id: int | None = None, tracked: bool = False
+    ) -> tuple[dict[str, str], str]:
         manage_token = tokens.contact_token(contact, message_id=self.message.pk)
-        unsubscribe_token = tokens.unsubscribe_token(contact, self.scope)
+        # The delivery's id lets an unsubscribe be counted against the message it came in.
+        unsubscribe_token = tokens.unsubscribe_token(contact, self.scope, delivery_id=delivery_id)
         values = {
+            "tracking_token": tokens.delivery_token(delivery_id) if tracked else "",
             "first_name": contact.first_name,
             "last_name": contact.last_name,
             "email": contact.email,
@@ -195,20 +229,75 @@ class MessageRenderer:
         }
         return values, unsubscribe_token
 
-    def variant_for(self, profile: Profile | None) -> Variant:
-        """The email variant a contact with ``profile`` receives, rendered once per key."""
+    def variant_for(self, profile: Profile | None, tracking: Tracking | None = None) -> Variant:
+        """The email variant a contact with ``profile`` receives, with the tracking of
+        ``tracking``, rendered once per key."""
         key: list = []
         leaves = list(chosen_leaves(self.message.body, profile, key))
-        variant = self._variants.get(tuple(key))
+        kinds = tracking.kinds if tracking else frozenset()
+        variant_key = (tuple(key), kinds, tracking.campaign_id if kinds else None)
+        variant = self._variants.get(variant_key)
         if variant is None:
-            variant = self._variants[tuple(key)] = Variant(
-                html=self._html(leaves), text=self._text(leaves)
-            )
+            variant = self._variants[variant_key] = self._variant(leaves, tracking, kinds)
         return variant
 
-    def _email(self, recipient: Recipient, profile: Profile | None) -> OutgoingMessage:
-        variant = self.variant_for(profile)
-        values, unsubscribe_token = self._values_and_unsubscribe_token(recipient.contact)
+    def _variant(self, leaves, tracking: Tracking | None, kinds: frozenset[str]) -> Variant:
+        html_part = self._html(leaves)
+        if EngagementKind.CLICK not in kinds:
+            text = self._text(leaves)
+        else:
+            urls: list[str] = []
+            self._text(leaves, lambda url: urls.append(url) or url)
+            urls += [html.unescape(m[2]) for m in ANCHOR_LINK.finditer(html_part)]
+            numbers = register_links(tracking.campaign_id, filter(self._trackable, urls))
+            text = self._text(leaves, lambda url: self._click_url(url, numbers))
+            html_part = ANCHOR_LINK.sub(
+                lambda m: f'{m[1]}{html.escape(self._click_url(html.unescape(m[2]), numbers))}"',
+                html_part,
+            )
+        if EngagementKind.OPEN in kinds:
+            html_part = self._with_pixel(html_part)
+        return Variant(html=html_part, text=text)
+
+    def _trackable(self, url: str) -> bool:
+        """Whether ``url`` is a link click tracking may rewrite: http(s), the same for every
+        recipient (no merge tag or placeholder in it), and not too long to keep."""
+        return bool(
+            TRACKABLE.match(url)
+            and "{{" not in url
+            and self.placeholders.prefix not in url
+            and len(url) <= MAX_URL_LENGTH
+        )
+
+    def _click_url(self, url: str, numbers: dict[str, int]) -> str:
+        if url not in numbers:
+            return url
+        token = self.placeholders.by_tag["tracking_token"]
+        return self.base_url + reverse(
+            "wagtail_preferences:tracked_click", args=[token, numbers[url]]
+        )
+
+    def _with_pixel(self, html_part: str) -> str:
+        token = self.placeholders.by_tag["tracking_token"]
+        src = self.base_url + reverse("wagtail_preferences:tracked_open", args=[token])
+        pixel = (
+            f'<img src="{src}" width="1" height="1" alt="" '
+            'style="display:block;width:1px;height:1px;border:0">'
+        )
+        body_end = html_part.rfind("</body>")
+        if body_end < 0:
+            return html_part + pixel
+        return html_part[:body_end] + pixel + html_part[body_end:]
+
+    def _email(
+        self, recipient: Recipient, profile: Profile | None, tracking: Tracking | None = None
+    ) -> OutgoingMessage:
+        if recipient.delivery_id is None or recipient.contact.refuses_tracking:
+            tracking = None
+        variant = self.variant_for(profile, tracking)
+        values, unsubscribe_token = self._values_and_unsubscribe_token(
+            recipient.contact, recipient.delivery_id, tracked=bool(tracking and tracking.kinds)
+        )
         headers = {}
         if not self.message.transactional:
             headers.update(list_unsubscribe(values["unsubscribe_url"], unsubscribe_token))
@@ -268,8 +357,10 @@ class MessageRenderer:
             context.update(image)
         return render_to_string(f"{TEMPLATES}{name}.mjml", context)
 
-    def _text(self, leaves) -> str:
-        parts = [text for name, value in leaves if (text := TEXT_OF[name](value, self._absolute))]
+    def _text(self, leaves, link: Callable[[str], str] | None = None) -> str:
+        """The plain text of ``leaves``; ``link`` changes each of its (absolute) links."""
+        absolute = self._absolute if link is None else lambda url: link(self._absolute(url))
+        parts = [text for name, value in leaves if (text := TEXT_OF[name](value, absolute))]
         links = self.placeholders.by_tag
         footer = [f"{_('Manage your preferences')}: {links['manage_url']}"]
         if not self.message.transactional:

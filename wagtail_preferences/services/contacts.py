@@ -13,7 +13,16 @@ from .contact_sets import contact_id_batches
 from .origin import Origin
 
 #: Contact fields whose changes the consent log records.
-DETAIL_FIELDS = ("email", "first_name", "last_name", "phone", "locale", "user", "data")
+DETAIL_FIELDS = (
+    "email",
+    "first_name",
+    "last_name",
+    "phone",
+    "locale",
+    "user",
+    "data",
+    "refuses_tracking",
+)
 #: The details ``create_contacts`` and ``update_contacts`` set on many contacts at once.
 BULK_FIELDS = ("first_name", "last_name", "phone", "locale", "data")
 

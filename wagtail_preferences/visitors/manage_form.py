@@ -4,7 +4,8 @@ segments.
 It shows the parts the site's ``PreferencePageSettings`` allow and changes only those,
 through the service layer, as the contact themselves (path "self_service"). The details
 (name, phone, email address) are always shown; a new email address is only asked for
-here, and changes once confirmed from it.
+here, and changes once confirmed from it. Where the site allows open or click tracking,
+the contact may refuse it here (``refuses_tracking``), a detail written to the consent log.
 """
 
 import functools
@@ -24,6 +25,7 @@ from ..models import (
     ChangePath,
     Contact,
     Preference,
+    PreferencePageSettings,
     Segment,
     SegmentMember,
     SegmentOptOut,
@@ -83,6 +85,11 @@ def _detail(name: str, max_length: int, input_type: str = "text", **kwargs):
     )
 
 
+def asks_tracking(page_settings: PreferencePageSettings) -> bool:
+    """Whether the manage page offers to refuse tracking: only where the site tracks."""
+    return page_settings.track_opens or page_settings.track_clicks
+
+
 class ShownField(forms.Field):
     """The ids of the choices a checkbox field showed, sent back with the form.
 
@@ -115,10 +122,27 @@ class ManagePreferencesForm(forms.Form):
     last_name = _detail("last_name", 150)
     phone = _detail("phone", 32, "tel")
 
-    def __init__(self, contact: Contact, shows: dict[str, bool], *args, **kwargs):
+    def __init__(
+        self,
+        contact: Contact,
+        shows: dict[str, bool],
+        *args,
+        asks_tracking: bool = False,
+        **kwargs,
+    ):
         initial = {name: getattr(contact, name) for name in ("email", *DETAILS)}
         super().__init__(*args, initial=initial, **kwargs)
         self.contact = contact
+        if asks_tracking:
+            self.fields["refuses_tracking"] = forms.BooleanField(
+                label=_("Don't track my opens and clicks"),
+                help_text=_(
+                    "We then do not record whether you open our emails or which of their "
+                    "links you follow."
+                ),
+                required=False,
+                initial=contact.refuses_tracking,
+            )
         groups = [group for part, group in CHANNEL_GROUPS.items() if shows.get(part)]
         if groups:
             current = services.channel_settings(contact)
@@ -227,13 +251,20 @@ class ManagePreferencesForm(forms.Form):
         """Save the changes; a new email address is kept until it is confirmed."""
         contact, data = self.contact, self.cleaned_data
         services.lock_contact(contact)
-        services.update_details(contact, {name: data[name] for name in DETAILS}, origin)
+        details = {name: data[name] for name in DETAILS}
+        if "refuses_tracking" in data:
+            details["refuses_tracking"] = data["refuses_tracking"]
+        services.update_details(contact, details, origin)
         services.apply_choices(contact, self.choices, origin)
         if self.new_email:
             services.request_email_change(contact, self.new_email)
 
     def details(self):
         return [self[name] for name in ("email", *DETAILS)]
+
+    def tracking(self):
+        """The bound field to refuse tracking, or None where the site does not track."""
+        return self["refuses_tracking"] if "refuses_tracking" in self.fields else None
 
     def sections(self):
         """The bound fields in page order, each a fieldset of the page."""
@@ -242,7 +273,8 @@ class ManagePreferencesForm(forms.Form):
     def error_links(self) -> list[tuple[str, str]]:
         """``(id, text)`` of every error, in page order: the error summary's links."""
         links = []
-        for field in [*self.details(), *self.sections()]:
+        tracking = [self.tracking()] if self.tracking() else []
+        for field in [*self.details(), *self.sections(), *tracking]:
             if field.name == "channels" and field.errors:
                 links += [
                     (self._channel_input_id(where), text)

@@ -483,6 +483,10 @@ class CampaignViewSet(OffersViewPermission, ModelViewSet):
                 ],
                 heading=_("Contacts who cannot take it yet"),
             ),
+            MultiFieldPanel(
+                [FieldPanel("track_opens"), FieldPanel("track_clicks")],
+                heading=_("Tracking"),
+            ),
         ],
         base_form_class=CampaignForm,
     )

@@ -126,6 +126,7 @@ class ContactViewSet(OffersViewPermission, ModelViewSet):
                     FieldPanel("status"),
                     FieldPanel("user"),
                     FieldPanel("data"),
+                    FieldPanel("refuses_tracking"),
                 ],
                 heading=_("Details"),
             ),

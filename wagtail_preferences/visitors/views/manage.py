@@ -10,7 +10,7 @@ from ...models import ChangePath, ContactStatus, Message, PreferencePageSettings
 from .. import ratelimit
 from ..emails import base_url_of
 from ..forms import LinkRequestForm
-from ..manage_form import ManagePreferencesForm
+from ..manage_form import ManagePreferencesForm, asks_tracking
 from .confirm import invalid_link
 from .rendering import rate_limited, visitor_page
 
@@ -40,6 +40,7 @@ def manage(request, token=None):
         contact,
         shown_sections(request, message_id),
         data=request.POST if request.method == "POST" else None,
+        asks_tracking=asks_tracking(PreferencePageSettings.for_request(request)),
     )
     if form.is_bound and form.is_valid():
         return _save(request, contact, form)

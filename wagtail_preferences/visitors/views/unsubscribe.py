@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from ... import services
 from ...exceptions import InvalidLink, LinkExpired
+from ...feedback.tracking import record_unsubscribe
 from ...identity import tokens
 from ...models import (
     Category,
@@ -24,7 +25,7 @@ from ...models import (
     PreferencePageSettings,
 )
 from ..forms import LinkRequestForm, UnsubscribeReasonForm
-from ..manage_form import ManagePreferencesForm
+from ..manage_form import ManagePreferencesForm, asks_tracking
 from .confirm import invalid_link
 from .manage import manage_page
 from .rendering import private, visitor_page
@@ -108,7 +109,7 @@ def _already_page(request, contact, interest, token):
 def unsubscribe(request, token):
     one_click = request.method == "POST" and request.POST.get(ONE_CLICK[0]) == ONE_CLICK[1]
     try:
-        contact, scope = tokens.unsubscribe_from_token(token)
+        contact, scope, delivery_id = tokens.unsubscribe_link_from_token(token)
     except InvalidLink as error:
         if one_click:
             return _plain("This unsubscribe link is not valid.", status=400)
@@ -123,6 +124,8 @@ def unsubscribe(request, token):
             scope,
             services.Origin.from_request(request, path=ChangePath.UNSUBSCRIBE, reference=reference),
         )
+        if changed and delivery_id is not None:
+            record_unsubscribe(delivery_id, contact.pk)
         if one_click:
             return _plain("You are unsubscribed.")
         if not changed:
@@ -133,7 +136,9 @@ def unsubscribe(request, token):
     box = {"token": token, "interest": interest}
     page_settings = PreferencePageSettings.for_request(request)
     if page_settings.show_on_unsubscribe:
-        form = ManagePreferencesForm(contact, page_settings.shows())
+        form = ManagePreferencesForm(
+            contact, page_settings.shows(), asks_tracking=asks_tracking(page_settings)
+        )
         return manage_page(request, contact, form, unsubscribe=box)
     return visitor_page(request, "unsubscribe.html", {"unsubscribe": box, "contact": contact})
 
