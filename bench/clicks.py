@@ -16,9 +16,9 @@ the server's work) and the server time, from a middleware put first in the stack
 (``bench/click_settings.py``: the ``Server-Timing`` header of each answer). At the end the
 campaign, its deliveries, links and clicks are deleted again (bench fixture data).
 
-    pip install gunicorn   # for the bench only; not a dependency of the package
-    DATABASE_URL=postgres://wagtail_preferences:wagtail_preferences@127.0.0.1:5432/wp_bench_clicks \\
-        .venv/bin/python bench/clicks.py --contacts 100000
+    pip install -e ".[bench]"   # gunicorn and locust, for benchmarks only
+    export DATABASE_URL=postgres://wagtail_preferences:wagtail_preferences@127.0.0.1:5432/wp_bench_clicks
+    .venv/bin/python bench/clicks.py --contacts 100000
 
 Results are also written to ``bench/results/clicks-<contacts>.json``, locust's own tables to
 ``bench/results/clicks_*.csv``.

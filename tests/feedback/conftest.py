@@ -25,12 +25,3 @@ def webhook(client, django_capture_on_commit_callbacks):
         return response
 
     return post
-
-
-@pytest.fixture(autouse=True)
-def ses_without_boto3(monkeypatch):
-    """anymail's SES webhook needs boto3 only to confirm an SNS subscription, which these
-    tests never post: they run without the ``amazon-ses`` extra installed."""
-    from anymail.webhooks import amazon_ses
-
-    monkeypatch.setattr(amazon_ses, "_get_anymail_boto3_params", lambda **kwargs: ({}, {}))
