@@ -36,8 +36,9 @@ SEARCH_TERM = "peeters"
 BENCH_USERNAME = "bench-admin"
 
 
-def variants(preferences: dict, categories: dict, per_page: int, rare_count: int):
-    """The list requests to time: (label, query parameters)."""
+def variants(preferences: dict, categories: dict, per_page: int, rare_count: int, person):
+    """The list requests to time: (label, query parameters). ``person`` is a contact whose
+    name and address are searched for."""
     popular = preferences["Newsletter"]
     rare = preferences["Local meetups"]
     rare_pages = max(1, -(-rare_count // per_page))
@@ -59,6 +60,13 @@ def variants(preferences: dict, categories: dict, per_page: int, rare_count: int
         (f"search q={SEARCH_TERM}", {"q": SEARCH_TERM}),
         (f"popular + search q={SEARCH_TERM}", {"preference": popular, "q": SEARCH_TERM}),
         ("rare + search q=a", {"preference": rare, "q": "a"}),
+        ("search first last", {"q": f"{person.first_name} {person.last_name}"}),
+        ("search last, first", {"q": f"{person.last_name}, {person.first_name}"}),
+        (
+            "popular + search first last",
+            {"preference": popular, "q": f"{person.first_name} {person.last_name}"},
+        ),
+        ("search email prefix", {"q": person.email[:12]}),
         ("status=unsubscribed", {"status": "unsubscribed"}),
         ("category_opt_out=Promotions", {"category_opt_out": categories["Promotions"]}),
         ("channel_disabled=sms", {"channel_disabled": "sms"}),
@@ -140,7 +148,8 @@ def run(
     print(f"\n{n_contacts:,} contacts, {per_page} per page, {url}")
     print(header)
     print("-" * len(header))
-    for label, params in variants(preferences, categories, per_page, rare_count):
+    person = Contact.objects.order_by("pk")[Contact.objects.count() // 2]
+    for label, params in variants(preferences, categories, per_page, rare_count, person):
         if only not in label:
             continue
         for _ in range(warmup):
