@@ -51,12 +51,15 @@ def test_soft_bounces_block_the_address_when_they_reach_the_limit(
 ):
     rules_of(SOFT_BOUNCES=3, SOFT_BOUNCE_WINDOW=datetime.timedelta(days=7))
     post = payloads.event
+    second, third = (
+        DeliveryFactory(contact=delivery.contact, address=delivery.address) for _ in range(2)
+    )
 
     webhook(post(provider, "soft_bounce", delivery.address, delivery.pk, at=START))
-    webhook(post(provider, "soft_bounce", delivery.address, delivery.pk, at=START + 2 * DAY))
+    webhook(post(provider, "soft_bounce", delivery.address, second.pk, at=START + 2 * DAY))
     assert not Suppression.objects.exists()
 
-    webhook(post(provider, "soft_bounce", delivery.address, delivery.pk, at=START + 5 * DAY))
+    webhook(post(provider, "soft_bounce", delivery.address, third.pk, at=START + 5 * DAY))
 
     block = Suppression.objects.get()
     assert block.reason == SuppressionReason.SOFT_BOUNCES
@@ -89,6 +92,18 @@ def test_a_deferral_counts_as_a_soft_bounce(webhook, delivery, rules_of):
     webhook(payloads.event("mailgun", "soft_bounce", delivery.address, delivery.pk))
 
     assert ProviderEvent.objects.get().event_type == "deferred"
+    assert Suppression.objects.get().reason == SuppressionReason.SOFT_BOUNCES
+
+
+def test_a_message_deferred_again_and_again_counts_as_one_soft_bounce(webhook, delivery, rules_of):
+    rules_of(SOFT_BOUNCES=2)
+    for hours in (0, 1, 5):
+        at = START + datetime.timedelta(hours=hours)
+        webhook(payloads.event("mailgun", "soft_bounce", delivery.address, delivery.pk, at=at))
+    assert not Suppression.objects.exists()
+
+    other = DeliveryFactory(contact=delivery.contact, address=delivery.address)
+    webhook(payloads.event("mailgun", "soft_bounce", delivery.address, other.pk, at=START + DAY))
     assert Suppression.objects.get().reason == SuppressionReason.SOFT_BOUNCES
 
 

@@ -132,13 +132,20 @@ def bounced(event: ProviderEvent) -> None:
 
 def reached(soft_bounces, at: datetime.datetime, rules: dict) -> bool:
     """Whether ``SOFT_BOUNCES`` of ``soft_bounces`` fall within one ``SOFT_BOUNCE_WINDOW``
-    that holds ``at``: counted by when they happened, so order of arrival does not matter."""
+    that holds ``at``: counted by when they happened, so order of arrival does not matter.
+
+    A message counts once, at its first soft bounce: providers retry a deferred message and
+    may report every attempt.
+    """
     window, limit = rules["SOFT_BOUNCE_WINDOW"], rules["SOFT_BOUNCES"]
-    times = sorted(
-        soft_bounces.filter(occurred_at__gt=at - window, occurred_at__lt=at + window).values_list(
-            "occurred_at", flat=True
-        )
-    )
+    rows = soft_bounces.filter(
+        occurred_at__gt=at - window, occurred_at__lt=at + window
+    ).values_list("occurred_at", "delivery_id", "pk")
+    first: dict = {}
+    for occurred_at, delivery, pk in rows:
+        key = ("delivery", delivery) if delivery is not None else ("event", pk)
+        first[key] = min(occurred_at, first.get(key, occurred_at))
+    times = sorted(first.values())
     return any(times[i + limit - 1] - times[i] < window for i in range(len(times) - limit + 1))
 
 
