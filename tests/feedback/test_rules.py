@@ -222,7 +222,7 @@ def test_an_event_that_cannot_be_applied_does_not_stop_the_others(
 ):
     applied = []
 
-    def apply(event):
+    def apply(event, allowed):
         if event.event_type == "bounced":
             raise RuntimeError("broken rule")
         applied.append(event.event_type)

@@ -48,10 +48,12 @@ def campaign_tracks(campaign: Campaign, allowed: frozenset[str] | None = None) -
     return allowed & _kinds(campaign.track_opens, campaign.track_clicks)
 
 
-def tracks(campaign: Campaign, contact: Contact, kind: str) -> bool:
+def tracks(
+    campaign: Campaign, contact: Contact, kind: str, allowed: frozenset[str] | None = None
+) -> bool:
     """Whether an open or a click (``kind``) of ``contact``'s copy of ``campaign`` may be
-    recorded."""
-    return not contact.refuses_tracking and kind in campaign_tracks(campaign)
+    recorded; ``allowed`` is what the site allows, if already read (``site_allows``)."""
+    return not contact.refuses_tracking and kind in campaign_tracks(campaign, allowed)
 
 
 def allows(*, site: bool, campaign: bool, transactional: bool, refuses: bool) -> bool:

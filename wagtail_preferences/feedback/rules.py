@@ -63,8 +63,9 @@ def process(ids: list[int] | None = None, *, batch_size: int = BATCH_SIZE) -> in
     while True:
         with transaction.atomic():
             events = claim(ids, batch_size)
+            allowed = policy.site_allows()
             for event in events:
-                apply_safely(event)
+                apply_safely(event, allowed)
             ProviderEvent.objects.filter(pk__in=[e.pk for e in events]).update(
                 processed_at=timezone.now()
             )
@@ -83,17 +84,19 @@ def claim(ids: list[int] | None, size: int) -> list[ProviderEvent]:
     return list(todo.order_by("received_at", "pk")[:size])
 
 
-def apply_safely(event: ProviderEvent) -> None:
+def apply_safely(event: ProviderEvent, allowed: frozenset[str]) -> None:
     """Apply ``event``; one that cannot be applied is logged and marked processed all the
     same, so that it does not stop the others (it stays stored, with its payload)."""
     try:
         with transaction.atomic():
-            apply(event)
+            apply(event, allowed)
     except Exception:
         logger.exception("Could not apply provider event %s.", event.pk)
 
 
-def apply(event: ProviderEvent) -> None:
+def apply(event: ProviderEvent, allowed: frozenset[str]) -> None:
+    """Apply ``event``; ``allowed`` is the tracking the site allows (``policy.site_allows``),
+    read once per batch."""
     record_outcome(event)
     if event.bounce:
         bounced(event)
@@ -102,7 +105,7 @@ def apply(event: ProviderEvent) -> None:
     elif event.event_type == ProviderEventType.UNSUBSCRIBED:
         unsubscribed(event)
     elif event.event_type in ENGAGEMENTS:
-        engaged(event, ENGAGEMENTS[event.event_type])
+        engaged(event, ENGAGEMENTS[event.event_type], allowed)
 
 
 def record_outcome(event: ProviderEvent) -> None:
@@ -175,11 +178,11 @@ def unsubscribed(event: ProviderEvent) -> None:
         )
 
 
-def engaged(event: ProviderEvent, kind: str) -> None:
+def engaged(event: ProviderEvent, kind: str, allowed: frozenset[str]) -> None:
     """An open or a click the provider saw: recorded where tracking is allowed, otherwise
     nothing of it about the contact is kept."""
     delivery = event.delivery
-    if delivery is None or not policy.tracks(delivery.campaign, delivery.contact, kind):
+    if delivery is None or not policy.tracks(delivery.campaign, delivery.contact, kind, allowed):
         ProviderEvent.objects.filter(pk=event.pk).update(payload={}, recipient="", description="")
         return
     Engagement.objects.create(
