@@ -5,8 +5,16 @@ preferences, as the home page has, and an SMS version. The "November newsletter"
 sent when the demo is loaded, so its emails can be read in ``example_site/sent_emails/``.
 """
 
+from wagtail.models import Site
+
 from wagtail_preferences.messaging import campaigns
-from wagtail_preferences.models import Campaign, CampaignStatus, Message
+from wagtail_preferences.models import (
+    Campaign,
+    CampaignStatus,
+    Message,
+    PreferencePageSettings,
+    WhenHeld,
+)
 
 from .personalised import condition, section
 
@@ -107,11 +115,28 @@ def ensure_messages(preferences, categories, admin, site_url: str) -> list[Messa
     return messages
 
 
+def allow_tracking() -> None:
+    """The demo site allows open and click tracking (a new site does not), so that its sent
+    campaign's emails carry tracked links and its report shows opens and clicks."""
+    settings = PreferencePageSettings.for_site(Site.objects.get(is_default_site=True))
+    settings.track_opens = settings.track_clicks = True
+    settings.save()
+
+
 def ensure_sent_campaign(message: Message, preferences, admin) -> Campaign:
-    """The demo's sent campaign: the newsletter to who holds the Newsletter preference."""
+    """The demo's sent campaign: the newsletter to who holds the Newsletter preference,
+    tracked, skipping contacts who paused or reached their limit so that it is sent at once."""
     campaign, created = Campaign.objects.get_or_create(
         slug="november-newsletter",
-        defaults={"name": "November newsletter", "message": message, "created_by": admin},
+        defaults={
+            "name": "November newsletter",
+            "message": message,
+            "created_by": admin,
+            "track_opens": True,
+            "track_clicks": True,
+            "when_paused": WhenHeld.SKIP,
+            "when_capped": WhenHeld.SKIP,
+        },
     )
     if created:
         campaign.preferences.set([preferences["Newsletter"]])

@@ -18,7 +18,12 @@ from wagtail_preferences.models import ConsentEvent, Contact, ContactStatus
 
 from ...demo.audience import HISTORY_DAYS, Story, ensure_categories, ensure_preferences, tell
 from ...demo.feedback import ensure_demo_feedback
-from ...demo.messages import ensure_draft_campaign, ensure_messages, ensure_sent_campaign
+from ...demo.messages import (
+    allow_tracking,
+    ensure_draft_campaign,
+    ensure_messages,
+    ensure_sent_campaign,
+)
 from ...demo.pages import ensure_pages, ensure_signup_forms
 from ...demo.people import make_people
 from ...demo.personalised import demo_visitors, ensure_dynamic_sections
@@ -55,6 +60,7 @@ class Command(BaseCommand):
         admin = self.ensure_admin(admin_password)
         with transaction.atomic():
             home = ensure_pages(admin)
+            allow_tracking()
             preferences = ensure_preferences()
             categories = ensure_categories()
             ensure_signup_forms(home, preferences, categories, admin)
