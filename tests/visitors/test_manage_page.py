@@ -17,7 +17,15 @@ from tests.link_fixtures import (
 from tests.visitor_helpers import db_state, site_root
 from tests.visitors.manage_helpers import COOKIE, channel, current_data, manage, new_events, save
 from wagtail_preferences.identity import tokens
-from wagtail_preferences.models import ChangePath, Contact, ContactChannel, PreferencePageSettings
+from wagtail_preferences.models import (
+    ChangePath,
+    Contact,
+    ContactChannel,
+    PreferencePageSettings,
+    Suppression,
+    SuppressionReason,
+)
+from wagtail_preferences.services.suppressions import blocked_channels
 
 pytestmark = pytest.mark.django_db
 
@@ -292,3 +300,26 @@ class TestChannelWithoutAnAddress:
 
         assert "Contact me by SMS" in html
         assert "To get messages by SMS, add your phone number." not in html
+
+
+class TestBlockedAddress:
+    NOTICE = "could not be delivered or were refused"
+
+    def test_a_blocked_address_is_named_on_the_page(self, browser, contact):
+        Suppression.objects.create(
+            channel="email", address=contact.email, reason=SuppressionReason.HARD_BOUNCE
+        )
+
+        page = manage(browser, contact).content.decode()
+
+        assert f"Our messages by Email to your address {self.NOTICE}" in page
+
+    def test_without_a_block_there_is_no_notice(self, browser, contact):
+        Suppression.objects.create(
+            channel="email", address="someone.else@example.com", reason=SuppressionReason.MANUAL
+        )
+        assert self.NOTICE not in manage(browser, contact).content.decode()
+
+    def test_the_blocks_are_read_in_one_query(self, contact, django_assert_num_queries):
+        with django_assert_num_queries(1):
+            assert blocked_channels(contact) == []

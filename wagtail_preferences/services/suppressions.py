@@ -8,9 +8,10 @@ status it had before the complaint blocked it (``unsubscribed`` when the log doe
 from dataclasses import replace
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 
 from .. import signals
-from ..channels.registry import get_channel
+from ..channels.registry import get_channel, get_channels
 from ..models import (
     ConsentEvent,
     ConsentSubject,
@@ -32,6 +33,22 @@ BLOCKED = "blocked"
 def normalise_address(channel: str, address: str) -> str:
     address = (address or "").strip()
     return normalise_email(address) if channel == "email" else address
+
+
+def blocked_channels(contact: Contact) -> list[str]:
+    """The labels of the channels on which ``contact``'s address is blocked: one query."""
+    addresses = {
+        key: normalise_address(key, address)
+        for key, channel in get_channels().items()
+        if (address := channel.address_for(contact))
+    }
+    if not addresses:
+        return []
+    condition = Q()
+    for key, address in addresses.items():
+        condition |= Q(channel=key, address=address)
+    blocked = set(Suppression.objects.filter(condition).values_list("channel", flat=True))
+    return [str(get_channel(key).label) for key in addresses if key in blocked]
 
 
 def block(

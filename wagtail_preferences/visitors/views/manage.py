@@ -7,6 +7,7 @@ from ... import services, tasks
 from ...exceptions import InvalidLink, LinkExpired, RateLimited
 from ...identity import resolvers, tokens
 from ...models import ChangePath, ContactStatus, Message, PreferencePageSettings
+from ...services.suppressions import blocked_channels
 from .. import ratelimit
 from ..emails import base_url_of
 from ..forms import LinkRequestForm
@@ -80,6 +81,7 @@ def manage_page(request, contact, form, *, status=200, unsubscribe=None, message
             "welcome": request.GET.get("welcome") == "confirmed",
             "resubscribe_sent": request.GET.get("resubscribe") == "sent",
             "unsubscribe": unsubscribe,
+            "blocked_channels": blocked_channels(contact),
         },
         status=status,
     )
