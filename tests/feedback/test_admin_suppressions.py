@@ -2,6 +2,7 @@
 
 import pytest
 from django.urls import NoReverseMatch, reverse
+from wagtail.models import ModelLogEntry
 
 from tests.factories import ContactFactory, UserFactory
 from tests.feedback import payloads
@@ -88,6 +89,8 @@ def test_an_editor_blocks_an_address_by_hand(admin_client, admin_user):
     assert block.evidence == {"by": admin_user.get_username()}
     logged = ConsentEvent.objects.get(contact=contact)
     assert (logged.field, logged.new_value, logged.actor) == ("blocked", True, admin_user)
+    entry = ModelLogEntry.objects.get(action="wagtail.create")
+    assert (entry.label, entry.user) == ("ann@example.com (email)", admin_user)
 
 
 def test_blocking_an_address_already_blocked_says_so(admin_client, blocks):
@@ -118,6 +121,20 @@ def test_lifting_asks_first_then_lifts_and_logs(client, blocks):
     ]
     assert logged[0].actor == user
     assert logged[0].reference == "Block lifted by an editor"
+    entry = ModelLogEntry.objects.get(action="wagtail.delete")
+    assert (entry.label, entry.user) == (str(blocks[1]), user)
+
+
+def test_lifting_the_block_of_an_address_no_contact_has_is_logged(admin_client, admin_user):
+    block = Suppression.objects.create(
+        channel="email", address="gone@example.com", reason=SuppressionReason.HARD_BOUNCE
+    )
+
+    admin_client.post(reverse(f"{SUPPRESSIONS}:delete", args=[block.pk]))
+
+    assert not Suppression.objects.exists()
+    entry = ModelLogEntry.objects.get(action="wagtail.delete")
+    assert (entry.label, entry.user) == ("gone@example.com (email)", admin_user)
 
 
 def test_an_editor_without_the_permission_cannot_lift(client, blocks):

@@ -17,6 +17,7 @@ from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.ui.tables import Column
 from wagtail.admin.views import generic
 from wagtail.admin.viewsets.model import ModelViewSet
+from wagtail.log_actions import log
 
 from ...channels.registry import get_channels
 from ...compat import listing_menu_item, pk_path_converter
@@ -93,6 +94,8 @@ class BlockAddressView(generic.CreateView):
         blocked = suppressions.block(
             data["channel"], data["address"], SuppressionReason.MANUAL, origin, evidence
         )
+        if blocked:
+            log(instance=blocked, action="wagtail.create", user=self.request.user)
         return blocked or Suppression.objects.get(channel=data["channel"], address=data["address"])
 
     def get_success_buttons(self):
@@ -134,6 +137,8 @@ class LiftBlockView(generic.DeleteView):
         origin = Origin.from_request(
             self.request, path=ChangePath.ADMIN, reference=str(_("Block lifted by an editor"))
         )
+        # Logged first: Wagtail's log keeps the address even when no contact has it.
+        log(instance=self.object, action="wagtail.delete", user=self.request.user)
         suppressions.lift(self.object, origin)
 
 
