@@ -267,6 +267,9 @@ def sendgrid(kind, email, delivery_id, *, event_id, at, url="", user_agent="") -
         },
         "complaint": {"event": "spamreport"},
         "unsubscribe": {"event": "unsubscribe"},
+        # Dropped by SendGrid before sending: its own lists say the address is dead or gone.
+        "dropped_bounced": {"event": "dropped", "reason": "Bounced Address"},
+        "dropped_unsubscribed": {"event": "dropped", "reason": "Unsubscribed Address"},
         "open": {
             "event": "open",
             "useragent": user_agent or "Mozilla/4.0 (compatible; MSIE 6.1; Windows XP)",

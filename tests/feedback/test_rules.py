@@ -266,3 +266,21 @@ def test_the_command_applies_the_events_left_unprocessed(client, delivery, monke
     assert Suppression.objects.get().address == delivery.address
     call_command("preferences_provider_events", stdout=out)
     assert out.getvalue().splitlines()[-1] == "Applied 0 provider events."
+
+
+def test_a_message_the_provider_drops_for_a_dead_address_blocks_it(webhook, delivery):
+    webhook(payloads.event("sendgrid", "dropped_bounced", delivery.address, delivery.pk))
+
+    event = ProviderEvent.objects.get()
+    assert (event.event_type, event.bounce) == ("rejected", "hard")
+    assert Suppression.objects.get().reason == SuppressionReason.HARD_BOUNCE
+    delivery.refresh_from_db()
+    assert delivery.outcome == "hard_bounce"
+
+
+def test_a_message_the_provider_drops_for_an_unsubscribed_address_unsubscribes(webhook, delivery):
+    webhook(payloads.event("sendgrid", "dropped_unsubscribed", delivery.address, delivery.pk))
+
+    delivery.contact.refresh_from_db()
+    assert delivery.contact.status == ContactStatus.UNSUBSCRIBED
+    assert not Suppression.objects.exists()

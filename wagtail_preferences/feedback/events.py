@@ -21,8 +21,11 @@ logger = logging.getLogger(__name__)
 #: The most of a provider's own event we keep, in characters of JSON.
 MAX_PAYLOAD = 8_000
 MAX_DESCRIPTION = 2_000
-#: anymail's fields an open or a click is recorded with, kept beside the provider's event.
-ENGAGEMENT_FIELDS = ("user_agent", "click_url")
+#: anymail's fields the rules read, kept beside the provider's event.
+ANYMAIL_FIELDS = ("user_agent", "click_url", "reject_reason")
+#: Why a provider refuses to send (anymail's ``reject_reason``) when it knows the address is
+#: dead: as good as a hard bounce.
+DEAD_ADDRESS = {"bounced", "invalid"}
 #: Bounce types that say the address may work later (anymail's ``esp_event``, per provider).
 SOFT_BOUNCE_TYPES = {
     "amazon_ses": ("bounce", "bounceType", {"Transient", "Undetermined"}),
@@ -47,7 +50,7 @@ def store(event, esp_name: str) -> ProviderEvent | None:
     """Store ``event``; returns None when it is a duplicate (already stored)."""
     provider = provider_key(esp_name)
     payload = {"esp_event": bounded(event.esp_event)}
-    payload.update({k: v for k in ENGAGEMENT_FIELDS if (v := getattr(event, k, None))})
+    payload.update({k: v for k in ANYMAIL_FIELDS if (v := getattr(event, k, None))})
     row = ProviderEvent(
         provider=provider,
         event_id=event_key(event, payload),
@@ -88,9 +91,12 @@ def event_key(event, payload) -> str:
 
 
 def bounce_of(event, provider: str) -> str:
-    """``hard``, ``soft`` or ``""``: a deferral counts as a soft bounce."""
+    """``hard``, ``soft`` or ``""``: a deferral counts as a soft bounce, and a message the
+    provider refused to send to an address it knows is dead as a hard bounce."""
     if event.event_type == ProviderEventType.DEFERRED:
         return Bounce.SOFT
+    if event.event_type == ProviderEventType.REJECTED:
+        return Bounce.HARD if event.reject_reason in DEAD_ADDRESS else ""
     if event.event_type != ProviderEventType.BOUNCED:
         return ""
     part, key, soft = SOFT_BOUNCE_TYPES.get(provider, (None, None, ()))

@@ -98,11 +98,18 @@ def apply(event: ProviderEvent, allowed: frozenset[str]) -> None:
     """Apply ``event``; ``allowed`` is the tracking the site allows (``policy.site_allows``),
     read once per batch."""
     record_outcome(event)
+    # A provider that refuses to send to an address on its own unsubscribe list tells us of
+    # an unsubscribe we may have missed.
+    refused_for = (
+        event.payload.get("reject_reason")
+        if event.event_type == ProviderEventType.REJECTED
+        else None
+    )
     if event.bounce:
         bounced(event)
     elif event.event_type == ProviderEventType.COMPLAINED:
         complained(event)
-    elif event.event_type == ProviderEventType.UNSUBSCRIBED:
+    elif event.event_type == ProviderEventType.UNSUBSCRIBED or refused_for == "unsubscribed":
         unsubscribed(event)
     elif event.event_type in ENGAGEMENTS:
         engaged(event, ENGAGEMENTS[event.event_type], allowed)
