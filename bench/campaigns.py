@@ -59,6 +59,26 @@ def published_message(name: str, **fields):
     return message
 
 
+def sent_deliveries(campaign, contacts, sent_at) -> None:
+    """One sent email of ``campaign`` to each of ``contacts`` (pairs of id and address)."""
+    from wagtail_preferences.models import Delivery, DeliveryStatus
+
+    Delivery.objects.bulk_create(
+        (
+            Delivery(
+                campaign=campaign,
+                contact_id=pk,
+                channel="email",
+                status=DeliveryStatus.SENT,
+                address=address,
+                sent_at=sent_at,
+            )
+            for pk, address in contacts
+        ),
+        batch_size=5000,
+    )
+
+
 def clear_bench_campaigns() -> None:
     from wagtail_preferences.models import Campaign, Message
 

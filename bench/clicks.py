@@ -54,10 +54,15 @@ def prepare(n_links: int) -> list[str]:
     from django.utils import timezone
     from wagtail.models import Site
 
-    from bench.campaigns import campaign_of, clear_bench_campaigns, published_message
+    from bench.campaigns import (
+        campaign_of,
+        clear_bench_campaigns,
+        published_message,
+        sent_deliveries,
+    )
     from wagtail_preferences.feedback.tracking import register_links
     from wagtail_preferences.identity import tokens
-    from wagtail_preferences.models import Contact, Delivery, DeliveryStatus, PreferencePageSettings
+    from wagtail_preferences.models import Contact, Delivery, PreferencePageSettings
 
     clear_bench_campaigns()
     site = Site.objects.get(is_default_site=True)
@@ -68,20 +73,7 @@ def prepare(n_links: int) -> list[str]:
     campaign.track_clicks = True
     campaign.save(update_fields=["track_clicks"])
     sent_at = timezone.now() - datetime.timedelta(hours=1)
-    contact_ids = list(Contact.objects.order_by("pk").values_list("pk", flat=True))
-    Delivery.objects.bulk_create(
-        (
-            Delivery(
-                campaign=campaign,
-                contact_id=pk,
-                channel="email",
-                status=DeliveryStatus.SENT,
-                sent_at=sent_at,
-            )
-            for pk in contact_ids
-        ),
-        batch_size=5000,
-    )
+    sent_deliveries(campaign, Contact.objects.order_by("pk").values_list("pk", "email"), sent_at)
     urls = [f"https://shop.example/product/{n}?utm_source=news" for n in range(n_links)]
     numbers = list(register_links(campaign.pk, urls).values())
     paths = []

@@ -67,14 +67,13 @@ def sent_campaign(n_contacts: int):
     from django.utils import timezone
     from wagtail.models import Site
 
-    from bench.campaigns import published_message
+    from bench.campaigns import published_message, sent_deliveries
     from wagtail_preferences.models import (
         Campaign,
         CampaignLink,
         Contact,
         ContactStatus,
         Delivery,
-        DeliveryStatus,
         PreferencePageSettings,
     )
 
@@ -98,23 +97,8 @@ def sent_campaign(n_contacts: int):
         ],
         batch_size=2000,
     )
-    now = timezone.now()
-    Delivery.objects.bulk_create(
-        [
-            Delivery(
-                campaign=campaign,
-                contact_id=pk,
-                channel="email",
-                status=DeliveryStatus.SENT,
-                address=email,
-                sent_at=now,
-            )
-            for pk, email in Contact.objects.filter(email__endswith=DOMAIN).values_list(
-                "pk", "email"
-            )
-        ],
-        batch_size=2000,
-    )
+    readers = Contact.objects.filter(email__endswith=DOMAIN).values_list("pk", "email")
+    sent_deliveries(campaign, readers, timezone.now())
     return list(Delivery.objects.filter(campaign=campaign).values_list("pk", "address"))
 
 
