@@ -162,17 +162,18 @@ class TestFilters:
     ):
         request = make_request(holder)
         source = (
-            '{% if request|holds_preference:"products" %}a{% endif %}'
+            '{% if request|holds_preference:"products" %}[a{% endif %}'
             '{% if request|holds_preference:"events" %}b{% endif %}'
             '{% if request|receives_category:"promotions" %}c{% endif %}'
-            '{% if request|in_segment:"customers" %}d{% endif %}'
+            '{% if request|in_segment:"customers" %}d]{% endif %}'
             "{% current_contact as c %}{% forget_me %}"
         ) * 10
 
         with django_assert_num_queries(1):
             html = render(source, request)
 
-        assert html.count("acd") == 10
+        # Brackets: the forms' random CSRF tokens may hold "acd" too.
+        assert html.count("[acd]") == 10
         assert html.count('action="/preferences/forget/"') == 10
 
     def test_a_preview_profile_answers_and_is_no_contact(self, products, events):
