@@ -72,6 +72,11 @@ class ProviderEvent(models.Model):
                 name="wagtail_prefs_event_bounces",
             ),
             models.Index(
+                fields=["recipient"],
+                condition=Q(event_type="complained"),
+                name="wagtail_prefs_event_complaints",
+            ),
+            models.Index(
                 fields=["received_at"],
                 condition=Q(processed_at__isnull=True),
                 name="wagtail_prefs_event_todo",

@@ -105,8 +105,9 @@ def contacts_with(channel: str, address: str) -> list[int]:
     field = get_channel(channel).address_field
     if not field:
         return []
-    lookup = f"{field}__iexact" if channel == "email" else field
-    return list(Contact.objects.filter(**{lookup: address}).values_list("pk", flat=True))
+    # Addresses are stored normalised (email in lower case), so the unique index serves this.
+    address = normalise_address(channel, address)
+    return list(Contact.objects.filter(**{field: address}).values_list("pk", flat=True))
 
 
 def _log(suppression: Suppression, origin: Origin, *, old: bool, new: bool) -> list[int]:
