@@ -125,7 +125,9 @@ def admin_page(page, admin_user, live_server, client, settings):
 
     Wagtail's autosave is off: it races a driven browser (a Publish sent while an autosave
     creates the object fails now and then), and an autosave still on its way when a test ends
-    writes into the database while it is being emptied. People are slower.
+    writes into the database while it is being emptied. People are slower. For the same
+    reason the page waits for its requests to end (an editor's background pings and counts)
+    and is left before the database is emptied.
     """
     settings.WAGTAIL_AUTOSAVE_INTERVAL = 0
     client.force_login(admin_user)
@@ -136,7 +138,9 @@ def admin_page(page, admin_user, live_server, client, settings):
         ]
     )
     page.goto("/admin/")
-    return page
+    yield page
+    page.wait_for_load_state("networkidle")
+    page.goto("about:blank")
 
 
 @pytest.fixture
