@@ -147,10 +147,7 @@ def summaries(campaign_ids) -> dict[int, Summary]:
             **{name: Count("pk", filter=condition) for name, condition in outcome.items()},
         )
     )
-    for row in deliveries:
-        summary = found[row.pop("campaign")]
-        for name, value in row.items():
-            setattr(summary, name, value)
+    _fill(found, deliveries)
 
     human = Q(machine=False)
     opens, clicks = Q(kind=EngagementKind.OPEN), Q(kind=EngagementKind.CLICK)
@@ -166,11 +163,16 @@ def summaries(campaign_ids) -> dict[int, Summary]:
             machine_clicks=Count("pk", filter=clicks & ~human),
         )
     )
-    for row in engagements:
+    _fill(found, engagements)
+    return found
+
+
+def _fill(found: dict[int, Summary], rows) -> None:
+    """Set each row's counts (by field name) on the summary of the row's campaign."""
+    for row in rows:
         summary = found[row.pop("campaign")]
         for name, value in row.items():
             setattr(summary, name, value)
-    return found
 
 
 def links(campaign: Campaign, limit: int = LINKS_LISTED) -> list[CampaignLink]:
