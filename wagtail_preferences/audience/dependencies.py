@@ -33,16 +33,6 @@ def tags(kind: str, keys: Iterable) -> set[str]:
     return {tag(kind, key) for key in keys}
 
 
-def union(groups: Iterable[Iterable[str] | None]) -> frozenset[str] | None:
-    """All the tags of ``groups``; ``None`` (everything) if any group is ``None``."""
-    combined: set[str] = set()
-    for group in groups:
-        if group is None:
-            return None
-        combined.update(group)
-    return frozenset(combined)
-
-
 def meet(changes: Iterable[str] | None, depends: Iterable[str] | None) -> bool:
     """Whether a change that touched ``changes`` can change what ``depends`` reads."""
     if changes is None or depends is None:
