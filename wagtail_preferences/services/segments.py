@@ -254,13 +254,12 @@ def refresh_segments(segment_ids=None, changes: Iterable[str] | None = None) -> 
     refreshes make need no refresh of their own. Returns how many joined and left.
     """
     segments = in_refresh_order(Segment.objects.prefetch_related("preferences_on_join"))
-    if segment_ids is None and changes is None:
-        due = {segment.pk for segment in segments}
-    else:
-        due = {segment.pk for segment in segments if segment.pk in set(segment_ids or ())}
-        if changes is not None:
-            due |= {segment.pk for segment in affected(segments, changes)}
     reads = {segment.pk: segment.dependencies() for segment in segments}
+    # Those named, and those reading what changed; the segments that follow them are
+    # reached as the refreshes change members.
+    due = set(segment_ids or ())
+    if segment_ids is None or changes is not None:
+        due |= {segment.pk for segment in segments if needs.meet(changes, reads[segment.pk])}
     joined = left = 0
     token = _refreshing.set(True)
     try:
