@@ -31,7 +31,7 @@ def _deletion_origin(instance) -> services.Origin:
     )
 
 
-def refresh_changed_contacts(sender, contact_ids, **kwargs):
+def refresh_changed_contacts(sender, contact_ids, signal=None, **kwargs):
     """Any change to contacts refreshes their segment memberships once the change commits.
 
     Changes made inside ``refresh_contacts`` are left to it, as it repeats until stable;
@@ -39,15 +39,16 @@ def refresh_changed_contacts(sender, contact_ids, **kwargs):
     depending on it follow.
     """
     if not services.segments.refreshing():
-        services.segments.defer_refresh(contact_ids)
+        changes = services.segments.changes_reported(signal, **kwargs)
+        services.segments.defer_refresh(contact_ids, changes=changes)
 
 
-def enqueue_refresh(sender, contact_ids, **kwargs):
+def enqueue_refresh(sender, contact_ids, changes=None, **kwargs):
     """Contacts whose segments are due for a refresh: a few live, many in a whole refresh."""
     if contact_ids is services.segments.EVERYONE:
-        refresh_segments.enqueue()
+        refresh_segments.enqueue(changes=changes)
     else:
-        refresh_contacts.enqueue(sorted(contact_ids))
+        refresh_contacts.enqueue(sorted(contact_ids), changes=changes)
 
 
 def refresh_saved_segment(sender, instance, **kwargs):

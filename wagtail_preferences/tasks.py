@@ -48,21 +48,18 @@ def enqueue_after_response(response, task, *args, **kwargs) -> None:
 
 
 @task()
-def refresh_segments(segment_ids: list[int] | None = None) -> dict[str, int]:
-    """Refresh whole segments (all of them by default), in dependency order."""
-    segments = Segment.objects.prefetch_related("preferences_on_join")
-    if segment_ids is not None:
-        segments = segments.filter(pk__in=segment_ids)
-    joined = left = 0
-    for segment in services.segments.in_refresh_order(segments):
-        segment_joined, segment_left = services.refresh_segment(segment)
-        joined, left = joined + len(segment_joined), left + len(segment_left)
+def refresh_segments(
+    segment_ids: list[int] | None = None, changes: list[str] | None = None
+) -> dict[str, int]:
+    """Refresh whole segments (all of them by default, or those ``changes`` can affect), in
+    dependency order, and the segments that follow them."""
+    joined, left = services.segments.refresh_segments(segment_ids, changes)
     return {"joined": joined, "left": left}
 
 
 @task()
-def refresh_contacts(contact_ids: list[int]) -> None:
-    services.refresh_contacts(contact_ids)
+def refresh_contacts(contact_ids: list[int], changes: list[str] | None = None) -> None:
+    services.refresh_contacts(contact_ids, changes)
 
 
 @task()

@@ -111,11 +111,11 @@ class TestLiveRefresh:
         self, dutch, origin, live, settings
     ):
         settings.WAGTAIL_PREFERENCES = {"LIVE_REFRESH_LIMIT": 2}
-        contacts = ContactFactory.create_batch(3, locale="nl")
+        contacts = ContactFactory.create_batch(3, locale="en")
         bystander = ContactFactory(locale="nl")
 
         with live():
-            services.set_status(contacts, ContactStatus.CONFIRMED, origin)
+            services.update_contacts({c.pk: {"locale": "nl"} for c in contacts}, origin)
 
         assert member_ids(dutch) == ids(*contacts, bystander)
         assert fresh(dutch).refreshed_at is not None

@@ -132,9 +132,9 @@ def test_segments_are_refreshed_once_at_the_end(
     refreshed = []
     refresh_contacts = services.refresh_contacts
 
-    def recording(contact_ids):
+    def recording(contact_ids, changes=None):
         refreshed.append(set(contact_ids))
-        refresh_contacts(contact_ids)
+        refresh_contacts(contact_ids, changes)
 
     monkeypatch.setattr(services, "refresh_contacts", recording)
     run = make_run(csv_text("email,preferences", *(f"c{n}@example.com,Products" for n in range(6))))

@@ -27,6 +27,7 @@ from ..conf import SETTINGS_NAME, get_setting
 from ..exceptions import ConfigurationError
 from ..models import ContactStatus
 from . import compiler
+from . import dependencies as needs
 
 # Not digits alone: the database would read such a key as a position in a list.
 DATA_KEY = re.compile(r"^(?!\d+$)[A-Za-z0-9_]+$")
@@ -38,6 +39,8 @@ class Criterion(blocks.StructBlock):
     Subclasses define ``to_q(value) -> Q``, the condition as SQL. ``problems`` names what
     makes a value unusable (such as a deleted preference), so a segment can say so instead
     of failing; ``summary`` says in a few words what the condition is, for lists.
+    ``dependencies`` names what the condition reads (``audience.dependencies`` tags), so that
+    a change refreshes only the segments it can affect.
     """
 
     def problems(self, value) -> list[str]:
@@ -48,6 +51,11 @@ class Criterion(blocks.StructBlock):
 
     def referenced_segment_ids(self, value) -> set[int]:
         return set()
+
+    def dependencies(self, value) -> set[str] | None:
+        """The tags of what the condition reads; ``None``: anything (refreshed after every
+        change)."""
+        return None
 
     class Meta:
         icon = "filter"
@@ -82,6 +90,9 @@ class PreferencesCriterion(Criterion):
         rule = {"any": compiler.holds_any, "all": compiler.holds_all, "none": compiler.holds_none}
         return rule[value["mode"]](self._preferences(value))
 
+    def dependencies(self, value) -> set[str]:
+        return needs.tags(needs.PREFERENCE, (p.pk for p in self._preferences(value)))
+
     def summary(self, value) -> str:
         mode = _choice_label(self.child_blocks["mode"], value["mode"])
         return f"{mode} {_names(value['preferences'])}"
@@ -109,6 +120,9 @@ class CategoryCriterion(Criterion):
         if value["state"] == "opted_out":
             return compiler.opted_out_of(value["category"])
         return compiler.subscribed_to(value["category"])
+
+    def dependencies(self, value) -> set[str]:
+        return {needs.tag(needs.CATEGORY, getattr(value["category"], "pk", None))}
 
     def summary(self, value) -> str:
         state = _choice_label(self.child_blocks["state"], value["state"])
@@ -143,6 +157,10 @@ class ChannelCriterion(Criterion):
             return compiler.channel_disabled(channel)
         return compiler.channel_enabled(channel)
 
+    def dependencies(self, value) -> set[str]:
+        read = {needs.tag(needs.CHANNEL, value["channel"])}
+        return read | {needs.TIME} if value["state"] == "paused" else read
+
     def summary(self, value) -> str:
         channel = _choice_label(self.child_blocks["channel"], value["channel"])
         return f"{channel} {_choice_label(self.child_blocks['state'], value['state'])}"
@@ -163,6 +181,9 @@ class StatusCriterion(Criterion):
     def to_q(self, value) -> Q:
         return Q(status=value["status"])
 
+    def dependencies(self, value) -> set[str]:
+        return {needs.STATUS}
+
     def summary(self, value) -> str:
         return _("status %(status)s") % {"status": ContactStatus(value["status"]).label}
 
@@ -176,6 +197,9 @@ class EmailDomainCriterion(Criterion):
 
     def to_q(self, value) -> Q:
         return Q(email__endswith="@" + value["domain"].strip().lstrip("@").lower())
+
+    def dependencies(self, value) -> set[str]:
+        return {needs.tag(needs.DETAILS, "email")}
 
     def summary(self, value) -> str:
         return _("email at %(domain)s") % {"domain": value["domain"].strip().lstrip("@")}
@@ -192,6 +216,9 @@ class LocaleCriterion(Criterion):
         locale = value["locale"].strip()
         return Q(locale__iexact=locale) | Q(locale__istartswith=locale + "-")
 
+    def dependencies(self, value) -> set[str]:
+        return {needs.tag(needs.DETAILS, "locale")}
+
     def summary(self, value) -> str:
         return _("locale %(locale)s") % {"locale": value["locale"].strip()}
 
@@ -206,6 +233,9 @@ class NameCriterion(Criterion):
     def to_q(self, value) -> Q:
         text = value["text"].strip()
         return Q(first_name__icontains=text) | Q(last_name__icontains=text)
+
+    def dependencies(self, value) -> set[str]:
+        return needs.tags(needs.DETAILS, ["first_name", "last_name"])
 
     def summary(self, value) -> str:
         return _("name contains “%(text)s”") % {"text": value["text"].strip()}
@@ -241,6 +271,10 @@ class CreatedCriterion(Criterion):
             return Q(created_at__gte=timezone.now() - datetime.timedelta(days=value["days"]))
         start = timezone.make_aware(datetime.datetime.combine(value["date"], datetime.time.min))
         return Q(created_at__lt=start) if value["mode"] == "before" else Q(created_at__gte=start)
+
+    def dependencies(self, value) -> set[str]:
+        read = {needs.tag(needs.DETAILS, "created_at")}
+        return read | {needs.TIME} if value["mode"] == "within" else read
 
     def summary(self, value) -> str:
         if value["mode"] == "within":
@@ -283,6 +317,9 @@ class CustomDataCriterion(Criterion):
         lookup = IContains if value["operator"] == "contains" else Exact
         return Q(data__has_key=value["key"]) & Q(lookup(text, value["value"]))
 
+    def dependencies(self, value) -> set[str]:
+        return {needs.tag(needs.DETAILS, "data")}
+
     def summary(self, value) -> str:
         operator = _choice_label(self.child_blocks["operator"], value["operator"])
         return f"{value['key']} {operator} “{value['value']}”"
@@ -302,6 +339,9 @@ class SegmentCriterion(Criterion):
     def to_q(self, value) -> Q:
         member = compiler.member_of(value["segment"])
         return ~member if value["mode"] == "not_member" else member
+
+    def dependencies(self, value) -> set[str]:
+        return needs.tags(needs.SEGMENT, self.referenced_segment_ids(value))
 
     def summary(self, value) -> str:
         mode = _choice_label(self.child_blocks["mode"], value["mode"])
@@ -338,6 +378,9 @@ class FormSubmittedCriterion(Criterion):
         pages = [page.pk for page in value["pages"] if page is not None] or None
         since = timezone.now() - datetime.timedelta(days=value["days"]) if value["days"] else None
         return compiler.submitted_form(pages=pages, since=since)
+
+    def dependencies(self, value) -> set[str]:
+        return {needs.FORM, needs.TIME} if value["days"] else {needs.FORM}
 
     def summary(self, value) -> str:
         text = _("submitted a form")

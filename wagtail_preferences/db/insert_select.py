@@ -3,12 +3,16 @@
 from django.db import connections, router
 
 
-def insert_from(model, queryset, columns: dict, *, ignore_conflicts: bool = False) -> int:
+def insert_from(
+    model, queryset, columns: dict, *, ignore_conflicts: bool = False, returning: str = ""
+):
     """Insert into ``model``'s table one row per row of ``queryset``, whose values are the
     expressions in ``columns`` (attribute name -> expression over the queryset's rows).
 
     With ``ignore_conflicts``, rows that would break a unique constraint are left out, so
-    running the same insert twice adds nothing the second time. Returns the rows inserted.
+    running the same insert twice adds nothing the second time. Returns the rows inserted,
+    or with ``returning`` (an attribute name) that column of each row inserted, where the
+    database can say (``returns_inserted_rows``).
     """
     aliases = {f"wp_insert_{name}": expression for name, expression in columns.items()}
     select = queryset.order_by().annotate(**aliases).values_list(*aliases)
@@ -24,6 +28,13 @@ def insert_from(model, queryset, columns: dict, *, ignore_conflicts: bool = Fals
     else:
         conflict = " ON CONFLICT DO NOTHING" if ignore_conflicts else ""
         statement = f"INSERT INTO {table} ({names}) {sql}{conflict}"  # noqa: S608
+    if returning:
+        statement += f" RETURNING {quote(model._meta.get_field(returning).column)}"
     with connection.cursor() as cursor:
         cursor.execute(statement, params)
-        return cursor.rowcount
+        return [value for (value,) in cursor.fetchall()] if returning else cursor.rowcount
+
+
+def returns_inserted_rows(model) -> bool:
+    """Whether ``insert_from(..., returning=...)`` works on ``model``'s database."""
+    return connections[router.db_for_write(model)].features.can_return_rows_from_bulk_insert

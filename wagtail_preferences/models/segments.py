@@ -109,6 +109,16 @@ class Segment(Interest):
             for pk in criterion.block.referenced_segment_ids(criterion.value)
         }
 
+    def dependencies(self) -> frozenset[str] | None:
+        """What the criteria read, as ``audience.dependencies`` tags; ``None``: anything."""
+        combined: set[str] = set()
+        for criterion in self.criteria:
+            read = criterion.block.dependencies(criterion.value)
+            if read is None:
+                return None
+            combined.update(read)
+        return frozenset(combined)
+
 
 class SegmentMember(models.Model):
     """A contact is in a segment now. Rows come and go as contacts join and leave."""

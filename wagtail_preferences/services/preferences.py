@@ -1,8 +1,12 @@
 from django.db import transaction
+from django.db.models import DateTimeField, F, Value
+from django.utils import timezone
 
 from .. import signals
+from ..audience import compiler
 from ..db.batches import BATCH_SIZE, any_of, batched, insert_rows
-from ..models import ConsentSubject, ContactPreference, Preference
+from ..db.insert_select import insert_from, returns_inserted_rows
+from ..models import ConsentSubject, Contact, ContactPreference, Preference
 from .consent_log import record_rows
 from .contact_sets import contact_id_batches
 from .origin import Origin
@@ -62,6 +66,49 @@ def add_preference_pairs(pairs, origin: Origin) -> frozenset[tuple[int, int]]:
     if added:
         _send(signals.preferences_added, added, origin)
     return frozenset(added)
+
+
+@transaction.atomic
+def give_preferences(
+    contact_ids: list[int], preferences, origin: Origin
+) -> frozenset[tuple[int, int]]:
+    """``add_preferences`` for many contacts just read from the database, such as the joiners
+    of a segment: per preference, one statement gives it to those who lack it (and says
+    who they were) and one more logs it, however many contacts there are. Returns the pairs
+    added.
+    """
+    contacts = Contact.objects.filter(pk__in=any_of(Contact, "id", contact_ids))
+    added: set[tuple[int, int]] = set()
+    for preference in _preferences(preferences):
+        lacking = contacts.exclude(compiler.holds_any([preference.pk]))
+        new = _insert_holdings(lacking, preference, origin)
+        record_rows(_event(origin, None, preference, held=True), contact_id=new)
+        added.update((contact_id, preference.pk) for contact_id in new)
+    if added:
+        _send(signals.preferences_added, added, origin)
+    return frozenset(added)
+
+
+def _insert_holdings(contacts, preference: Preference, origin: Origin) -> list[int]:
+    """Give ``preference`` to ``contacts`` (a queryset) in one statement; returns their ids."""
+    columns = {
+        "contact_id": F("pk"),
+        "preference_id": Value(preference.pk),
+        "source": Value(origin.path),
+        "created_at": Value(timezone.now(), DateTimeField()),
+    }
+    if returns_inserted_rows(ContactPreference):
+        return insert_from(
+            ContactPreference, contacts, columns, ignore_conflicts=True, returning="contact_id"
+        )
+    ids = list(contacts.order_by().values_list("pk", flat=True))
+    insert_from(
+        ContactPreference,
+        Contact.objects.filter(pk__in=any_of(Contact, "id", ids)),
+        columns,
+        ignore_conflicts=True,
+    )
+    return ids
 
 
 def _existing_pairs(pairs) -> tuple[list[tuple[int, int]], dict[int, Preference]]:

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from .. import signals
 from ..audience import compiler
+from ..audience import dependencies as needs
 from ..conf import get_setting
 from ..db.batches import BATCH_SIZE, analyze_on_commit, batched, insert_rows
 from ..exceptions import InvalidChange
@@ -25,7 +26,7 @@ from ..models import (
 from .consent_log import record_rows
 from .contact_sets import contact_ids
 from .origin import Origin
-from .preferences import add_preferences
+from .preferences import give_preferences
 
 # Set while ``refresh_contacts`` runs: it repeats until nothing changes, so the changes it
 # makes (joins, leaves, preferences added on joining) need no refresh of their own. Changes
@@ -78,7 +79,9 @@ def refresh_segment(
 def _refresh_whole(segment: Segment, origin: Origin) -> tuple[frozenset[int], frozenset[int]]:
     belongs = Contact.objects.filter(target_condition(segment))
     # Unordered, and NOT EXISTS rather than NOT IN: PostgreSQL hashes a NOT IN subquery only
-    # while it fits in work_mem, and otherwise runs it once per member.
+    # while it fits in work_mem, and otherwise runs it once per member. The joiners are read
+    # before they are stored: an INSERT ... SELECT that reads the member table would read
+    # the rows it adds again for every contact.
     joined = list(
         belongs.exclude(compiler.member_of(segment)).order_by().values_list("pk", flat=True)
     )
@@ -117,9 +120,18 @@ def _store_changes(segment, matching: set[int], stored: set[int], origin=None):
 def _change_members(segment, joined: list[int], left: list[int], origin: Origin) -> None:
     """Store who joined and left ``segment``: rows, consent events, signals, preferences."""
     insert_rows(SegmentMember, {"contact_id": joined}, segment_id=segment.pk, ignore_conflicts=True)
+    _delete_members(segment, left)
+    analyze_on_commit(SegmentMember, len(joined) + len(left))
+    _announce(segment, joined, left, origin)
+
+
+def _delete_members(segment, left: list[int]) -> None:
     for batch in batched(left, BATCH_SIZE):
         SegmentMember.objects.filter(segment=segment, contact_id__in=batch).delete()
-    analyze_on_commit(SegmentMember, len(joined) + len(left))
+
+
+def _announce(segment, joined: list[int], left: list[int], origin: Origin) -> None:
+    """What follows stored joins and leaves: consent events, signals, preferences on joining."""
     _log(segment, joined, "member", False, True, origin)
     _log(segment, left, "member", True, False, origin)
     if joined:
@@ -129,7 +141,7 @@ def _change_members(segment, joined: list[int], left: list[int], origin: Origin)
         if on_join := list(segment.preferences_on_join.all()):
             # Whoever added the contact, the segment is what gives the preferences.
             given = segment_origin(segment)
-            add_preferences(
+            give_preferences(
                 joined, on_join, replace(origin, path=given.path, reference=given.reference)
             )
     if left:
@@ -169,8 +181,12 @@ def in_refresh_order(segments: Iterable[Segment]) -> list[Segment]:
     return ordered
 
 
-def refresh_contacts(contact_ids: Iterable[int]) -> None:
-    """Refresh every valid segment's membership for these contacts, cascades included.
+def refresh_contacts(contact_ids: Iterable[int], changes: Iterable[str] | None = None) -> None:
+    """Refresh the valid segments' memberships for these contacts, cascades included.
+
+    ``changes`` says what changed (``audience.dependencies`` tags; ``None``: unknown, so
+    anything): only the segments whose criteria read it are refreshed, with those that
+    follow them (see ``affected``).
 
     Each segment is refreshed after the segments its criteria refer to, so one pass settles
     memberships. Preferences given on joining may make the contacts match a segment refreshed
@@ -178,7 +194,11 @@ def refresh_contacts(contact_ids: Iterable[int]) -> None:
     nothing changes (at most once per segment).
     """
     ids = list(contact_ids)
-    segments = in_refresh_order(Segment.objects.prefetch_related("preferences_on_join"))
+    segments = affected(
+        in_refresh_order(Segment.objects.prefetch_related("preferences_on_join")), changes
+    )
+    if not segments:
+        return
     settles = _follows_references(segments)
     stored: dict[int, set[int]] = {segment.pk: set() for segment in segments}
     for segment_id, contact_id in SegmentMember.objects.filter(
@@ -192,6 +212,79 @@ def refresh_contacts(contact_ids: Iterable[int]) -> None:
             _settle(_independent_groups(segments), ids, stored, settles)
     finally:
         _refreshing.reset(token)
+
+
+def affected(segments: list[Segment], changes: Iterable[str] | None) -> list[Segment]:
+    """Those of ``segments`` (in refresh order) that a change touching ``changes`` can affect.
+
+    A segment is affected when its criteria read something the change touched, or read the
+    membership of an affected segment, or a preference an affected segment gives on joining:
+    followed until nothing more is reached. ``None`` (unknown changes) affects every segment.
+    """
+    if changes is None:
+        return segments
+    reach = set(changes)
+    chosen: set[int] = set()
+    reads = {segment.pk: segment.dependencies() for segment in segments}
+    grew = True
+    while grew:
+        grew = False
+        for segment in segments:
+            if segment.pk not in chosen and needs.meet(reach, reads[segment.pk]):
+                chosen.add(segment.pk)
+                reach |= _touches(segment)
+                grew = True
+    return [segment for segment in segments if segment.pk in chosen]
+
+
+def _touches(segment: Segment) -> set[str]:
+    """What a change of ``segment``'s members touches: its membership, the preferences given."""
+    given = needs.tags(needs.PREFERENCE, (p.pk for p in segment.preferences_on_join.all()))
+    return {needs.tag(needs.SEGMENT, segment.pk)} | given
+
+
+def refresh_segments(segment_ids=None, changes: Iterable[str] | None = None) -> tuple[int, int]:
+    """Refresh whole segments, in dependency order, and those that follow them.
+
+    The segments ``segment_ids`` are refreshed, and, with ``changes`` (tags of what a change
+    to many contacts touched), those whose criteria read it; with neither, every segment.
+    A segment whose members changed is followed by the segments that read its membership or
+    the preferences it gives on joining, in the same pass, or in another when they came
+    earlier in the order; the passes end when one refreshes nothing. The changes these
+    refreshes make need no refresh of their own. Returns how many joined and left.
+    """
+    segments = in_refresh_order(Segment.objects.prefetch_related("preferences_on_join"))
+    reads = {segment.pk: segment.dependencies() for segment in segments}
+    # Those named, and those reading what changed; the segments that follow them are
+    # reached as the refreshes change members.
+    due = set(segment_ids or ())
+    if segment_ids is None or changes is not None:
+        due |= {segment.pk for segment in segments if needs.meet(changes, reads[segment.pk])}
+    joined = left = 0
+    token = _refreshing.set(True)
+    try:
+        for _ in range(len(segments) + 1):
+            touched: set[str] = set()
+            produced: list[tuple[int, set[str]]] = []
+            for index, segment in enumerate(segments):
+                if segment.pk not in due and not needs.meet(touched, reads[segment.pk]):
+                    continue
+                segment_joined, segment_left = refresh_segment(segment)
+                joined, left = joined + len(segment_joined), left + len(segment_left)
+                if segment_joined or segment_left:
+                    touched |= _touches(segment)
+                    produced.append((index, _touches(segment)))
+            # What a segment touched that one before it in the order (or itself) reads.
+            due = {
+                segment.pk
+                for index, segment in enumerate(segments)
+                if any(at >= index and needs.meet(tags, reads[segment.pk]) for at, tags in produced)
+            }
+            if not due:
+                break
+    finally:
+        _refreshing.reset(token)
+    return joined, left
 
 
 def _settle(groups, ids: list[int], stored: dict[int, set[int]], settles: bool) -> None:
@@ -342,18 +435,27 @@ def _leave(segment: Segment, memberships, origin: Origin) -> None:
 # commit, where they cost a few queries.
 _changed = contextvars.ContextVar("wagtail_preferences_changed", default=None)
 _held = contextvars.ContextVar("wagtail_preferences_refresh_held", default=False)
+# What those changes touched (tags), ``None`` for anything.
+_touched = contextvars.ContextVar("wagtail_preferences_touched", default=None)
 
-#: Stands for more changed contacts than a live refresh takes: every segment is refreshed.
+#: Stands for more changed contacts than a live refresh takes: whole segments are refreshed
+#: (those the changes can affect).
 EVERYONE = frozenset([0])
 
 #: Sent on commit with the ``contact_ids`` whose segments are due for a refresh
-#: (``EVERYONE`` for all segments); the signal handlers enqueue the refresh tasks.
+#: (``EVERYONE`` for all contacts) and ``changes``, a sorted list of the tags of what
+#: changed (``None``: anything); the signal handlers enqueue the refresh tasks.
 refresh_due = Signal()
 
 
-def defer_refresh(contact_ids: Iterable[int]) -> None:
-    """Refresh these contacts' segments once the change commits, or when the batch ends."""
+def defer_refresh(contact_ids: Iterable[int], changes: Iterable[str] | None = None) -> None:
+    """Refresh these contacts' segments once the change commits, or when the batch ends.
+
+    ``changes`` names what changed (``audience.dependencies`` tags); ``None``, the default,
+    stands for anything, so that every segment is looked at.
+    """
     changed = _changed.get()
+    touched = _touched.get() if changed is not None else set()
     if changed is None:
         changed = set()
     if changed is not EVERYONE:
@@ -361,8 +463,30 @@ def defer_refresh(contact_ids: Iterable[int]) -> None:
         if len(changed) > get_setting("LIVE_REFRESH_LIMIT"):
             changed = EVERYONE
     _changed.set(changed)
+    _touched.set(None if touched is None or changes is None else touched | set(changes))
     if not _held.get():
         transaction.on_commit(_release)
+
+
+def changes_reported(signal, **kwargs) -> set[str] | None:
+    """What a change signal (``signals.CONTACT_CHANGES``) says it changed, as tags; ``None``
+    for a new contact, who may match any segment, and for signals not known here."""
+    if signal is signals.preferences_added or signal is signals.preferences_removed:
+        return needs.tags(needs.PREFERENCE, {p for _, p in kwargs["pairs"]})
+    if signal is signals.categories_changed:
+        return needs.tags(needs.CATEGORY, {c for _, c, _ in kwargs["changes"]})
+    if signal is signals.channels_changed:
+        return needs.tags(needs.CHANNEL, kwargs["channels"])
+    if signal is signals.contact_status_changed:
+        return {needs.STATUS}
+    if signal is signals.contact_details_changed:
+        fields = set(kwargs["fields"])
+        return needs.tags(needs.DETAILS, fields) | ({needs.STATUS} if "status" in fields else set())
+    if signal is signals.segment_entered or signal is signals.segment_left:
+        return {needs.tag(needs.SEGMENT, kwargs["segment"].pk)}
+    if signal is signals.form_submitted:
+        return {needs.FORM}
+    return None
 
 
 @contextmanager
@@ -385,7 +509,8 @@ def forget_deferred_refresh() -> None:
 
 
 def _release() -> None:
-    changed = _changed.get()
+    changed, touched = _changed.get(), _touched.get()
     _changed.set(None)
     if changed:
-        refresh_due.send(sender=Segment, contact_ids=changed)
+        changes = None if touched is None else sorted(touched)
+        refresh_due.send(sender=Segment, contact_ids=changed, changes=changes)
