@@ -1,8 +1,10 @@
 from django.db import transaction
+from django_tasks.backends.immediate import ImmediateBackend
 
 from . import services
 from .models import ChangePath
-from .tasks import refresh_contacts, refresh_segments
+from .services import refresh_queue
+from .tasks import refresh_contacts, refresh_queued_contacts, refresh_segments
 
 
 def release_deleted_preference(sender, instance, **kwargs):
@@ -43,11 +45,18 @@ def refresh_changed_contacts(sender, contact_ids, **kwargs):
 
 
 def enqueue_refresh(sender, contact_ids, **kwargs):
-    """Contacts whose segments are due for a refresh: a few live, many in a whole refresh."""
+    """Contacts whose segments are due for a refresh: a few live, many in a whole refresh.
+
+    A worker takes the few from a queue, in batches with other changes' contacts; without
+    one, they are refreshed at once.
+    """
     if contact_ids is services.segments.EVERYONE:
         refresh_segments.enqueue()
-    else:
+    elif isinstance(refresh_contacts.get_backend(), ImmediateBackend):
         refresh_contacts.enqueue(sorted(contact_ids))
+    else:
+        refresh_queue.queue(contact_ids)
+        refresh_queued_contacts.enqueue()
 
 
 def refresh_saved_segment(sender, instance, **kwargs):

@@ -21,6 +21,7 @@ from .models import (
     SubmissionStatus,
     normalise_email,
 )
+from .services import refresh_queue
 from .transfers.imports.files import release_file
 from .transfers.imports.runner import ImportRunner
 from .visitors import emails
@@ -63,6 +64,12 @@ def refresh_segments(segment_ids: list[int] | None = None) -> dict[str, int]:
 @task()
 def refresh_contacts(contact_ids: list[int]) -> None:
     services.refresh_contacts(contact_ids)
+
+
+@task()
+def refresh_queued_contacts() -> int:
+    """Refresh the segments of the contacts changes queued, in batches."""
+    return refresh_queue.refresh_queued()
 
 
 @task()

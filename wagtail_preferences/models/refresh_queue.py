@@ -1,0 +1,20 @@
+from django.db import models
+from django.utils import timezone
+
+
+class PendingRefresh(models.Model):
+    """A contact whose segment memberships are due for a refresh by a background worker.
+
+    Changes queue their contacts here when tasks run on a worker; the worker takes them in
+    batches, so that many visitors' changes cost one refresh. A contact may be queued more
+    than once: a batch refreshes each contact once.
+    """
+
+    contact = models.ForeignKey("Contact", on_delete=models.CASCADE, related_name="+")
+    queued_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "pending segment refresh"
+
+    def __str__(self):
+        return f"contact {self.contact_id}, queued {self.queued_at:%Y-%m-%d %H:%M:%S}"
