@@ -234,7 +234,9 @@ def integrity(started, answered_sign_ups: int) -> dict:
     def repeated(queryset, *fields) -> int:
         return queryset.values(*fields).annotate(n=Count("pk")).filter(n__gt=1).count()
 
-    sign_ups = FormSubmission.objects.filter(contact__email__endswith="@" + EMAIL_DOMAIN)
+    sign_ups = FormSubmission.objects.filter(
+        contact__email__endswith="@" + EMAIL_DOMAIN, created_at__gte=started
+    )
     return {
         "addresses_with_two_contacts": repeated(Contact.objects.order_by(), "email"),
         "changes_recorded_twice": repeated(
@@ -242,6 +244,7 @@ def integrity(started, answered_sign_ups: int) -> dict:
             "contact_id",
             "subject",
             "subject_id",
+            "subject_label",
             "field",
             "old_value",
             "new_value",
@@ -249,7 +252,9 @@ def integrity(started, answered_sign_ups: int) -> dict:
         "sign_ups_answered": answered_sign_ups,
         "sign_ups_stored": sign_ups.count(),
         "sign_ups_stored_twice": repeated(sign_ups.order_by(), "contact_id"),
-        "sign_up_contacts": Contact.objects.filter(email__endswith="@" + EMAIL_DOMAIN).count(),
+        "sign_up_contacts": Contact.objects.filter(
+            email__endswith="@" + EMAIL_DOMAIN, created_at__gte=started
+        ).count(),
         "failed_tasks": failed_tasks(started),
     }
 
