@@ -177,6 +177,56 @@ def wait_for_tasks(timeout: float = 300) -> None:
         time.sleep(0.5)
 
 
+class CpuMeter:
+    """CPU seconds used by the server's processes: gunicorn's workers, the task worker and
+    the database's backends serving them (not the load generator)."""
+
+    def __init__(self, server, worker):
+        self.server, self.worker = server, worker
+
+    def processes(self) -> dict[str, list]:
+        import psutil
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+                " AND pid <> pg_backend_pid()"
+            )
+            backends = [row[0] for row in cursor.fetchall()]
+        app = psutil.Process(self.server.pid).children(recursive=True)
+        return {
+            "app": app,
+            "worker": [psutil.Process(self.worker.pid)] if self.worker else [],
+            "database": [psutil.Process(pid) for pid in backends],
+        }
+
+    @staticmethod
+    def seconds(processes) -> dict[int, float]:
+        import psutil
+
+        used = {}
+        for process in processes:
+            try:
+                times = process.cpu_times()
+            except psutil.NoSuchProcess:
+                continue
+            used[process.pid] = times.user + times.system
+        return used
+
+    def __enter__(self):
+        self.start = {part: self.seconds(ps) for part, ps in self.processes().items()}
+        return self
+
+    def __exit__(self, *exc):
+        end = {part: self.seconds(ps) for part, ps in self.processes().items()}
+        # Processes present at both ends (persistent connections, the same workers).
+        self.used = {
+            part: sum(end[part][pid] - self.start[part].get(pid, 0.0) for pid in end[part])
+            for part in end
+        }
+
+
 def run_locust(port: int, users: int, duration: str, plan_file: str, label: str) -> dict:
     """One locust run of ``users`` visitors for ``duration``; its figures, per request kind."""
     prefix = os.path.join(RESULTS, f"visitor_load_{label}")
@@ -274,7 +324,8 @@ def print_step(step: dict) -> None:
     print(
         f"{step['users']:>5} users  {total['requests_per_second']:>6.1f} req/s"
         f"  median {total['median_ms']:>5.0f} ms  p95 {total['p95_ms']:>5.0f} ms"
-        f"  failures {total['failures']}"
+        f"  failures {total['failures']}  CPU ms per request: "
+        + ", ".join(f"{part} {ms}" for part, ms in step["cpu_ms_per_request"].items())
         + ("" if total["p95_ms"] <= TARGET_P95_MS else "  (p95 above target)"),
         flush=True,
     )
@@ -322,14 +373,23 @@ def main(argv=None) -> None:
     try:
         # Each worker compiles its templates and URL patterns on its first requests.
         warmup = run_locust(port, 10, args.warmup, plan_file, "warmup")
+
+        def measured(users: int, duration: str, label: str) -> dict:
+            with CpuMeter(server, worker) as meter:
+                result = run_locust(port, users, duration, plan_file, label)
+            requests = max(1, result["Aggregated"]["requests"])
+            result["cpu_ms_per_request"] = {
+                part: round(seconds * 1000 / requests, 1) for part, seconds in meter.used.items()
+            }
+            print_step(result)
+            return result
+
         for users in map(int, args.steps.split(",")):
-            steps.append(run_locust(port, users, args.step_duration, plan_file, f"step{users}"))
-            print_step(steps[-1])
+            steps.append(measured(users, args.step_duration, f"step{users}"))
         hold = None
         if args.hold != "0":
             print(f"Holding {args.hold_users} users for {args.hold}...", flush=True)
-            hold = run_locust(port, args.hold_users, args.hold, plan_file, "hold")
-            print_step(hold)
+            hold = measured(args.hold_users, args.hold, "hold")
         if worker is not None:
             wait_for_tasks()
     finally:
