@@ -54,8 +54,7 @@ def enqueue_refresh(sender, contact_ids, **kwargs):
         refresh_segments.enqueue()
     elif isinstance(refresh_contacts.get_backend(), ImmediateBackend):
         refresh_contacts.enqueue(sorted(contact_ids))
-    else:
-        refresh_queue.queue(contact_ids)
+    elif refresh_queue.queue(contact_ids):
         refresh_queued_contacts.enqueue()
 
 

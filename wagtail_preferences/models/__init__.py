@@ -17,7 +17,7 @@ from .messages import Message
 from .paths import ChangePath
 from .provider_events import Bounce, ProviderEvent, ProviderEventType
 from .ratelimits import RateLimitCounter
-from .refresh_queue import PendingRefresh
+from .refresh_queue import PendingRefresh, RefreshRequest
 from .segments import MatchRule, Segment, SegmentInclusion, SegmentMember, SegmentOptOut
 from .site_settings import PreferencePageSettings
 from .submissions import FormSubmission, SubmissionStatus
@@ -70,6 +70,7 @@ __all__ = [
     "Message",
     "Preference",
     "PendingRefresh",
+    "RefreshRequest",
     "PreferencePageSettings",
     "PreferenceRule",
     "RateLimitCounter",

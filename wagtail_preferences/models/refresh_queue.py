@@ -18,3 +18,13 @@ class PendingRefresh(models.Model):
 
     def __str__(self):
         return f"contact {self.contact_id}, queued {self.queued_at:%Y-%m-%d %H:%M:%S}"
+
+
+class RefreshRequest(models.Model):
+    """One row: when a worker was last asked to refresh the queued contacts and has not
+    started yet (``None`` once it has). While a request waits, changes ask for no other."""
+
+    requested_at = models.DateTimeField(null=True)
+
+    def __str__(self):
+        return f"refresh requested at {self.requested_at}" if self.requested_at else "none"

@@ -4,19 +4,37 @@ With a worker, a visitor's change queues its contact and returns; the worker ref
 queued contacts together, so that many changes cost one refresh of every segment, not one
 each. With the immediate backend there is nothing to wait for: contacts are refreshed at
 once, as before.
+
+A burst of changes asks for one worker task: a change asks only when no request is waiting
+(``RefreshRequest``), and the task withdraws the request before it takes the queue, so a
+contact queued after that is either taken by it or asks for the next task. A request that
+waited for longer than ``STALE_REQUEST`` (its worker died) no longer holds others back.
 """
 
+from datetime import timedelta
+
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from ..conf import get_setting
 from ..db.batches import insert_rows
-from ..models import PendingRefresh
+from ..models import PendingRefresh, RefreshRequest
 from .segments import refresh_contacts
 
+STALE_REQUEST = timedelta(minutes=1)
+_ONLY = 1  # the primary key of the one RefreshRequest row
 
-def queue(contact_ids) -> None:
-    insert_rows(PendingRefresh, {"contact_id": sorted(contact_ids)}, queued_at=timezone.now())
+
+def queue(contact_ids) -> bool:
+    """Queue these contacts; returns whether a worker task must be asked to refresh them."""
+    now = timezone.now()
+    insert_rows(PendingRefresh, {"contact_id": sorted(contact_ids)}, queued_at=now)
+    waiting = Q(requested_at__isnull=True) | Q(requested_at__lt=now - STALE_REQUEST)
+    if RefreshRequest.objects.filter(waiting, pk=_ONLY).update(requested_at=now):
+        return True
+    _, created = RefreshRequest.objects.get_or_create(pk=_ONLY, defaults={"requested_at": now})
+    return created
 
 
 def refresh_queued() -> int:
@@ -25,6 +43,7 @@ def refresh_queued() -> int:
     Each batch is taken and refreshed in one transaction: a worker that dies leaves its batch
     queued. On PostgreSQL, workers running at once take different rows (``SKIP LOCKED``).
     """
+    RefreshRequest.objects.filter(pk=_ONLY).update(requested_at=None)
     refreshed = 0
     while True:
         with transaction.atomic():

@@ -1,0 +1,138 @@
+"""With a worker, changes queue their contacts and one task refreshes them together."""
+
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from tests.factories import ContactFactory, PreferenceFactory, SegmentFactory
+from tests.segment_helpers import member_ids, preferences
+from tests.task_backends import WORKER_BACKEND, default_backend, forget_backends, use_tasks
+from tests.threads import at_once
+from wagtail_preferences import services, tasks
+from wagtail_preferences.models import (
+    ChangePath,
+    ConsentEvent,
+    ConsentSubject,
+    PendingRefresh,
+    RefreshRequest,
+    SegmentMember,
+)
+from wagtail_preferences.services import refresh_queue
+
+ORIGIN = services.Origin(path=ChangePath.ADMIN)
+
+
+@pytest.fixture
+def on_worker(settings):
+    use_tasks(settings, WORKER_BACKEND)
+    yield default_backend()
+    forget_backends()
+
+
+@pytest.fixture
+def products_segment(db):
+    products = PreferenceFactory(name="Products")
+    return products, SegmentFactory(criteria=[preferences("any", products)])
+
+
+def enqueued(backend) -> list[str]:
+    return [result.task.name for result in backend.results]
+
+
+@pytest.mark.django_db
+class TestQueuedRefresh:
+    def test_a_change_queues_its_contact_for_one_task(
+        self, on_worker, products_segment, django_capture_on_commit_callbacks
+    ):
+        products, segment = products_segment
+        ada, bob = ContactFactory.create_batch(2)
+        with django_capture_on_commit_callbacks(execute=True):
+            services.add_preferences([ada.pk], [products], ORIGIN)
+        with django_capture_on_commit_callbacks(execute=True):
+            services.add_preferences([bob.pk], [products], ORIGIN)
+
+        assert sorted(PendingRefresh.objects.values_list("contact_id", flat=True)) == sorted(
+            [ada.pk, bob.pk]
+        )
+        assert enqueued(on_worker) == ["refresh_queued_contacts"]
+        assert member_ids(segment) == set()
+
+    def test_the_task_refreshes_every_queued_contact_once_and_empties_the_queue(
+        self, on_worker, products_segment, django_capture_on_commit_callbacks
+    ):
+        products, segment = products_segment
+        ada, bob = ContactFactory.create_batch(2)
+        with django_capture_on_commit_callbacks(execute=True):
+            services.add_preferences([ada.pk, bob.pk], [products], ORIGIN)
+        refresh_queue.queue([ada.pk])  # queued twice
+
+        assert tasks.refresh_queued_contacts.call() == 2
+        assert member_ids(segment) == {ada.pk, bob.pk}
+        assert not PendingRefresh.objects.exists()
+
+    def test_after_the_task_started_a_change_asks_for_another(
+        self, on_worker, products_segment, django_capture_on_commit_callbacks
+    ):
+        products, segment = products_segment
+        ada, bob = ContactFactory.create_batch(2)
+        with django_capture_on_commit_callbacks(execute=True):
+            services.add_preferences([ada.pk], [products], ORIGIN)
+        tasks.refresh_queued_contacts.call()
+        with django_capture_on_commit_callbacks(execute=True):
+            services.add_preferences([bob.pk], [products], ORIGIN)
+
+        assert enqueued(on_worker) == ["refresh_queued_contacts"] * 2
+        tasks.refresh_queued_contacts.call()
+        assert member_ids(segment) == {ada.pk, bob.pk}
+
+    def test_a_request_whose_worker_died_no_longer_holds_changes_back(self, on_worker):
+        contact = ContactFactory()
+        assert refresh_queue.queue([contact.pk]) is True
+        assert refresh_queue.queue([contact.pk]) is False
+        long_ago = timezone.now() - refresh_queue.STALE_REQUEST - datetime.timedelta(seconds=1)
+        RefreshRequest.objects.update(requested_at=long_ago)
+        assert refresh_queue.queue([contact.pk]) is True
+
+    def test_a_deleted_contact_leaves_the_queue(self, on_worker):
+        contact = ContactFactory()
+        refresh_queue.queue([contact.pk])
+        contact.delete()
+        assert tasks.refresh_queued_contacts.call() == 0
+
+    def test_without_a_worker_contacts_are_refreshed_at_once(
+        self, products_segment, django_capture_on_commit_callbacks
+    ):
+        products, segment = products_segment
+        ada = ContactFactory()
+        with django_capture_on_commit_callbacks(execute=True):
+            services.add_preferences([ada.pk], [products], ORIGIN)
+        assert member_ids(segment) == {ada.pk}
+        assert not PendingRefresh.objects.exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+class TestQueueRaces:
+    def test_changes_at_once_ask_for_one_task(self):
+        contacts = ContactFactory.create_batch(8)
+        asked = at_once(lambda: lambda: refresh_queue.queue([contacts[0].pk]), 8)
+        assert asked.count(True) == 1
+        assert PendingRefresh.objects.count() == 8
+
+    def test_two_workers_at_once_refresh_each_contact_once(self, settings, products_segment):
+        settings.WAGTAIL_PREFERENCES = {"LIVE_REFRESH_LIMIT": 5}
+        products, segment = products_segment
+        contacts = ContactFactory.create_batch(40)
+        services.add_preferences([c.pk for c in contacts], [products], ORIGIN)
+        SegmentMember.objects.all().delete()  # the refresh at commit: undone, to be queued
+        ConsentEvent.objects.filter(subject=ConsentSubject.SEGMENT).delete()
+        refresh_queue.queue([c.pk for c in contacts])
+
+        refreshed = at_once(lambda: refresh_queue.refresh_queued, 2)
+
+        assert sum(refreshed) == 40
+        assert member_ids(segment) == {c.pk for c in contacts}
+        joined = ConsentEvent.objects.filter(subject=ConsentSubject.SEGMENT, field="member")
+        assert joined.count() == 40
+        assert not PendingRefresh.objects.exists()
