@@ -36,8 +36,9 @@ def products_segment(db):
     return products, SegmentFactory(criteria=[preferences("any", products)])
 
 
-def enqueued(backend) -> list[str]:
-    return [result.task.name for result in backend.results]
+def refresh_tasks(backend) -> int:
+    """How many refresh tasks were asked for (Wagtail enqueues tasks of its own)."""
+    return sum(result.task.name == "refresh_queued_contacts" for result in backend.results)
 
 
 @pytest.mark.django_db
@@ -55,7 +56,7 @@ class TestQueuedRefresh:
         assert sorted(PendingRefresh.objects.values_list("contact_id", flat=True)) == sorted(
             [ada.pk, bob.pk]
         )
-        assert enqueued(on_worker) == ["refresh_queued_contacts"]
+        assert refresh_tasks(on_worker) == 1
         assert member_ids(segment) == set()
 
     def test_the_task_refreshes_every_queued_contact_once_and_empties_the_queue(
@@ -82,7 +83,7 @@ class TestQueuedRefresh:
         with django_capture_on_commit_callbacks(execute=True):
             services.add_preferences([bob.pk], [products], ORIGIN)
 
-        assert enqueued(on_worker) == ["refresh_queued_contacts"] * 2
+        assert refresh_tasks(on_worker) == 2
         tasks.refresh_queued_contacts.call()
         assert member_ids(segment) == {ada.pk, bob.pk}
 
