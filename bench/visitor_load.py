@@ -191,7 +191,7 @@ class CpuMeter:
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
-                " AND pid <> pg_backend_pid()"
+                " AND backend_type = 'client backend' AND pid <> pg_backend_pid()"
             )
             backends = [row[0] for row in cursor.fetchall()]
         app = psutil.Process(self.server.pid).children(recursive=True)
