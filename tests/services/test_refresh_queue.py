@@ -59,6 +59,16 @@ class TestQueuedRefresh:
         assert refresh_tasks(on_worker) == 1
         assert member_ids(segment) == set()
 
+    def test_the_task_waits_a_moment_for_more_changes(
+        self, on_worker, products_segment, django_capture_on_commit_callbacks
+    ):
+        products, _ = products_segment
+        before = timezone.now()
+        with django_capture_on_commit_callbacks(execute=True):
+            services.add_preferences([ContactFactory().pk], [products], ORIGIN)
+        (result,) = [r for r in on_worker.results if r.task.name == "refresh_queued_contacts"]
+        assert result.task.run_after >= before + refresh_queue.BATCH_WAIT
+
     def test_the_task_refreshes_every_queued_contact_once_and_empties_the_queue(
         self, on_worker, products_segment, django_capture_on_commit_callbacks
     ):

@@ -22,6 +22,9 @@ from ..db.batches import insert_rows
 from ..models import PendingRefresh, RefreshRequest
 from .segments import refresh_contacts
 
+#: How long a refresh task waits before it starts, where the task backend can wait: a refresh
+#: costs about the same for one contact as for a thousand, so a moment's changes go together.
+BATCH_WAIT = timedelta(seconds=1)
 STALE_REQUEST = timedelta(minutes=1)
 _ONLY = 1  # the primary key of the one RefreshRequest row
 
