@@ -90,12 +90,14 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def serve(port: int, workers: int, database_url: str) -> subprocess.Popen:
+def serve(
+    port: int, workers: int, database_url: str, *, settings: str = "bench.click_settings"
+) -> subprocess.Popen:
     gunicorn = shutil.which("gunicorn", path=BIN) or shutil.which("gunicorn")
     if gunicorn is None:
         sys.exit("gunicorn is not installed: pip install gunicorn (for the bench only)")
     env = {**os.environ, "DATABASE_URL": database_url}
-    env["DJANGO_SETTINGS_MODULE"] = "bench.click_settings"
+    env["DJANGO_SETTINGS_MODULE"] = settings
     server = subprocess.Popen(  # noqa: S603 (our own commands)
         [
             gunicorn,

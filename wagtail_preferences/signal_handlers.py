@@ -1,8 +1,11 @@
 from django.db import transaction
+from django.utils import timezone
+from django_tasks.backends.immediate import ImmediateBackend
 
 from . import services
 from .models import ChangePath
-from .tasks import refresh_contacts, refresh_segments
+from .services import refresh_queue
+from .tasks import refresh_contacts, refresh_queued_contacts, refresh_segments
 
 
 def release_deleted_preference(sender, instance, **kwargs):
@@ -44,11 +47,21 @@ def refresh_changed_contacts(sender, contact_ids, signal=None, **kwargs):
 
 
 def enqueue_refresh(sender, contact_ids, changes=None, **kwargs):
-    """Contacts whose segments are due for a refresh: a few live, many in a whole refresh."""
+    """Contacts whose segments are due for a refresh: a few live, many in a whole refresh.
+
+    A worker takes the few from a queue, in batches with other changes' contacts, a moment
+    later; without one, they are refreshed at once.
+    """
     if contact_ids is services.segments.EVERYONE:
         refresh_segments.enqueue(changes=changes)
-    else:
+    elif isinstance(refresh_contacts.get_backend(), ImmediateBackend):
         refresh_contacts.enqueue(sorted(contact_ids), changes=changes)
+    elif refresh_queue.queue(contact_ids, changes):
+        task = refresh_queued_contacts
+        if task.get_backend().supports_defer:
+            # The changes of the next moment join the same batch.
+            task = task.using(run_after=timezone.now() + refresh_queue.BATCH_WAIT)
+        task.enqueue()
 
 
 def refresh_saved_segment(sender, instance, **kwargs):

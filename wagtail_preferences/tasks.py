@@ -21,6 +21,7 @@ from .models import (
     SubmissionStatus,
     normalise_email,
 )
+from .services import refresh_queue
 from .transfers.imports.files import release_file
 from .transfers.imports.runner import ImportRunner
 from .visitors import emails
@@ -60,6 +61,12 @@ def refresh_segments(
 @task()
 def refresh_contacts(contact_ids: list[int], changes: list[str] | None = None) -> None:
     services.refresh_contacts(contact_ids, changes)
+
+
+@task()
+def refresh_queued_contacts() -> int:
+    """Refresh the segments of the contacts changes queued, in batches."""
+    return refresh_queue.refresh_queued()
 
 
 @task()
@@ -118,10 +125,15 @@ def form_post(origin: services.Origin, email: str, choices: dict, **form) -> dic
 
 
 def record_form_post(
-    post: dict, base_url: str, *, identified_as: Contact | None = None, update: bool = False
+    post: dict,
+    base_url: str,
+    *,
+    identified_as: Contact | None = None,
+    update: bool = False,
+    in_task: bool = False,
 ) -> FormSubmission:
     """Record a ``form_post`` (``services.record_submission``), and email its confirmation
-    link if it must be confirmed."""
+    link if it must be confirmed: from a task of its own, or ``in_task``, from this one."""
     origin = dict(post["origin"])
     if origin["user"] is not None:
         origin["user"] = get_user_model().objects.filter(pk=origin["user"]).first()
@@ -136,7 +148,10 @@ def record_form_post(
         page=Page.objects.filter(pk=post["page"]).first() if post["page"] else None,
         block_key=post["block_key"],
     )
-    if submission.status == SubmissionStatus.PENDING:
+    if submission.status == SubmissionStatus.PENDING and in_task:
+        pk = submission.pk
+        transaction.on_commit(lambda: send_confirmation_email.call(pk, base_url))
+    elif submission.status == SubmissionStatus.PENDING:
         send_confirmation_on_commit(submission, base_url)
     return submission
 
@@ -145,7 +160,7 @@ def record_form_post(
 def record_form_submission(post: dict, base_url: str) -> str:
     """``record_form_post`` for a visitor who is not known to be the address's contact;
     returns the submission's status."""
-    return record_form_post(post, base_url).status
+    return record_form_post(post, base_url, in_task=True).status
 
 
 def send_confirmation_on_commit(submission: FormSubmission, base_url: str) -> None:

@@ -11,7 +11,6 @@ import logging
 import re
 
 import pytest
-from asgiref.local import Local
 from django.core import mail
 from django.core.handlers.base import BaseHandler
 from django.core.signals import request_finished
@@ -22,6 +21,7 @@ from django.urls import reverse
 
 from tests.factories import ContactFactory
 from tests.link_fixtures import link_request_data
+from tests.task_backends import WORKER_BACKEND, default_backend, forget_backends, use_tasks
 from tests.visitor_helpers import SUBMIT_URL, VisitorForm, form_page, manage_path
 from wagtail_preferences import tasks
 from wagtail_preferences.models import Contact, FormSubmission, SubmissionStatus
@@ -36,40 +36,13 @@ STATES = {
     "unsubscribed": {"unsubscribed": True},
     "blocked": {"blocked": True},
 }
-WORKER_BACKEND = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
 LITERALS = re.compile(r"'(?:[^']|'')*'|\b\d+(?:\.\d+)?\b")
-
-
-def _handler():
-    try:
-        from django_tasks import task_backends
-    except ImportError:  # django-tasks 0.7, which Wagtail 7.0 requires
-        from django_tasks import tasks as task_backends
-    return task_backends
-
-
-def default_backend():
-    """The default task backend, on every django-tasks version the matrix installs."""
-    return _handler()["default"]
-
-
-def _forget_backends():
-    # django-tasks 0.7 keeps its backends when TASKS changes; later versions forget them.
-    handler = _handler()
-    handler.__dict__.pop("settings", None)
-    handler._settings = None
-    handler._connections = Local(handler.thread_critical)
-
-
-def use_tasks(settings, backends):
-    settings.TASKS = backends
-    _forget_backends()
 
 
 @pytest.fixture(autouse=True)
 def default_backends_after():
     yield
-    _forget_backends()
+    forget_backends()
 
 
 class Served:

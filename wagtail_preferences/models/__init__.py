@@ -17,6 +17,7 @@ from .messages import Message
 from .paths import ChangePath
 from .provider_events import Bounce, ProviderEvent, ProviderEventType
 from .ratelimits import RateLimitCounter
+from .refresh_queue import PendingRefresh, RefreshRequest
 from .segments import MatchRule, Segment, SegmentInclusion, SegmentMember, SegmentOptOut
 from .site_settings import PreferencePageSettings
 from .submissions import FormSubmission, SubmissionStatus
@@ -68,6 +69,8 @@ __all__ = [
     "MatchRule",
     "Message",
     "Preference",
+    "PendingRefresh",
+    "RefreshRequest",
     "PreferencePageSettings",
     "PreferenceRule",
     "RateLimitCounter",

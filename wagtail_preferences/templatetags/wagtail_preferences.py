@@ -12,6 +12,7 @@ stylesheet, once per page however many templates ask for them.
 """
 
 from django import template
+from django.forms.utils import flatatt
 from django.templatetags.static import static
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
@@ -43,6 +44,23 @@ def visitor_field(field):
         "widget": field.as_widget(attrs=attrs),
         "is_checkbox": field.widget_type == "checkbox",
     }
+
+
+@register.simple_tag
+def choice_input(choice):
+    """The input of one choice of a ``CheckboxSelectMultiple``, as its widget writes it.
+
+    Written here rather than by the widget's templates: a manage page shows dozens of
+    choices, and rendering three nested templates for each was most of the page's cost.
+    """
+    data = choice.data
+    return format_html(
+        '<input type="{}" name="{}" value="{}"{}>',
+        data["type"],
+        data["name"],
+        data["value"],
+        flatatt(data["attrs"]),
+    )
 
 
 @register.simple_tag(takes_context=True)

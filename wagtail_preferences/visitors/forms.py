@@ -9,6 +9,7 @@ import time
 
 from django import forms
 from django.core import signing
+from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 
 from .. import services
@@ -19,6 +20,7 @@ from ..models import (
     Category,
     CategoryChoice,
     Contact,
+    ContactPreference,
     ContactStatus,
     LeavingReason,
     Preference,
@@ -146,8 +148,24 @@ class SubscriptionForm(StrangerProofForm):
         offered = set(value["preferences"])
         preselected = set(value["preselected_preferences"]) & offered
         must = set(value["required_preferences"]) & offered
+        preferences = Preference.objects.filter(pk__in=_ids(offered), is_public=True)
+        categories = Category.objects.filter(pk__in=_ids(value["categories"]))
+        if contact is not None:
+            # What the contact holds comes with the choices: one query each, not two.
+            preferences = preferences.annotate(
+                held=Exists(
+                    ContactPreference.objects.filter(contact=contact, preference=OuterRef("pk"))
+                )
+            )
+            categories = categories.annotate(
+                opted_out=Exists(
+                    CategoryChoice.objects.opt_outs().filter(
+                        contact=contact, category=OuterRef("pk")
+                    )
+                )
+            )
         self.preferences = {}
-        for preference in Preference.objects.filter(pk__in=_ids(offered), is_public=True):
+        for preference in preferences:
             name = f"preference-{preference.pk}"
             self.preferences[name] = preference
             self.fields[name] = forms.BooleanField(
@@ -158,7 +176,7 @@ class SubscriptionForm(StrangerProofForm):
             )
         ticked = set(value["ticked_categories"])
         self.categories = {}
-        for category in Category.objects.filter(pk__in=_ids(value["categories"])):
+        for category in categories:
             name = f"category-{category.pk}"
             self.categories[name] = category
             self.fields[name] = forms.BooleanField(
@@ -176,16 +194,10 @@ class SubscriptionForm(StrangerProofForm):
         for name in DETAIL_LABELS:
             if name in self.fields:
                 self.fields[name].initial = getattr(contact, name)
-        held = set(contact.preference_holdings.values_list("preference_id", flat=True))
         for name, preference in self.preferences.items():
-            self.fields[name].initial = preference.pk in held
-        opted_out = set(
-            CategoryChoice.objects.opt_outs()
-            .filter(contact=contact, category__in=self.categories.values())
-            .values_list("category_id", flat=True)
-        )
+            self.fields[name].initial = preference.held
         for name, category in self.categories.items():
-            self.fields[name].initial = category.pk not in opted_out
+            self.fields[name].initial = not category.opted_out
 
     @classmethod
     def for_block(cls, value, key: str, request, data=None) -> "SubscriptionForm":

@@ -161,41 +161,50 @@ class ManagePreferencesForm(forms.Form):
                     unreachable={k for k, c in get_channels().items() if not c.reaches(contact)},
                 ),
             )
-        if shows.get("categories") and Category.objects.exists():
-            opted_out = CategoryChoice.objects.opt_outs().filter(contact=contact)
-            self.fields["categories"] = _checkboxes(
-                Category.objects.all(), _("Messages you receive")
+        if shows.get("categories"):
+            opted_out = set(
+                CategoryChoice.objects.opt_outs()
+                .filter(contact=contact)
+                .values_list("category_id", flat=True)
             )
-            self.fields["categories"].initial = list(
-                Category.objects.exclude(pk__in=opted_out.values("category_id")).values_list(
-                    "pk", flat=True
-                )
+            self._offer(
+                "categories",
+                Category.objects.all(),
+                _("Messages you receive"),
+                lambda shown: [pk for pk in shown if pk not in opted_out],
             )
-            self._send_back_shown("categories")
-        if shows.get("preferences") and Preference.objects.filter(is_public=True).exists():
-            self.fields["preferences"] = _checkboxes(
-                Preference.objects.filter(is_public=True), _("What interests you")
+        if shows.get("preferences"):
+            self._offer(
+                "preferences",
+                Preference.objects.filter(is_public=True),
+                _("What interests you"),
+                lambda shown: list(
+                    contact.preference_holdings.values_list("preference_id", flat=True)
+                ),
             )
-            self.fields["preferences"].initial = list(
-                contact.preference_holdings.values_list("preference_id", flat=True)
-            )
-            self._send_back_shown("preferences")
         if shows.get("segments"):
             opted_out_of = SegmentOptOut.objects.filter(contact=contact).values("segment_id")
             member_of = SegmentMember.objects.filter(contact=contact).values("segment_id")
-            segments = Segment.objects.filter(
-                Q(pk__in=member_of) | Q(pk__in=opted_out_of), is_public=True
+            self._offer(
+                "segments",
+                Segment.objects.filter(
+                    Q(pk__in=member_of) | Q(pk__in=opted_out_of), is_public=True
+                ),
+                _("Lists you are on"),
+                lambda shown: list(set(shown) - {row["segment_id"] for row in opted_out_of}),
             )
-            if segments.exists():
-                self.fields["segments"] = _checkboxes(segments, _("Lists you are on"))
-                self.fields["segments"].initial = list(
-                    segments.exclude(pk__in=opted_out_of).values_list("pk", flat=True)
-                )
-                self._send_back_shown("segments")
 
-    def _send_back_shown(self, name: str) -> None:
-        pks = list(self.fields[name].queryset.values_list("pk", flat=True))
-        self.fields[f"{name}_shown"] = ShownField(required=False, initial=pks)
+    def _offer(self, name: str, queryset, label, ticked) -> None:
+        """Checkboxes for ``queryset`` (none if it is empty), ``ticked(shown pks)`` ticked.
+
+        The page sends back which choices it showed, so that saving changes only those.
+        """
+        shown = list(queryset.values_list("pk", flat=True))
+        if not shown:
+            return
+        self.fields[name] = _checkboxes(queryset, label)
+        self.fields[name].initial = ticked(shown)
+        self.fields[f"{name}_shown"] = ShownField(required=False, initial=shown)
 
     def _shown(self, name: str):
         """The choices of ``name`` both offered now and shown on the page that was sent."""
