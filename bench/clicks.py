@@ -173,7 +173,7 @@ def main(argv=None) -> None:
     if not args.database_url or not args.database_url.startswith("postgres"):
         parser.error("set DATABASE_URL or --database-url to a PostgreSQL database")
 
-    from bench.contact_list import machine, prepare_data
+    from bench.contact_list import prepare_data, save_results
     from bench.environment import setup
 
     setup(args.database_url)
@@ -215,15 +215,10 @@ def main(argv=None) -> None:
         "target_median_ms": TARGET_MEDIAN_MS,
     }
     clear_bench_campaigns()
-    about = machine()
     print()
     for name, value in results.items():
         print(f"{name:>22}  {value}")
-    print(f"\n{about['cpu']}, {about['cores']} cores, {about['database']}, {about['date']}")
-    path = os.path.join(RESULTS, f"clicks-{args.contacts}.json")
-    with open(path, "w") as out:
-        json.dump({"machine": about, "results": results}, out, indent=2)
-    print(f"Written to {os.path.relpath(path, ROOT_DIR)}")
+    save_results(f"clicks-{args.contacts}.json", results)
 
 
 if __name__ == "__main__":

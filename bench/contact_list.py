@@ -258,6 +258,16 @@ def machine() -> dict:
     }
 
 
+def save_results(filename: str, results: dict) -> None:
+    """Print the machine, and write it with ``results`` to ``bench/results/<filename>``."""
+    about = machine()
+    print(f"\n{about['cpu']}, {about['cores']} cores, {about['database']}, {about['date']}")
+    path = os.path.join(BENCH_DIR, "results", filename)
+    with open(path, "w") as out:
+        json.dump({"machine": about, "results": results}, out, indent=2)
+    print(f"Written to {os.path.relpath(path, ROOT_DIR)}")
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--contacts", type=int, nargs="+", default=[100_000, 1_000_000])

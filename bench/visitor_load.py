@@ -350,7 +350,7 @@ def main(argv=None) -> None:
         parser.error("set DATABASE_URL or --database-url to a PostgreSQL database")
 
     from bench.clicks import free_port, serve
-    from bench.contact_list import machine, prepare_data
+    from bench.contact_list import prepare_data, save_results
     from bench.environment import setup
 
     setup(args.database_url)
@@ -409,13 +409,8 @@ def main(argv=None) -> None:
     }
     for name, value in checked.items():
         print(f"{name:>28}  {value}")
-    about = machine()
-    print(f"\n{about['cpu']}, {about['cores']} cores, {about['database']}, {about['date']}")
     suffix = f"-{args.label}" if args.label else ""
-    path = os.path.join(RESULTS, f"visitor_load-{args.contacts}{suffix}.json")
-    with open(path, "w") as out:
-        json.dump({"machine": about, "results": results}, out, indent=2)
-    print(f"Written to {os.path.relpath(path, ROOT_DIR)}")
+    save_results(f"visitor_load-{args.contacts}{suffix}.json", results)
 
 
 if __name__ == "__main__":
