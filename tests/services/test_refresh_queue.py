@@ -38,6 +38,12 @@ def products_segment(db):
     return products, SegmentFactory(criteria=[preferences("any", products)])
 
 
+@pytest.fixture
+def promotions_segment(db):
+    promotions = CategoryFactory(name="Promotions")
+    return promotions, SegmentFactory(criteria=[category("opted_out", promotions)])
+
+
 def refresh_tasks(backend) -> int:
     """How many refresh tasks were asked for (Wagtail enqueues tasks of its own)."""
     return sum(result.task.name == "refresh_queued_contacts" for result in backend.results)
@@ -100,11 +106,10 @@ class TestQueuedRefresh:
         assert member_ids(segment) == {ada.pk, bob.pk}
 
     def test_the_queue_keeps_what_changed_and_a_batch_refreshes_only_what_it_can_affect(
-        self, on_worker, products_segment, django_capture_on_commit_callbacks
+        self, on_worker, products_segment, promotions_segment, django_capture_on_commit_callbacks
     ):
         products, segment = products_segment
-        promotions = CategoryFactory(name="Promotions")
-        opted_out = SegmentFactory(criteria=[category("opted_out", promotions)])
+        promotions, opted_out = promotions_segment
         ada = ContactFactory()
         CategoryChoice.objects.create(contact=ada, category=promotions, subscribed=False)
         with django_capture_on_commit_callbacks(execute=True):
@@ -116,11 +121,10 @@ class TestQueuedRefresh:
         assert member_ids(opted_out) == set()  # matches, but nothing it reads changed
 
     def test_a_batch_with_a_change_of_anything_refreshes_every_segment(
-        self, on_worker, products_segment
+        self, on_worker, products_segment, promotions_segment
     ):
         products, segment = products_segment
-        promotions = CategoryFactory(name="Promotions")
-        opted_out = SegmentFactory(criteria=[category("opted_out", promotions)])
+        promotions, opted_out = promotions_segment
         ada, bob = ContactFactory.create_batch(2)
         ContactPreference.objects.create(contact=ada, preference=products)
         CategoryChoice.objects.create(contact=bob, category=promotions, subscribed=False)
