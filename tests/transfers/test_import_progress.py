@@ -25,9 +25,9 @@ def test_progress_is_told_and_stored_after_each_batch(batch_size):
 
     ImportRunner(run, progress=progress).apply()
 
-    checking = [(2, 5, 2, "importing"), (4, 5, 4, "importing"), (5, 5, 5, "importing")]
-    # All or nothing: the file is read once to check it, then again to import it.
-    assert told == checking * 2
+    reading = [(2, 5, 2, "importing"), (4, 5, 4, "importing"), (5, 5, 5, "importing")]
+    # The file is read once, batch by batch; then the new contacts are created at once.
+    assert told == [*reading, (5, 5, 5, "importing")]
     run.refresh_from_db()
     assert (run.processed_rows, run.total_rows, run.status) == (5, 5, ImportStatus.DONE)
     assert run.started_at <= run.finished_at
@@ -79,7 +79,7 @@ def test_an_unexpected_error_fails_the_run_and_is_raised(monkeypatch, error, mes
     def broken(*args, **kwargs):
         raise error
 
-    monkeypatch.setattr(services, "create_contacts", broken)
+    monkeypatch.setattr(services, "create_staged_contacts", broken)
     run = make_run(csv_text("email", "a@example.com"))
 
     with pytest.raises(type(error)):
@@ -90,7 +90,7 @@ def test_an_unexpected_error_fails_the_run_and_is_raised(monkeypatch, error, mes
     assert run.message == message
 
 
-def test_a_file_unreadable_part_way_keeps_the_batches_imported_before(batch_size):
+def test_a_file_unreadable_part_way_imports_nothing(batch_size):
     # The first 64 KiB are ASCII, so the file is read as UTF-8, up to the byte that is not.
     batch_size(4000)
     data = csv_text("email", *(f"c{n}@example.com" for n in range(6000))).encode()
@@ -99,9 +99,10 @@ def test_a_file_unreadable_part_way_keeps_the_batches_imported_before(batch_size
     ImportRunner(run).apply()
 
     assert run.status == ImportStatus.FAILED
-    assert run.message.startswith("Line 6002 is not valid UTF-8 (byte 0xE9).")
-    assert run.message.endswith("The 4000 rows read before it had been imported.")
-    assert Contact.objects.count() == 4000
+    assert run.message == (
+        "Line 6002 is not valid UTF-8 (byte 0xE9). Save the file as UTF-8 CSV and upload it again."
+    )
+    assert not Contact.objects.exists()
 
 
 def test_the_preview_shows_what_each_first_row_would_do(products):

@@ -118,7 +118,7 @@ def inserted_fields(model, names=()):
     ]
 
 
-def _constants(connection, model, names, same) -> list[tuple]:
+def constants_of(connection, model, names, same) -> list[tuple]:
     """(field, value as the database takes it) of the fields not among ``names``."""
     template = model(**same)
     return [
@@ -149,7 +149,7 @@ def _insert_unnest(connection, model, names, rows, ignore_conflicts, same) -> No
     if not rows:
         return
     qn = connection.ops.quote_name
-    constants = dict(_constants(connection, model, names, same))
+    constants = dict(constants_of(connection, model, names, same))
     inserted, selected, params, arrays = [], [], [], []
     for field in inserted_fields(model, names):
         inserted.append(qn(field.column))
@@ -178,7 +178,7 @@ def _insert_copy(connection, model, columns: dict[str, list], ignore_conflicts, 
     qn = connection.ops.quote_name
     names = list(columns)
     fields = inserted_fields(model, names)
-    constants = tuple(_copy_text(value) for _, value in _constants(connection, model, names, same))
+    constants = tuple(copy_text(value) for _, value in constants_of(connection, model, names, same))
     in_order = _in_field_order(model, names)
     # Column by column, each with the fastest conversion its type allows.
     texts = [_copy_column(model._meta.get_field(name), values) for name, values in columns.items()]
@@ -208,7 +208,7 @@ COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r
 COPY_NULL = "\\N"
 
 
-def _copy_text(value) -> str:
+def copy_text(value) -> str:
     """``value`` as a field of COPY's text format."""
     if value is None:
         return COPY_NULL
@@ -232,14 +232,14 @@ def _copy_column(field, values: list) -> list[str]:
             return list(map(str, values))
         if isinstance(field, models.CharField | models.TextField | models.JSONField):
             return [value.translate(COPY_ESCAPES) for value in values]
-    return list(map(_copy_text, values))
+    return list(map(copy_text, values))
 
 
 def _insert_many(connection, model, names, rows, ignore_conflicts, same) -> None:
     if not rows:
         return
     fields = inserted_fields(model, names)
-    constants = tuple(value for _, value in _constants(connection, model, names, same))
+    constants = tuple(value for _, value in constants_of(connection, model, names, same))
     in_order = _in_field_order(model, names)
     ops, qn = connection.ops, connection.ops.quote_name
     on_conflict = OnConflict.IGNORE if ignore_conflicts else None

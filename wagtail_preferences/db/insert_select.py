@@ -1,6 +1,9 @@
 """``INSERT INTO … SELECT …``: rows made by the database from a query, none by Python."""
 
 from django.db import connections, router
+from django.db.models import CharField
+
+from .batches import constants_of
 
 
 def insert_from(
@@ -38,3 +41,41 @@ def insert_from(
 def returns_inserted_rows(model) -> bool:
     """Whether ``insert_from(..., returning=...)`` works on ``model``'s database."""
     return connections[router.db_for_write(model)].features.can_return_rows_from_bulk_insert
+
+
+def insert_select(
+    model, columns: dict[str, str], from_sql: str, params=(), *, returning: str = "", **same
+):
+    """Insert into ``model``'s table one row per row of ``from_sql`` (SQL from ``FROM`` on),
+    whose values are the SQL expressions in ``columns`` (attribute name -> expression); other
+    fields take ``same``'s value, or their default. ``params`` are those of the expressions,
+    then of ``from_sql``.
+
+    Returns the number of rows inserted, or with ``returning`` that column of each (where
+    the database can say: ``returns_inserted_rows``).
+    """
+    alias = router.db_for_write(model)
+    connection = connections[alias]
+    quote = connection.ops.quote_name
+    constants = constants_of(connection, model, list(columns), same)
+    # The constants come first, so that ``params`` follow in the order of the text.
+    names = [field.column for field, _ in constants]
+    names += [model._meta.get_field(name).column for name in columns]
+    selected = [_parameter(field, connection) for field, _ in constants] + list(columns.values())
+    statement = (
+        f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(map(quote, names))}) "  # noqa: S608
+        f"SELECT {', '.join(selected)} {from_sql}"
+    )
+    if returning:
+        statement += f" RETURNING {quote(model._meta.get_field(returning).column)}"
+    with connection.cursor() as cursor:
+        cursor.execute(statement, [*(value for _, value in constants), *params])
+        return [value for (value,) in cursor.fetchall()] if returning else cursor.rowcount
+
+
+def _parameter(field, connection) -> str:
+    """A parameter for a value of ``field``, typed where the database needs it."""
+    if connection.vendor != "postgresql":
+        return "%s"
+    kind = "text" if isinstance(field, CharField) else field.db_type(connection)
+    return f"CAST(%s AS {kind})"

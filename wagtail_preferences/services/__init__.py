@@ -37,6 +37,7 @@ from .segments import (
     release_segment,
     remove_from_segment,
 )
+from .staged_contacts import create_staged_contacts
 from .submissions import (
     choices_record,
     choices_summary,
@@ -74,6 +75,7 @@ __all__ = [
     "request_resubscription",
     "unsubscribe",
     "create_contacts",
+    "create_staged_contacts",
     "get_or_create_contact",
     "release_category",
     "release_preference",

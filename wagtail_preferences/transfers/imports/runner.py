@@ -1,8 +1,11 @@
 """An import run: reads its file in batches, checks every row, and applies the valid ones.
 
-Every change goes through the service layer with the run as its origin, so each contact's
-consent history names the import that changed it. Each batch commits on its own; progress
-is written between batches, where the admin page reads it.
+An import reads the file once, into a staging table (``staging.ImportStage``), where the
+database finds addresses given twice and the contacts that exist; new contacts are created
+from there in a few statements, existing ones compared and changed in batches. Every change
+goes through the service layer with the run as its origin, so each contact's consent history
+names the import that changed it. Progress is written between batches, where the admin page
+reads it.
 """
 
 from collections.abc import Callable
@@ -35,6 +38,7 @@ from ...models import (
 from ..spreadsheets import XLSX_MAGIC, Table, open_table
 from .columns import mapping_problems
 from .rows import Row, RowError, RowErrors, RowReader
+from .staging import ImportStage
 
 NEW, UPDATED, UNCHANGED, SKIPPED, FAILED = "new", "updated", "unchanged", "skipped", "failed"
 COLUMN_MAX_LENGTH = ImportRowError._meta.get_field("column").max_length
@@ -95,6 +99,8 @@ class ImportRunner:
         self.run = run
         self.progress = progress
         self.batch_size = get_setting("IMPORT_BATCH_SIZE")
+        #: About how many rows the file holds (None if unknown), for progress.
+        self.total: int | None = None
         self.default_status = get_setting("IMPORT_DEFAULT_STATUS")
         #: The names of the preferences the last pass created, or would create if checking.
         self.preferences_to_create: set[str] = set()
@@ -109,7 +115,7 @@ class ImportRunner:
         """Read every row and count what an import would do, changing no contact."""
         self.run.start_check()
         with self._failed_on_error():
-            if self._pass(apply=False, classify=True):
+            if self._pass(classify=True):
                 self.run.checked()
         return self.run
 
@@ -120,25 +126,22 @@ class ImportRunner:
                 _("Confirm that the site may contact these people and pick a legal basis.")
             )
         self.run.start_import()
-        with self._failed_on_error():
-            if not self.run.skip_invalid:
-                if not self._pass(apply=False, classify=False):
-                    return self.run
-                if self.run.failed_rows:
-                    self.run.fail(
-                        _(
-                            "%(count)s rows have errors, so nothing was imported. Fix them in "
-                            "the file and upload it again, or choose to import the valid rows "
-                            "and skip the rest."
-                        )
-                        % {"count": self.run.failed_rows}
+        with self._failed_on_error(), ImportStage(self.run) as stage:
+            if not self._pass(classify=False, stage=stage):
+                return self.run
+            if self.run.failed_rows and not self.run.skip_invalid:
+                self.run.fail(
+                    _(
+                        "%(count)s rows have errors, so nothing was imported. Fix them in "
+                        "the file and upload it again, or choose to import the valid rows "
+                        "and skip the rest."
                     )
-                    return self.run
+                    % {"count": self.run.failed_rows}
+                )
+                return self.run
             with services.segments.refreshing_once():
-                # A file the first pass found clean has no address twice: no need to look.
-                duplicates = self.run.skip_invalid
-                if self._pass(apply=True, classify=True, find_duplicates=duplicates):
-                    self.run.finish()
+                self._apply_staged(stage)
+            self.run.finish()
         return self.run
 
     @contextmanager
@@ -167,38 +170,76 @@ class ImportRunner:
 
     # Passes -------------------------------------------------------------------------------
 
-    def _pass(self, *, apply: bool, classify: bool, find_duplicates=True) -> bool:
-        """One pass over the file; False if the file itself could not be read.
+    def _pass(self, *, classify: bool, stage: ImportStage | None = None) -> bool:
+        """One pass over the file, changing nothing; False if the file could not be read.
 
-        Finding addresses given twice takes an entry per row in memory: a pass after a clean
-        check goes without.
+        With ``stage`` the valid rows are staged, and addresses given twice found there;
+        otherwise by an entry per row in memory.
         """
-        seen = {} if find_duplicates else None
+        seen = None if stage else {}
         self.run.row_errors.all().delete()
         self.preferences_to_create = set()
-        self._applying = apply
+        self._applying = False
         counts = self._counts = Counts()
         self.kept_blocked = 0
         try:
             with self.run.open_file() as stored:
                 file = stored.file  # the file itself: FieldFile checks itself on every read
-                total = self.run.total_rows or estimate_rows(file)
+                self.total = self.run.total_rows or estimate_rows(file)
                 table = open_table(file)
                 reader = self._reader(table)
                 while batch := list(islice(table.rows, self.batch_size)):
-                    rows, errors = self._read(reader, batch, seen, counts)
+                    invalid = [] if stage else None
+                    rows, errors = self._read(reader, batch, seen, counts, invalid)
                     self._record_errors(errors, counts)
+                    if stage:
+                        stage.add(rows, invalid)
                     if classify:
-                        self._classify(reader, rows, counts, apply=apply)
+                        self._classify(rows, counts, apply=False)
                     counts.processed += len(batch)
-                    self.run.progress(**counts.as_fields())
-                    if self.progress:
-                        self.progress(counts.processed, total)
+                    self._progress(counts)
         except InvalidFile as error:
-            self.run.fail(f"{error}{self._imported_before()}")
+            self.run.fail(str(error))
             return False
-        self.run.progress(total_rows=counts.processed, message=self._kept_blocked_note())
+        if stage:
+            self._record_duplicates(stage, counts)
+        self.run.progress(
+            total_rows=counts.processed, message=self._kept_blocked_note(), **counts.as_fields()
+        )
         return True
+
+    def _progress(self, counts: Counts) -> None:
+        self.run.progress(**counts.as_fields())
+        if self.progress:
+            self.progress(counts.processed, self.total)
+
+    def _record_duplicates(self, stage: ImportStage, counts: Counts) -> None:
+        found = stage.duplicates()
+        self._record_errors(
+            [(line, given_twice(email, first)) for line, email, first, _ in found], counts
+        )
+        # Rows that had errors already were counted as failed then.
+        counts.failed -= sum(1 for *_, valid in found if not valid)
+
+    def _apply_staged(self, stage: ImportStage) -> None:
+        """Apply the valid staged rows: new contacts at once, existing ones in batches."""
+        read = self._counts
+        counts = self._counts = Counts(skipped=read.skipped, failed=read.failed)
+        self._applying = True
+        stage.match()
+        counts.skipped += stage.skipped()
+        self.kept_blocked = stage.blocked_new()
+        self._create_preferences(stage.names_to_create())
+        counts.new = services.create_staged_contacts(
+            stage, self.origin(), default_status=self.default_status
+        )
+        counts.processed = counts.new + counts.skipped + counts.failed
+        self._progress(counts)
+        for rows in stage.existing(self.batch_size):
+            self._classify(rows, counts, apply=True)
+            counts.processed += len(rows)
+            self._progress(counts)
+        self.run.progress(processed_rows=read.processed, message=self._kept_blocked_note())
 
     def _kept_blocked_note(self) -> str:
         if not self.kept_blocked:
@@ -230,8 +271,9 @@ class ImportRunner:
             create_missing=self.run.create_missing_preferences,
         )
 
-    def _read(self, reader: RowReader, batch, seen, counts: Counts):
-        """The valid rows of ``batch``, and the (line, error) of the others."""
+    def _read(self, reader: RowReader, batch, seen, counts: Counts, invalid=None):
+        """The valid rows of ``batch``, and the (line, error) of the others; the (line,
+        address) of rows with errors are added to ``invalid``, if given."""
         rows, errors = [], []
         for line, cells in batch:
             if not any(cell.strip() for cell in cells):
@@ -244,20 +286,13 @@ class ImportRunner:
                 row, problems, email = None, failure.errors, failure.email
             if seen is not None and email:
                 if email in seen:
-                    problems.append(
-                        RowError(
-                            "email",
-                            _(
-                                "%(email)s is also on row %(line)s: a contact may appear only "
-                                "once in a file."
-                            )
-                            % {"email": email, "line": seen[email]},
-                        )
-                    )
+                    problems.append(given_twice(email, seen[email]))
                 else:
                     seen[email] = line
             if problems:
                 errors.extend((line, problem) for problem in problems)
+                if invalid is not None and email:
+                    invalid.append((line, email))
             else:
                 rows.append(row)
         return rows, errors
@@ -281,7 +316,7 @@ class ImportRunner:
 
     # What rows change ---------------------------------------------------------------------
 
-    def _classify(self, reader: RowReader, rows: list[Row], counts: Counts, *, apply: bool):
+    def _classify(self, rows: list[Row], counts: Counts, *, apply: bool):
         current = self._current(rows)
         self.kept_blocked += self._blocked_rows(rows, current)
         new, changed = [], []
@@ -479,14 +514,27 @@ class ImportRunner:
         return names - self._known_preferences().keys()
 
     def _create_missing_preferences(self, new: list[Row], changed: list[tuple[int, Changes]]):
+        self._create_preferences(self._missing_preferences(new, changed))
+
+    def _create_preferences(self, names: set[str]) -> None:
+        """Create the preferences of ``names`` that do not exist (as not public)."""
         known = self._known_preferences()
-        missing = sorted(self._missing_preferences(new, changed))
+        missing = sorted(names - known.keys())
+        self.preferences_to_create |= set(missing)
         for name in missing:
             preference = Preference(name=name, slug=_free_slug(name), is_public=False)
             preference.save()
             known[name] = preference.pk
         if missing:
             self.run.progress(created_preferences=[*self.run.created_preferences, *missing])
+
+
+def given_twice(email: str, line: int) -> RowError:
+    return RowError(
+        "email",
+        _("%(email)s is also on row %(line)s: a contact may appear only once in a file.")
+        % {"email": email, "line": line},
+    )
 
 
 def _choices(preferences, opt_outs, joins, *, removed=(), leaves=(), status=None):
