@@ -9,7 +9,7 @@ import json
 
 from django.db import connections
 
-from .batches import COPY_CHUNK, batched, copy_text, is_psycopg3
+from .batches import is_psycopg3
 
 #: Column types a staging table takes, by database vendor.
 TYPES = {
@@ -69,9 +69,8 @@ class StagingTable:
                 self.connection.cursor() as cursor,
                 cursor.cursor.copy(f"COPY {self.name} ({names}) FROM STDIN") as copy,
             ):
-                for chunk in batched(rows, COPY_CHUNK):
-                    text = "\n".join("\t".join(map(copy_text, row)) for row in chunk)
-                    copy.write(text.encode() + b"\n")
+                for row in rows:
+                    copy.write_row(row)
             return
         placeholders = ", ".join(["%s"] * len(self.columns))
         with self.connection.cursor() as cursor:

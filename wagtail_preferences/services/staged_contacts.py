@@ -30,6 +30,13 @@ from .segments import add_to_segment
 SIGNAL_CHUNK = 50_000
 
 
+def new_contact_id(stage: StagingTable) -> str | None:
+    """SQL that takes a new contact's id, where the database can before inserting it."""
+    if stage.vendor != "postgresql":
+        return None
+    return f"nextval(pg_get_serial_sequence('{Contact._meta.db_table}', 'id'))"
+
+
 @transaction.atomic
 def create_staged_contacts(stage: StagingTable, origin: Origin, *, default_status: str) -> int:
     """Create a contact for each row of ``stage`` whose ``creates`` is true; returns how many.
@@ -38,14 +45,17 @@ def create_staged_contacts(stage: StagingTable, origin: Origin, *, default_statu
     ``last_name``, ``phone``, ``locale``, ``status`` and ``data`` (JSON text), NULL for a
     default; ``preferences`` (a JSON list of names of existing preferences), ``categories``
     (of ids of the categories opted out of) and ``segments`` (of ids of segments to add the
-    contact to by hand), or NULL. ``contact_id`` is set to each new contact's id.
+    contact to by hand), or NULL; ``contact_id``, the new contact's id if taken already by
+    ``new_contact_id``, else NULL, and set to it here.
     """
     rows = f"FROM {stage.name} s WHERE s.creates"
     status = "COALESCE(s.status, %s)"
     details = ("first_name", "last_name", "phone", "locale")
+    ids_taken = new_contact_id(stage) is not None
     created = insert_select(
         Contact,
         {
+            **({"id": "s.contact_id"} if ids_taken else {}),
             "email": "s.email",
             "secret": "s.secret",
             **{name: f"COALESCE(s.{name}, '')" for name in details},
@@ -57,7 +67,8 @@ def create_staged_contacts(stage: StagingTable, origin: Origin, *, default_statu
     )
     if not created:
         return 0
-    _take_ids(stage)
+    if not ids_taken:
+        _take_ids(stage)
     record_selected(
         origin.event(None, ConsentSubject.CONTACT, field="created"),
         {
@@ -77,17 +88,11 @@ def create_staged_contacts(stage: StagingTable, origin: Origin, *, default_statu
 
 def _take_ids(stage: StagingTable) -> None:
     """Set ``contact_id`` of the rows that created a contact, found by address."""
-    table = Contact._meta.db_table
-    if stage.vendor == "postgresql":
-        stage.execute(
-            f"UPDATE {stage.name} s SET contact_id = c.id FROM {table} c "  # noqa: S608
-            "WHERE s.creates AND c.email = s.email"
-        )
-    else:
-        stage.execute(
-            f"UPDATE {stage.name} SET contact_id = "  # noqa: S608
-            f"(SELECT c.id FROM {table} c WHERE c.email = {stage.name}.email) WHERE creates"
-        )
+    stage.execute(
+        f"UPDATE {stage.name} SET contact_id = "  # noqa: S608
+        f"(SELECT c.id FROM {Contact._meta.db_table} c WHERE c.email = {stage.name}.email) "
+        "WHERE creates"
+    )
 
 
 def _give_preferences(stage: StagingTable, origin: Origin) -> None:
@@ -148,20 +153,15 @@ def _opt_out(stage: StagingTable, origin: Origin) -> None:
 
 
 def _add_to_segments(stage: StagingTable, origin: Origin) -> None:
-    segment = f"CAST(e.value AS {stage.type('int')})"
+    """Add the new contacts to the segments their rows name, segment by segment."""
+    named = f"CAST(e.value AS {stage.type('int')})"
     source = (
         f"FROM {stage.name} s CROSS JOIN {stage.json_elements('s.segments', 'e')} WHERE s.creates"
     )
-    named = [pk for (pk,) in stage.fetch(f"SELECT DISTINCT {segment} {source}")]  # noqa: S608
-    for segment_ in Segment.objects.filter(pk__in=named):
-        ids = [
-            pk
-            for (pk,) in stage.fetch(
-                f"SELECT s.contact_id {source} AND {segment} = %s",  # noqa: S608
-                [segment_.pk],
-            )
-        ]
-        add_to_segment(ids, segment_, origin)
+    ids = [pk for (pk,) in stage.fetch(f"SELECT DISTINCT {named} {source}")]  # noqa: S608
+    for segment in Segment.objects.filter(pk__in=ids):
+        sql = f"SELECT s.contact_id {source} AND {named} = %s"  # noqa: S608
+        add_to_segment([pk for (pk,) in stage.fetch(sql, [segment.pk])], segment, origin)
 
 
 def _chunks(stage: StagingTable, sql: str) -> Iterator[list[tuple]]:

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from ...db.staging import StagingTable, json_list
 from ...models import Contact, ImportMode, ImportRun, Suppression
 from ...models.contacts import new_secret
+from ...services.staged_contacts import new_contact_id
 from .rows import DETAILS, Row
 
 COLUMNS = {
@@ -88,8 +89,10 @@ class ImportStage(StagingTable):
                 f"WHERE c.email = {self.name}.email) WHERE valid"
             )
         if self.run.mode != ImportMode.UPDATE_ONLY:
+            new_id = new_contact_id(self)
+            take = f", contact_id = {new_id}" if new_id else ""
             self.execute(
-                f"UPDATE {self.name} SET creates = TRUE "  # noqa: S608
+                f"UPDATE {self.name} SET creates = TRUE{take} "  # noqa: S608
                 "WHERE valid AND contact_id IS NULL"
             )
 
@@ -101,7 +104,7 @@ class ImportStage(StagingTable):
         if self.run.mode == ImportMode.UPDATE_ONLY:
             return self.count("s.valid AND s.contact_id IS NULL")
         if self.run.mode == ImportMode.CREATE_ONLY:
-            return self.count("s.valid AND s.contact_id IS NOT NULL")
+            return self.count("s.valid AND NOT s.creates")
         return 0
 
     def blocked_new(self) -> int:
