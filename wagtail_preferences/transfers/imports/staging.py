@@ -60,8 +60,6 @@ class ImportStage(StagingTable):
     def duplicates(self) -> Iterator[tuple[int, str, int, bool]]:
         """(line, address, first line, valid) of each row whose address an earlier row gives;
         those rows are no longer valid after."""
-        self.index("email")
-        self.index("line", unique=True)
         later = (
             f"FROM {self.name} s JOIN (SELECT email, MIN(line) AS first "  # noqa: S608
             f"FROM {self.name} GROUP BY email HAVING COUNT(*) > 1) f "
@@ -130,6 +128,8 @@ class ImportStage(StagingTable):
         """The valid rows of existing contacts, in order, ``size`` at a time."""
         if self.run.mode == ImportMode.CREATE_ONLY:
             return
+        # Only now: an index makes every update of the rows before cost more.
+        self.index("line", unique=True)
         columns = ", ".join(READ_BACK)
         last = 0
         while batch := self.fetch(
