@@ -7,7 +7,7 @@ it, and is dropped when the ``with`` block ends.
 
 import json
 
-from django.db import connections
+from django.db import DatabaseError, connections
 
 from .batches import is_psycopg3
 
@@ -37,8 +37,13 @@ class StagingTable:
         self.execute(f"CREATE TEMPORARY TABLE {self.name} ({definition})")
         return self
 
-    def __exit__(self, *exc_info) -> None:
-        self.execute(f"DROP TABLE IF EXISTS {self.name}")
+    def __exit__(self, exc_type, *exc_info) -> None:
+        try:
+            self.execute(f"DROP TABLE IF EXISTS {self.name}")
+        except DatabaseError:
+            # The table goes with its connection; the error that ended the block is the news.
+            if exc_type is None:
+                raise
 
     def execute(self, sql: str, params=()) -> int:
         """Run ``sql`` (which names the table as ``self.name``); returns the rows it changed."""

@@ -176,7 +176,7 @@ class ImportRunner:
         With ``stage`` the valid rows are staged, and addresses given twice found there;
         otherwise by an entry per row in memory.
         """
-        seen = None if stage else {}
+        seen = None if stage is not None else {}
         self.run.row_errors.all().delete()
         self.preferences_to_create = set()
         self._applying = False
@@ -189,10 +189,10 @@ class ImportRunner:
                 table = open_table(file)
                 reader = self._reader(table)
                 while batch := list(islice(table.rows, self.batch_size)):
-                    invalid = [] if stage else None
+                    invalid = [] if stage is not None else None
                     rows, errors = self._read(reader, batch, seen, counts, invalid)
                     self._record_errors(errors, counts)
-                    if stage:
+                    if stage is not None:
                         stage.add(rows, invalid)
                     if classify:
                         self._classify(rows, counts, apply=False)
@@ -201,7 +201,7 @@ class ImportRunner:
         except InvalidFile as error:
             self.run.fail(str(error))
             return False
-        if stage:
+        if stage is not None:
             self._record_duplicates(stage, counts)
         self.run.progress(
             total_rows=counts.processed, message=self._kept_blocked_note(), **counts.as_fields()
