@@ -192,6 +192,21 @@ class TestAddPreferences:
             assert expected == 6
 
 
+class TestGivePreferences:
+    def test_holdings_and_their_events_are_written_in_contact_order(self, origin):
+        contacts = make_contacts(20)
+        preference = PreferenceFactory()
+        ids = [contact.pk for contact in reversed(contacts)]
+
+        services.preferences.give_preferences(ids, [preference], origin)
+
+        in_order = sorted(ids)
+        holdings = ContactPreference.objects.order_by("pk").values_list("contact_id", flat=True)
+        assert list(holdings) == in_order
+        events = ConsentEvent.objects.order_by("pk").values_list("contact_id", flat=True)
+        assert list(events) == in_order
+
+
 class TestRemovePreferences:
     @pytest.mark.parametrize("contacts_kind", ["queryset", "instances", "ids"])
     @pytest.mark.parametrize("preferences_kind", ["queryset", "instances", "ids"])

@@ -16,9 +16,13 @@ def insert_from(
     running the same insert twice adds nothing the second time. Returns the rows inserted,
     or with ``returning`` (an attribute name) that column of each row inserted, where the
     database can say (``returns_inserted_rows``).
+
+    Rows go in the order the queryset asks for with ``order_by()``, if it does (the model's
+    default ordering is left out): rows inserted in the order of an index they share go
+    through its pages once.
     """
     aliases = {f"wp_insert_{name}": expression for name, expression in columns.items()}
-    select = queryset.order_by().annotate(**aliases).values_list(*aliases)
+    select = queryset.order_by(*queryset.query.order_by).annotate(**aliases).values_list(*aliases)
     alias = router.db_for_write(model)
     connection = connections[alias]
     sql, params = select.query.get_compiler(alias).as_sql()

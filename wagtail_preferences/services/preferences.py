@@ -80,7 +80,10 @@ def give_preferences(
     contacts = Contact.objects.filter(pk__in=any_of(Contact, "id", contact_ids))
     added: set[tuple[int, int]] = set()
     for preference in _preferences(preferences):
-        lacking = contacts.exclude(compiler.holds_any([preference.pk]))
+        # In contact order: the holdings, their consent events (in the order the holdings
+        # are returned) and the foreign-key checks at commit then go through the indexes and
+        # the contact table in order, not to a random page per row.
+        lacking = contacts.exclude(compiler.holds_any([preference.pk])).order_by("pk")
         new = _insert_holdings(lacking, preference, origin)
         record_rows(_event(origin, None, preference, held=True), contact_id=new)
         added.update((contact_id, preference.pk) for contact_id in new)

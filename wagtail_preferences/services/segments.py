@@ -119,6 +119,8 @@ def _store_changes(segment, matching: set[int], stored: set[int], origin=None):
 
 def _change_members(segment, joined: list[int], left: list[int], origin: Origin) -> None:
     """Store who joined and left ``segment``: rows, consent events, signals, preferences."""
+    # In contact order, as ``give_preferences`` writes: see there.
+    joined = sorted(joined)
     insert_rows(SegmentMember, {"contact_id": joined}, segment_id=segment.pk, ignore_conflicts=True)
     _delete_members(segment, left)
     analyze_on_commit(SegmentMember, len(joined) + len(left))
