@@ -140,12 +140,16 @@ def _in_field_order(model, names):
     return itemgetter(*positions)
 
 
-def _insert_unnest(connection, model, names, rows, ignore_conflicts, same) -> None:
-    def cast_type(field) -> str:
-        # Text, not varchar(n): a value too long for the column then fails as in a plain
-        # INSERT instead of being cut short by the cast.
-        return "text" if isinstance(field, models.CharField) else field.db_type(connection)
+def cast_type(field, connection) -> str:
+    """The type to cast a parameter of ``field`` to in PostgreSQL.
 
+    Text, not varchar(n): a value too long for the column then fails as in a plain INSERT
+    instead of being cut short by the cast.
+    """
+    return "text" if isinstance(field, models.CharField) else field.db_type(connection)
+
+
+def _insert_unnest(connection, model, names, rows, ignore_conflicts, same) -> None:
     if not rows:
         return
     qn = connection.ops.quote_name
@@ -156,10 +160,10 @@ def _insert_unnest(connection, model, names, rows, ignore_conflicts, same) -> No
         if field.attname in names:
             selected.append(f"r.c{names.index(field.attname)}")
         else:
-            selected.append(f"CAST(%s AS {cast_type(field)})")
+            selected.append(f"CAST(%s AS {cast_type(field, connection)})")
             params.append(constants[field])
     for name in names:
-        arrays.append(f"CAST(%s AS {cast_type(model._meta.get_field(name))}[])")
+        arrays.append(f"CAST(%s AS {cast_type(model._meta.get_field(name), connection)}[])")
     aliases = ", ".join(f"c{i}" for i in range(len(names)))
     # Only names and types from the model go into the text; every value is a parameter.
     sql = (
@@ -178,7 +182,9 @@ def _insert_copy(connection, model, columns: dict[str, list], ignore_conflicts, 
     qn = connection.ops.quote_name
     names = list(columns)
     fields = inserted_fields(model, names)
-    constants = tuple(copy_text(value) for _, value in constants_of(connection, model, names, same))
+    constants = tuple(
+        _copy_text(value) for _, value in constants_of(connection, model, names, same)
+    )
     in_order = _in_field_order(model, names)
     # Column by column, each with the fastest conversion its type allows.
     texts = [_copy_column(model._meta.get_field(name), values) for name, values in columns.items()]
@@ -208,7 +214,7 @@ COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r
 COPY_NULL = "\\N"
 
 
-def copy_text(value) -> str:
+def _copy_text(value) -> str:
     """``value`` as a field of COPY's text format."""
     if value is None:
         return COPY_NULL
@@ -232,7 +238,7 @@ def _copy_column(field, values: list) -> list[str]:
             return list(map(str, values))
         if isinstance(field, models.CharField | models.TextField | models.JSONField):
             return [value.translate(COPY_ESCAPES) for value in values]
-    return list(map(copy_text, values))
+    return list(map(_copy_text, values))
 
 
 def _insert_many(connection, model, names, rows, ignore_conflicts, same) -> None:

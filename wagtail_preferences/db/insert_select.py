@@ -1,9 +1,8 @@
 """``INSERT INTO … SELECT …``: rows made by the database from a query, none by Python."""
 
 from django.db import connections, router
-from django.db.models import CharField
 
-from .batches import constants_of
+from .batches import cast_type, constants_of
 
 
 def insert_from(
@@ -47,16 +46,12 @@ def returns_inserted_rows(model) -> bool:
     return connections[router.db_for_write(model)].features.can_return_rows_from_bulk_insert
 
 
-def insert_select(
-    model, columns: dict[str, str], from_sql: str, params=(), *, returning: str = "", **same
-):
+def insert_select(model, columns: dict[str, str], from_sql: str, params=(), **same) -> int:
     """Insert into ``model``'s table one row per row of ``from_sql`` (SQL from ``FROM`` on),
     whose values are the SQL expressions in ``columns`` (attribute name -> expression); other
     fields take ``same``'s value, or their default. ``params`` are those of the expressions,
     then of ``from_sql``.
-
-    Returns the number of rows inserted, or with ``returning`` that column of each (where
-    the database can say: ``returns_inserted_rows``).
+    Returns the number of rows inserted.
     """
     alias = router.db_for_write(model)
     connection = connections[alias]
@@ -70,16 +65,13 @@ def insert_select(
         f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(map(quote, names))}) "  # noqa: S608
         f"SELECT {', '.join(selected)} {from_sql}"
     )
-    if returning:
-        statement += f" RETURNING {quote(model._meta.get_field(returning).column)}"
     with connection.cursor() as cursor:
         cursor.execute(statement, [*(value for _, value in constants), *params])
-        return [value for (value,) in cursor.fetchall()] if returning else cursor.rowcount
+        return cursor.rowcount
 
 
 def _parameter(field, connection) -> str:
     """A parameter for a value of ``field``, typed where the database needs it."""
     if connection.vendor != "postgresql":
         return "%s"
-    kind = "text" if isinstance(field, CharField) else field.db_type(connection)
-    return f"CAST(%s AS {kind})"
+    return f"CAST(%s AS {cast_type(field, connection)})"

@@ -31,7 +31,7 @@ def set_category_choices(
     for ids in contact_id_batches(contacts, must_exist=True):
         batch = [(c, cat, value) for c in ids for cat, value in wanted.items()]
         changes.update(_change(batch, by_id, origin))
-    _send(changes, origin)
+    send_changes(changes, origin)
     return frozenset(changes)
 
 
@@ -47,7 +47,7 @@ def set_category_choice_pairs(choices: Iterable[Change], origin: Origin) -> froz
     changes: set[Change] = set()
     for batch in batched((choice for choice in choices if choice[1] in by_id), BATCH_SIZE * 4):
         changes.update(_change(list(batch), by_id, origin))
-    _send(changes, origin)
+    send_changes(changes, origin)
     return frozenset(changes)
 
 
@@ -74,7 +74,7 @@ def _change(batch: list[Change], by_id: dict[int, Category], origin: Origin) -> 
     return batch
 
 
-def _send(changes: set[Change], origin: Origin) -> None:
+def send_changes(changes: set[Change], origin: Origin) -> None:
     if changes:
         signals.categories_changed.send(
             sender=Category,

@@ -47,7 +47,7 @@ def add_preferences(contacts, preferences, origin: Origin) -> frozenset[tuple[in
     for ids in contact_id_batches(contacts, must_exist=True):
         added.update(_add(ids, [(c, p) for c in ids for p in by_id], by_id, origin))
     if added:
-        _send(signals.preferences_added, added, origin)
+        send_pairs(signals.preferences_added, added, origin)
     return frozenset(added)
 
 
@@ -64,7 +64,7 @@ def add_preference_pairs(pairs, origin: Origin) -> frozenset[tuple[int, int]]:
         ids = list(dict.fromkeys(c for c, _ in batch))
         added.update(_add(ids, list(batch), by_id, origin))
     if added:
-        _send(signals.preferences_added, added, origin)
+        send_pairs(signals.preferences_added, added, origin)
     return frozenset(added)
 
 
@@ -88,7 +88,7 @@ def give_preferences(
         record_rows(_event(origin, None, preference, held=True), contact_id=new)
         added.update((contact_id, preference.pk) for contact_id in new)
     if added:
-        _send(signals.preferences_added, added, origin)
+        send_pairs(signals.preferences_added, added, origin)
     return frozenset(added)
 
 
@@ -164,7 +164,7 @@ def remove_preferences(contacts, preferences, origin: Origin) -> frozenset[tuple
         )
         removed.update(_remove(rows, by_id, origin))
     if removed:
-        _send(signals.preferences_removed, removed, origin)
+        send_pairs(signals.preferences_removed, removed, origin)
     return frozenset(removed)
 
 
@@ -187,7 +187,7 @@ def remove_preference_pairs(pairs, origin: Origin) -> frozenset[tuple[int, int]]
         ]
         removed.update(_remove(rows, by_id, origin))
     if removed:
-        _send(signals.preferences_removed, removed, origin)
+        send_pairs(signals.preferences_removed, removed, origin)
     return frozenset(removed)
 
 
@@ -225,7 +225,7 @@ def set_preferences(
     return added, removed
 
 
-def _send(signal, pairs: set[tuple[int, int]], origin: Origin) -> None:
+def send_pairs(signal, pairs: set[tuple[int, int]], origin: Origin) -> None:
     signal.send(
         sender=Preference,
         contact_ids=frozenset(c for c, _ in pairs),

@@ -22,8 +22,10 @@ from ..models import (
     Preference,
     Segment,
 )
+from .categories import send_changes
 from .consent_log import record_selected
 from .origin import Origin
+from .preferences import send_pairs
 from .segments import add_to_segment
 
 #: Contacts or pairs per signal: receivers get the change in parts of a bounded size.
@@ -116,12 +118,7 @@ def _give_preferences(stage: StagingTable, origin: Origin) -> None:
         source,
     )
     for pairs in _chunks(stage, f"SELECT s.contact_id, p.id {source}"):  # noqa: S608
-        signals.preferences_added.send(
-            sender=Preference,
-            contact_ids=frozenset(c for c, _ in pairs),
-            pairs=frozenset(pairs),
-            origin=origin,
-        )
+        send_pairs(signals.preferences_added, pairs, origin)
 
 
 def _opt_out(stage: StagingTable, origin: Origin) -> None:
@@ -144,12 +141,7 @@ def _opt_out(stage: StagingTable, origin: Origin) -> None:
         source,
     )
     for pairs in _chunks(stage, f"SELECT s.contact_id, c.id {source}"):  # noqa: S608
-        signals.categories_changed.send(
-            sender=Category,
-            contact_ids=frozenset(c for c, _ in pairs),
-            changes=frozenset((c, cat, False) for c, cat in pairs),
-            origin=origin,
-        )
+        send_changes({(c, cat, False) for c, cat in pairs}, origin)
 
 
 def _add_to_segments(stage: StagingTable, origin: Origin) -> None:
