@@ -1,8 +1,9 @@
 import datetime
+import re
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from tests.factories import (
     CategoryChoiceFactory,
@@ -25,6 +26,7 @@ from wagtail_preferences.models import (
     Preference,
     normalise_email,
 )
+from wagtail_preferences.models.contacts import SECRET_LENGTH, new_secrets
 
 pytestmark = pytest.mark.django_db
 
@@ -100,6 +102,13 @@ class TestContactSecret:
 
         assert len(first.secret) >= 43
         assert first.secret != second.secret
+
+    def test_secrets_made_at_once_are_distinct_url_safe_and_of_full_length(self):
+        made = new_secrets(1000)
+
+        assert len(made) == len(set(made)) == 1000
+        assert {len(secret) for secret in made} == {SECRET_LENGTH}
+        assert all(re.fullmatch(r"[A-Za-z0-9_-]+", secret) for secret in made)
 
     def test_rotate_secret_saves_a_new_secret(self):
         contact = ContactFactory()
@@ -342,6 +351,21 @@ class TestConsentEventsOutliveWhatTheyMention:
         user.delete()
 
         event = ConsentEvent.objects.get(contact=contact)
+        assert event.actor is None
+        assert event.actor_label == "editor"
+
+    def test_an_actor_removed_outside_django_leaves_the_event_readable(self):
+        # No database constraint ties the event to its actor (decision 0018), as for
+        # Wagtail's log entries: the label still says who it was.
+        user = UserFactory(username="editor")
+        contact = ContactFactory()
+        services.set_status([contact], "confirmed", services.Origin(ChangePath.ADMIN, user=user))
+
+        with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {user._meta.db_table} WHERE id = %s", [user.pk])  # noqa: S608
+        connection.check_constraints(table_names=[ConsentEvent._meta.db_table])
+
+        event = ConsentEvent.objects.select_related("actor").get(contact=contact)
         assert event.actor is None
         assert event.actor_label == "editor"
 

@@ -17,6 +17,7 @@ from wagtail_preferences.models import (
     Suppression,
     SuppressionReason,
 )
+from wagtail_preferences.models.contacts import SECRET_LENGTH
 from wagtail_preferences.services import staged_contacts
 
 pytestmark = pytest.mark.django_db
@@ -44,7 +45,7 @@ def test_a_new_contact_gets_its_row_and_an_event_for_each_thing_it_holds(
     assert (contact.status, contact.data, len(contact.secret)) == (
         "confirmed",
         {"club": "Ghent"},
-        43,
+        SECRET_LENGTH,
     )
     assert CategoryChoice.objects.get(contact=contact).subscribed is False
     assert vip.inclusions.filter(contact=contact).exists()

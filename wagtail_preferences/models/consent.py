@@ -60,6 +60,9 @@ class ConsentEvent(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        # As in Wagtail's log entries, no database constraint (decision 0018): an import by
+        # an editor would otherwise check the same user row once per event it writes.
+        db_constraint=False,
     )
     actor_label = models.CharField(_("by"), max_length=255, blank=True)
     ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)

@@ -7,7 +7,7 @@ from .. import signals
 from ..db.batches import BATCH_SIZE, any_of, batched, insert_rows
 from ..exceptions import InvalidChange
 from ..models import ConsentSubject, Contact, ContactStatus, EmailChange, normalise_email
-from ..models.contacts import new_secret
+from ..models.contacts import new_secrets
 from .consent_log import record, record_rows
 from .contact_sets import contact_id_batches
 from .origin import Origin
@@ -161,7 +161,7 @@ def create_contacts(contacts: list[dict], origin: Origin) -> dict[str, int]:
     if not contacts:
         return {}
     emails = [normalise_email(c["email"]) for c in contacts]
-    columns: dict[str, list] = {"email": emails, "secret": [new_secret() for _ in emails]}
+    columns: dict[str, list] = {"email": emails, "secret": new_secrets(len(emails))}
     for name in BULK_FIELDS:
         columns[name] = [c.get(name, {} if name == "data" else "") for c in contacts]
     columns["status"] = [c.get("status", ContactStatus.PENDING) for c in contacts]

@@ -284,7 +284,7 @@ def _lines(text, limits: Limits) -> Iterator[str]:
     """
     limit, number = limits.header_length, 1
     while line := text.readline(limit + 2):  # room for a line break, "\r\n" included
-        if len(line.rstrip("\r\n")) > limit:
+        if len(line) > limit and len(line.rstrip("\r\n")) > limit:
             if number == 1:
                 raise InvalidFile(_header_too_long(limits))
             raise InvalidFile(

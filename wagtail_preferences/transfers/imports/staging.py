@@ -6,9 +6,9 @@ from collections.abc import Iterator
 
 from ...db.staging import StagingTable, json_list
 from ...models import Contact, ImportMode, ImportRun, Suppression
-from ...models.contacts import new_secret
+from ...models.contacts import new_secrets
 from ...services.staged_contacts import new_contact_id
-from .rows import DETAILS, Row
+from .rows import DETAILS, LIST_CACHE_SIZE, Row
 
 COLUMNS = {
     "line": "int",
@@ -32,6 +32,7 @@ class ImportStage(StagingTable):
     def __init__(self, run: ImportRun):
         super().__init__(f"wagtail_preferences_import_{run.pk}", COLUMNS)
         self.run = run
+        self._lists: dict[tuple | None, str | None] = {}
 
     def add(self, rows: list[Row], invalid: list[tuple[int, str]]) -> None:
         """Stage the valid ``rows``, and the (line, address) of rows with errors."""
@@ -44,18 +45,27 @@ class ImportStage(StagingTable):
                     True,
                     False,
                     None,
-                    new_secret(),
+                    secret,
                     *(row.details.get(name) for name in DETAILS),
                     row.status,
                     json.dumps(row.data) if row.data else None,
-                    json_list(row.preferences),
-                    json_list(row.categories),
-                    json_list(row.segments),
+                    self._json(row.preferences),
+                    self._json(row.categories),
+                    self._json(row.segments),
                 )
-                for row in rows
+                for row, secret in zip(rows, new_secrets(len(rows)), strict=True)
             ]
             + [(line, email, False, *none) for line, email in invalid]
         )
+
+    def _json(self, values: tuple | None) -> str | None:
+        """``json_list`` of ``values``, remembered: most rows repeat a few lists."""
+        text = self._lists.get(values)
+        if text is None:
+            if len(self._lists) >= LIST_CACHE_SIZE:
+                self._lists.clear()
+            text = self._lists[values] = json_list(values)
+        return text
 
     def duplicates(self) -> Iterator[tuple[int, str, int, bool]]:
         """(line, address, first line, valid) of each row whose address an earlier row gives;
