@@ -278,7 +278,17 @@ class Measure:
 # The steps, each in a process of its own ------------------------------------------------------
 
 
-def new_run(path: str, name: str):
+def editor():
+    """The staff user an import started in the admin belongs to (``--as-editor``)."""
+    from django.contrib.auth import get_user_model
+
+    user, _ = get_user_model().objects.get_or_create(
+        username="bench-editor", defaults={"is_staff": True}
+    )
+    return user
+
+
+def new_run(path: str, name: str, args):
     from wagtail_preferences.models import ImportMode, ImportRun, LegalBasis
     from wagtail_preferences.transfers.imports.columns import default_mapping
     from wagtail_preferences.transfers.spreadsheets import open_table
@@ -293,6 +303,7 @@ def new_run(path: str, name: str):
         mode=ImportMode.ADD,
         legal_basis=LegalBasis.CONSENT,
         permission_confirmed=True,
+        created_by=editor() if args.as_editor else None,
         created_by_label="bench/imports_exports.py",
     )
     run.file.name = name  # the file is already in the storage: no copy
@@ -304,7 +315,7 @@ def run_ours(args, measure: Measure) -> dict:
     from wagtail_preferences.transfers.imports.runner import ImportRunner
 
     empty_database()
-    run = new_run(args.file, args.file_name)
+    run = new_run(args.file, args.file_name, args)
     with measure:
         ImportRunner(run).apply()
     run.refresh_from_db()
@@ -336,7 +347,7 @@ def run_round_trip(args, measure: Measure) -> dict:
     from wagtail_preferences.transfers.imports.runner import ImportRunner
 
     before = stored()
-    run = new_run(export_path(args), export_name(args))
+    run = new_run(export_path(args), export_name(args), args)
     with measure:
         ImportRunner(run).apply()
     run.refresh_from_db()
@@ -599,6 +610,11 @@ def main(argv=None) -> None:
         "--profile", nargs="*", choices=STEPS, default=[], help="run these steps under cProfile"
     )
     parser.add_argument("--regenerate", action="store_true", help="write the file again")
+    parser.add_argument(
+        "--as-editor",
+        action="store_true",
+        help="import as a staff user, as from the admin: every consent event names the user",
+    )
     parser.add_argument("--step", choices=STEPS, help=argparse.SUPPRESS)
     parser.add_argument("--file", help=argparse.SUPPRESS)
     parser.add_argument("--file-name", help=argparse.SUPPRESS)
@@ -651,6 +667,7 @@ def main(argv=None) -> None:
         command += ["--file-name", name, "--out", out, "--rows", str(args.rows)]
         command += ["--orm-rows", str(args.orm_rows), "--iex-rows", str(args.iex_rows)]
         command += ["--seed", str(args.seed), "--profile", *args.profile]
+        command += ["--as-editor"] if args.as_editor else []
         if args.database_url:
             command += ["--database-url", args.database_url]
         # The command is this script with parsed options, not outside input.
@@ -678,7 +695,13 @@ def main(argv=None) -> None:
     report = os.path.join(RESULTS_DIR, f"imports_exports-{vendor_name}-{args.rows}.json")
     with open(report, "w") as out:
         json.dump(
-            {"rows": args.rows, "file": expected, "machine": about, "results": results},
+            {
+                "rows": args.rows,
+                "as_editor": args.as_editor,
+                "file": expected,
+                "machine": about,
+                "results": results,
+            },
             out,
             indent=2,
             default=str,
