@@ -327,10 +327,11 @@ class ImportRunner:
                 new.append(row)
             elif outcome == UPDATED:
                 changed.append((current[row.email].pk, changes))
-        self.preferences_to_create |= self._missing_preferences(new, changed)
+        missing = self._missing_preferences(new, changed)
+        self.preferences_to_create |= missing
         if apply and (new or changed):
             with transaction.atomic():
-                self._apply(new, changed)
+                self._apply(new, changed, missing)
 
     def _blocked_rows(self, rows: list[Row], current: dict) -> int:
         """How many ``rows`` are of a blocked contact or a suppressed email address."""
@@ -467,9 +468,10 @@ class ImportRunner:
             "may contact these people.",
         )
 
-    def _apply(self, new: list[Row], changed: list[tuple[int, Changes]]):
+    def _apply(self, new: list[Row], changed: list[tuple[int, Changes]], missing: set[str]):
+        """Apply ``new`` and ``changed`` rows, first creating the ``missing`` preferences."""
         origin = self.origin()
-        self._create_missing_preferences(new, changed)
+        self._create_preferences(missing)
         created = services.create_contacts(
             [
                 {
@@ -512,9 +514,6 @@ class ImportRunner:
             p for _, changes in changed for p in changes.add_preferences if isinstance(p, str)
         )
         return names - self._known_preferences().keys()
-
-    def _create_missing_preferences(self, new: list[Row], changed: list[tuple[int, Changes]]):
-        self._create_preferences(self._missing_preferences(new, changed))
 
     def _create_preferences(self, names: set[str]) -> None:
         """Create the preferences of ``names`` that do not exist (as not public)."""
