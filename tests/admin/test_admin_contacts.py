@@ -21,6 +21,7 @@ from wagtail_preferences import services
 from wagtail_preferences.admin.consent_text import describe
 from wagtail_preferences.admin.paginators import CappedCountPaginator
 from wagtail_preferences.audience import compiler
+from wagtail_preferences.conf import get_setting
 from wagtail_preferences.models import (
     ChangePath,
     ConsentEvent,
@@ -340,6 +341,19 @@ class TestCappedCount:
         assert "More than 5 contacts" in html
         response = admin_client.get(url, {"preference": products.pk, "p": 1})
         assert len(response.context["object_list"]) == 12
+
+    def test_a_search_that_finds_one_contact_asks_for_a_whole_page(self, admin_client):
+        # Asked for one row, PostgreSQL may walk the address index to meet it early and read
+        # most of a large table instead of using the search index.
+        ContactFactory(email="lukas.walter16@example.com")
+        ContactFactory.create_batch(3)
+        with CaptureQueriesContext(connection) as captured:
+            response = admin_client.get(reverse(f"{CONTACTS}:index"), {"q": "lukas.walter16"})
+
+        assert [c.email for c in response.context["object_list"]] == ["lukas.walter16@example.com"]
+        pages = [q["sql"] for q in captured if "LIKE" in q["sql"] and "ORDER BY" in q["sql"]]
+        assert len(pages) == 1
+        assert pages[0].endswith(f"LIMIT {get_setting('CONTACTS_PER_PAGE')}")
 
     def test_a_short_list_gives_the_exact_count(self, admin_client, monkeypatch):
         monkeypatch.setattr(CappedCountPaginator, "cap", 5)

@@ -22,12 +22,16 @@ class CappedCountPaginator(WagtailPaginator):
         return self.count > self.cap
 
     def page(self, number):
-        if not self.is_capped:
-            return super().page(number)
-        # Past the cap the count is a floor: a page is never cut short to match it.
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
-        return self._get_page(self.object_list[bottom : bottom + self.per_page], number, self)
+        top = bottom + self.per_page
+        if top + self.orphans >= self.count:
+            top += self.orphans
+        # A page's worth of rows is asked for even when fewer match. Past the cap the count is
+        # a floor, so a page is never cut short to match it; below, a limit of the count (one
+        # row, for a search that finds one contact) leads PostgreSQL to walk the ordering's
+        # index in the hope of meeting that row early, reading most of the table.
+        return self._get_page(self.object_list[bottom:top], number, self)
 
     @cached_property
     def items_count_label(self):
