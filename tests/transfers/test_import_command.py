@@ -140,7 +140,7 @@ def test_dry_run_of_a_file_the_import_would_refuse_fails(write):
 
     message, out, err = failing(path, "--dry-run")
 
-    assert "1 rows have errors: the import would stop on them" in message
+    assert "1 row has errors: the import would stop on it. Fix the file" in message
     assert (
         "Checked 2 rows, nothing changed: 1 new, 0 updated, 0 unchanged, 0 skipped, 1 failed."
         in out
@@ -156,7 +156,7 @@ def test_an_invalid_row_fails_the_import_and_changes_nothing(write):
 
     message, out, err = failing(path)
 
-    assert message.startswith("1 rows have errors, so nothing was imported.")
+    assert message.startswith("1 row has errors, so nothing was imported. Fix it in the file")
     assert (
         "Read 2 rows, nothing imported: 0 new, 0 updated, 0 unchanged, 0 skipped, 1 failed." in out
     )
@@ -194,7 +194,7 @@ def test_exit_status_is_not_zero_when_the_run_fails(write, capsys):
         utility.execute()
 
     assert exit_info.value.code != 0
-    assert "CommandError: 1 rows have errors" in capsys.readouterr().err
+    assert "CommandError: 1 row has errors" in capsys.readouterr().err
 
 
 def test_mode_and_created_preferences(write):

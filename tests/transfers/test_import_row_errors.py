@@ -197,7 +197,7 @@ def test_one_invalid_row_imports_nothing(products):
     )
 
     assert run.status == ImportStatus.FAILED
-    assert run.message.startswith("1 rows have errors, so nothing was imported.")
+    assert run.message.startswith("1 row has errors, so nothing was imported. Fix it in the file")
     assert not Contact.objects.exists()
     assert not ConsentEvent.objects.exists()
     assert counts(run) == {"new": 0, "updated": 0, "unchanged": 0, "skipped": 0, "failed": 1}

@@ -109,9 +109,10 @@ class Command(BaseCommand):
         if run.status == ImportStatus.FAILED:
             raise CommandError(run.message)
         if options["dry_run"] and run.failed_rows and not run.skip_invalid:
+            rows, them = ("row has", "it") if run.failed_rows == 1 else ("rows have", "them")
             raise CommandError(
-                f"{run.failed_rows} rows have errors: the import would stop on them. Fix them, "
-                "or import with --skip-invalid."
+                f"{run.failed_rows} {rows} errors: the import would stop on {them}. Fix the "
+                "file, or import with --skip-invalid."
             )
 
     def mapping(self, header: list[str], overrides: list[str]) -> dict[str, str]:

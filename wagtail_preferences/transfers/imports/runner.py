@@ -131,10 +131,14 @@ class ImportRunner:
                 return self.run
             if self.run.failed_rows and not self.run.skip_invalid:
                 self.run.fail(
-                    _(
+                    ngettext(
+                        "%(count)s row has errors, so nothing was imported. Fix it in the "
+                        "file and upload it again, or choose to import the valid rows and "
+                        "skip the rest.",
                         "%(count)s rows have errors, so nothing was imported. Fix them in "
                         "the file and upload it again, or choose to import the valid rows "
-                        "and skip the rest."
+                        "and skip the rest.",
+                        self.run.failed_rows,
                     )
                     % {"count": self.run.failed_rows}
                 )
