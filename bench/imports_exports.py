@@ -4,15 +4,18 @@ One run generates a CSV file of ``--rows`` contacts (email, names, phone, locale
 1-3 preferences, opted-out categories for some rows), then, each step in a process of its own
 so that its peak memory is its own:
 
-1. ``ours``: an ``ImportRun`` of the file applied by ``ImportRunner`` (mode add, all or nothing:
-   a check pass, then the import) into an empty contacts table;
-2. ``export``: every contact it wrote, through ``exports.export_rows`` and ``csv_lines`` into a
+1. ``bad-row``: the file with the address of one row near its end made invalid, imported (mode
+   add, all or nothing) into an empty contacts table: the run must fail on that row alone and
+   store nothing;
+2. ``ours``: an ``ImportRun`` of the file applied by ``ImportRunner`` (mode add, all or nothing)
+   into an empty contacts table;
+3. ``export``: every contact it wrote, through ``exports.export_rows`` and ``csv_lines`` into a
    file;
-3. ``iex-export``: django-import-export's ``ContactResource().export()`` of the same contacts;
-4. ``round-trip``: the exported file imported again in add mode (nothing new, nothing updated);
-5. ``orm``: a per-row Django ORM loop (``get_or_create``, ``save``, ``preferences.add``) over the
+4. ``iex-export``: django-import-export's ``ContactResource().export()`` of the same contacts;
+5. ``round-trip``: the exported file imported again in add mode (nothing new, nothing updated);
+6. ``orm``: a per-row Django ORM loop (``get_or_create``, ``save``, ``preferences.add``) over the
    first ``--orm-rows`` rows, into an emptied database;
-6. ``iex``: django-import-export's ``import_data`` of the first ``--iex-rows`` rows.
+7. ``iex``: django-import-export's ``import_data`` of the first ``--iex-rows`` rows.
 
     .venv/bin/python bench/imports_exports.py   # SQLite, 100,000 rows
     DATABASE_URL=postgres://user:password@127.0.0.1:5432/wp_bench_import \\
@@ -30,6 +33,7 @@ import os
 import pstats
 import random
 import re
+import statistics
 import subprocess
 import sys
 import time
@@ -70,8 +74,9 @@ PREFERENCE_COUNTS = [(1, 55), (2, 30), (3, 15)]
 CATEGORIES = ["Promotions", "Surveys", "Partner news", "Product updates", "Event invitations"]
 OPT_OUT_SHARE = 0.15
 
-STEPS = ("ours", "export", "iex-export", "round-trip", "orm", "iex")
+STEPS = ("bad-row", "ours", "export", "iex-export", "round-trip", "orm", "iex")
 LABELS = {
+    "bad-row": "ours: one bad row near the end",
     "ours": "ours: ImportRunner.apply",
     "orm": "per-row Django ORM",
     "iex": "django-import-export",
@@ -328,12 +333,117 @@ def run_ours(args, measure: Measure) -> dict:
         # One event per new contact, per preference given, per category opted out.
         "consent_events": expected["rows"] + expected["holdings"] + expected["opt_outs"],
     }
+    searches = search_names(args.file, expected["rows"])
     return {
         **measure.figures(expected["rows"]),
         "run": run_counts(run),
         "stored": found,
-        "verified": found == wanted and run.status == "done" and run.new_rows == expected["rows"],
+        "searches": searches,
+        "verified": (
+            found == wanted
+            and run.status == "done"
+            and run.new_rows == expected["rows"]
+            and all(search["found"] for search in searches)
+        ),
         "expected": wanted,
+    }
+
+
+#: Where in the file the people searched for after an import are (shares of its rows).
+SEARCHED_ROWS = (0.1, 0.5, 0.9)
+SEARCH_REQUESTS = 5
+
+
+def search_names(path: str, rows: int) -> list[dict]:
+    """Search the admin's contact list, as a superuser, for people of the file by "first
+    last", "last, first", the start of the address and the last name: the median of
+    ``SEARCH_REQUESTS`` requests each (after one not timed), how many contacts the search
+    matches, whether the person is among them and whether on the first page."""
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+    from django.urls import reverse
+
+    from wagtail_preferences.audience.search import matching
+    from wagtail_preferences.models import Contact
+
+    wanted = {int(rows * share) for share in SEARCHED_ROWS}
+    with open(path, encoding="utf-8", newline="") as file:
+        people = [row for number, row in enumerate(csv.DictReader(file)) if number in wanted]
+    user, _ = get_user_model().objects.get_or_create(
+        username="bench-admin", defaults={"is_superuser": True, "is_staff": True}
+    )
+    client = Client()
+    client.force_login(user)
+    url = reverse("preference_center_contacts:index")
+    searches = []
+    for person in people:
+        email, first, last = person["email"].lower(), person["first_name"], person["last_name"]
+        for query in (f"{first} {last}", f"{last}, {first}", email.split("@")[0], last):
+            on_page = email in client.get(url, {"q": query}).text
+            matches = Contact.objects.filter(matching(query))
+            timings = []
+            for _ in range(SEARCH_REQUESTS):
+                started = time.perf_counter()
+                client.get(url, {"q": query})
+                timings.append((time.perf_counter() - started) * 1000)
+            ms = round(statistics.median(timings), 1)
+            searches.append(
+                {
+                    "q": query,
+                    "email": email,
+                    "median_ms": ms,
+                    "matches": matches.count(),
+                    "found": matches.filter(email=email).exists(),
+                    "on_first_page": on_page,
+                }
+            )
+    return searches
+
+
+#: The bad row of ``bad-row`` is this many rows before the end of the file.
+BAD_ROW_FROM_END = 10
+
+
+def write_bad_row(source: str, target: str, rows: int) -> int:
+    """Copy ``source`` with the address of one row near its end made invalid; returns that
+    row's line in the file (the header is line 1)."""
+    bad = rows + 1 - BAD_ROW_FROM_END
+    with (
+        open(source, encoding="utf-8", newline="") as file,
+        open(target, "w", encoding="utf-8", newline="") as out,
+    ):
+        writer = csv.writer(out)
+        for line, row in enumerate(csv.reader(file), start=1):
+            if line == bad:
+                row[0] = "no-at-sign.example"
+            writer.writerow(row)
+    return bad
+
+
+def run_bad_row(args, measure: Measure) -> dict:
+    """The file with one invalid address near its end: the import stops, storing nothing."""
+    from wagtail_preferences.transfers.imports.runner import ImportRunner
+
+    empty_database()
+    name = args.file_name.replace(".csv", "-bad-row.csv")
+    line = write_bad_row(args.file, os.path.join(MEDIA_DIR, name), args.rows)
+    run = new_run(os.path.join(MEDIA_DIR, name), name, args)
+    with measure:
+        ImportRunner(run).apply()
+    run.refresh_from_db()
+    errors = list(run.row_errors.values_list("row", "column", "message"))
+    found = stored()
+    return {
+        **measure.figures(args.rows),
+        "run": run_counts(run),
+        "bad_line": line,
+        "errors": errors[:5],
+        "stored": found,
+        "verified": (
+            run.status == "failed"
+            and [row for row, *_ in errors] == [line]
+            and not any(found.values())
+        ),
     }
 
 
@@ -512,6 +622,7 @@ def run_iex(args, measure: Measure) -> dict:
 
 
 STEP_FUNCTIONS = {
+    "bad-row": run_bad_row,
     "ours": run_ours,
     "export": run_export,
     "iex-export": run_iex_export,
@@ -685,6 +796,13 @@ def main(argv=None) -> None:
             f"{result['queries']:,} queries, verified: {result['verified']}",
             flush=True,
         )
+        for search in result.get("searches", []):
+            found = "found" if search["found"] else "NOT FOUND"
+            page = "on the first page" if search["on_first_page"] else "past the first page"
+            print(
+                f"    search {search['q']!r}: {search['median_ms']} ms, "
+                f"{search['matches']:,} matches, {found} ({page})"
+            )
 
     print_table(vendor, args.rows, results)
     about = machine()
