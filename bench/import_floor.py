@@ -157,14 +157,8 @@ def prepare(cursor, path: str, kind: str) -> None:
 
 
 def store(clock: Clock, shape: str, origin, share: tuple[int, int] = (0, 1)) -> None:
-    """Copy the prepared rows into the real tables, in the import's order, timing each: the
-    rows of contacts whose id is ``i`` modulo ``n``, for ``share`` ``(i, n)``."""
-    i, n = share
-
-    def rows(table: str, alias: str) -> str:
-        share_of = f" WHERE mod({alias}.contact_id, {n}) = {i}" if n > 1 else ""
-        return f"FROM {table} {alias}{share_of}"
-
+    """Copy the prepared rows into the real tables, one statement per kind of row, timing
+    each: the rows of contacts whose id is ``i`` modulo ``n``, for ``share`` ``(i, n)``."""
     from wagtail_preferences.db.insert_select import insert_select
     from wagtail_preferences.models import (
         CategoryChoice,
@@ -173,6 +167,12 @@ def store(clock: Clock, shape: str, origin, share: tuple[int, int] = (0, 1)) -> 
         ContactPreference,
     )
     from wagtail_preferences.services.consent_log import record_selected
+
+    i, n = share
+
+    def rows(table: str, alias: str) -> str:
+        share_of = f" WHERE mod({alias}.contact_id, {n}) = {i}" if n > 1 else ""
+        return f"FROM {table} {alias}{share_of}"
 
     contacts = rows("floor_contacts", "f")
     created = {"email": "f.email", "status": "f.status"}
