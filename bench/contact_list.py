@@ -105,6 +105,20 @@ def explain(sql: str) -> str:
         return "\n".join(" ".join(str(part) for part in row) for row in cursor.fetchall())
 
 
+def admin_client():
+    """A test client logged in as the benchmarks' superuser (created if missing)."""
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    user, _ = get_user_model().objects.get_or_create(
+        username=BENCH_USERNAME,
+        defaults={"is_superuser": True, "is_staff": True, "email": "bench@admin.example"},
+    )
+    client = Client()
+    client.force_login(user)
+    return client
+
+
 def run(
     n_contacts: int,
     *,
@@ -115,9 +129,7 @@ def run(
     show_explain: bool,
     only: str = "",
 ):
-    from django.contrib.auth import get_user_model
     from django.db import connection
-    from django.test import Client
     from django.test.utils import CaptureQueriesContext
     from django.urls import NoReverseMatch, reverse
 
@@ -131,12 +143,7 @@ def run(
         sys.exit("The contact list (preference_center_contacts:index) does not exist yet.")
 
     prepare_data(n_contacts, seed, regenerate)
-    user, created = get_user_model().objects.get_or_create(
-        username=BENCH_USERNAME,
-        defaults={"is_superuser": True, "is_staff": True, "email": "bench@admin.example"},
-    )
-    client = Client()
-    client.force_login(user)
+    client = admin_client()
 
     preferences = dict(Preference.objects.values_list("name", "pk"))
     categories = dict(Category.objects.values_list("name", "pk"))

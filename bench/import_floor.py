@@ -41,7 +41,7 @@ if __package__ in (None, ""):
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from bench.environment import setup
-from bench.imports_exports import FILES, MEDIA_DIR, editor, empty_database
+from bench.imports_exports import FILES, MEDIA_DIR, editor, empty_database, stored
 
 SHAPES = ("events-per-change", "event-per-contact")
 #: What ``--without`` can take away from the bench database to see what it costs.
@@ -291,13 +291,7 @@ def removed(without: list[str]):
 def run_shape(shape: str, path: str, as_editor: bool, backends: int) -> dict:
     from django.db import connection
 
-    from wagtail_preferences.models import (
-        CategoryChoice,
-        ChangePath,
-        ConsentEvent,
-        Contact,
-        ContactPreference,
-    )
+    from wagtail_preferences.models import ChangePath
     from wagtail_preferences.services.origin import Origin
 
     empty_database()
@@ -342,12 +336,7 @@ def run_shape(shape: str, path: str, as_editor: bool, backends: int) -> dict:
         "backends": backends,
         "steps": steps,
         "total": total,
-        "stored": {
-            "contacts": Contact.objects.count(),
-            "holdings": ContactPreference.objects.count(),
-            "opt_outs": CategoryChoice.objects.filter(subscribed=False).count(),
-            "consent_events": ConsentEvent.objects.count(),
-        },
+        "stored": stored(),
     }
 
 

@@ -359,21 +359,16 @@ def search_names(path: str, rows: int) -> list[dict]:
     last", "last, first", the start of the address and the last name: the median of
     ``SEARCH_REQUESTS`` requests each (after one not timed), how many contacts the search
     matches, whether the person is among them and whether on the first page."""
-    from django.contrib.auth import get_user_model
-    from django.test import Client
     from django.urls import reverse
 
+    from bench.contact_list import admin_client
     from wagtail_preferences.audience.search import matching
     from wagtail_preferences.models import Contact
 
     wanted = {int(rows * share) for share in SEARCHED_ROWS}
     with open(path, encoding="utf-8", newline="") as file:
         people = [row for number, row in enumerate(csv.DictReader(file)) if number in wanted]
-    user, _ = get_user_model().objects.get_or_create(
-        username="bench-admin", defaults={"is_superuser": True, "is_staff": True}
-    )
-    client = Client()
-    client.force_login(user)
+    client = admin_client()
     url = reverse("preference_center_contacts:index")
     searches = []
     for person in people:
